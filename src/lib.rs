@@ -1,0 +1,26 @@
+//! Spec as code and conformance kit for Alipay's (Antom's) payment cancel API,
+//! `POST /v1/payments/cancel` (`/ams/api/v1/payments/cancel` on the gateway).
+//!
+//! - [`spec`]: the request and response rules as validated types, and the result-code table.
+//! - [`schema`]: the JSON Schemas under `schema/`, embedded and compiled.
+//! - [`validate`]: the `validate` command: bodies from files, stdin and NDJSON streams.
+//! - [`signature`]: the RSA256 signing scheme, both directions, and test keys.
+//! - [`scenario`]: the conformance catalogue under `conformance/`.
+//! - [`gateway`]: the signing mock gateway that records and checks every request.
+//! - [`adapter`]: running any client through the adapter protocol.
+//! - [`verdict`]: checks and their grading.
+//! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
+//! - [`reference_client`]: the built-in client that is correct by the contract.
+//! - [`run`]: one conformance run, end to end.
+
+pub mod adapter;
+pub mod gateway;
+pub mod reference_client;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod schema;
+pub mod signature;
+pub mod spec;
+pub mod validate;
+pub mod verdict;
