@@ -15,6 +15,7 @@
 
 pub mod adapter;
 pub mod gateway;
+pub mod protocol;
 pub mod reference_client;
 pub mod report;
 pub mod run;

@@ -1,1 +1,417 @@
-//! (in progress)
+//! The conformance catalogue: scenarios as data under `conformance/scenarios/`.
+//!
+//! Each group file holds scenarios written out in full, except `result.json`, which is a
+//! template instantiated once per row of the result-code table (`schema/result-codes.json`),
+//! so the 17 `result/` scenarios can never drift from the table.
+//!
+//! A scenario is the instruction to hand the client, the gateway's scripted answers in order
+//! (the last one repeats for any further request), and for every answer the outcomes a client
+//! may surface when that answer is the last it received.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::protocol::OutcomeKind;
+use crate::spec::{result_code_table, ResultStatus};
+
+/// The client id instructions carry unless a scenario says otherwise. Test-only.
+pub const DEFAULT_CLIENT_ID: &str = "TEST_5YBZ1";
+
+/// The default time a client should allow one exchange, in milliseconds.
+pub const DEFAULT_TIMEOUT_MS: u64 = 1500;
+
+/// One scenario of the catalogue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable id, `group/name`.
+    pub id: String,
+    /// One line saying what is being checked.
+    pub title: String,
+    /// The rule the scenario enforces: a reference into the contract or the API spec.
+    pub rule: String,
+    /// Adapter capabilities the scenario needs (e.g. `tls`); without them it is `SKIPPED`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    /// The client id of the instruction; defaults to [`DEFAULT_CLIENT_ID`].
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    /// The body fields the client is told to send, exactly (they may break the rules on purpose).
+    pub request: Map<String, Value>,
+    /// The instruction's `timeoutMs`.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// How the gateway is reached (plain HTTP unless a TLS mode is named).
+    #[serde(default, skip_serializing_if = "Transport::is_plain")]
+    pub transport: Transport,
+    /// The instruction breaks the request rules: the client SHOULD refuse it locally.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local_validation: bool,
+    /// What a client may conclude when no request reaches the gateway (empty: it must send one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept_without_request: Vec<OutcomeKind>,
+    /// The gateway's scripted answers, in order; the last repeats.
+    pub answers: Vec<Answer>,
+}
+
+fn default_client_id() -> String {
+    DEFAULT_CLIENT_ID.to_owned()
+}
+
+fn default_timeout_ms() -> u64 {
+    DEFAULT_TIMEOUT_MS
+}
+
+/// How the client reaches the gateway.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    /// Plain HTTP on loopback.
+    #[default]
+    Plain,
+    /// HTTPS with a certificate from the CA the instruction carries.
+    TlsTrusted,
+    /// HTTPS with a certificate from a CA the instruction does not carry.
+    TlsUntrusted,
+    /// HTTPS with a trusted certificate for another host name.
+    TlsWrongHostname,
+}
+
+impl Transport {
+    fn is_plain(&self) -> bool {
+        *self == Transport::Plain
+    }
+}
+
+/// How the gateway signs (or fails to sign) an answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signing {
+    /// Signed with the vendor key over the request path, the request's client id, `response-time` and the body.
+    #[default]
+    Signed,
+    /// No `signature` and no `response-time` header.
+    Unsigned,
+    /// `signature` present with an empty value.
+    EmptySignature,
+    /// A valid signature of a different body.
+    Tampered,
+    /// Signed with a key that is not the vendor's.
+    OtherKey,
+    /// Signed, but the `response-time` header left out.
+    NoResponseTime,
+    /// An invalid signature sent as raw base64 (with `+` and `=`), not URL-encoded.
+    RawBase64Tampered,
+    /// Signed for, and echoing, another merchant's client id.
+    ForeignClientId,
+}
+
+/// A fault below HTTP that the raw responder produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Read the request, then close the connection without a byte of response.
+    CloseBeforeResponse,
+    /// Announce the full `Content-Length`, send half the body, close.
+    TruncateBody,
+}
+
+/// One scripted answer of the gateway.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Answer {
+    /// HTTP status.
+    #[serde(default = "default_status")]
+    pub status: u16,
+    /// A JSON body, served compact with its members in the order written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// A body served byte for byte (for bodies that are not JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+    /// The header policy.
+    #[serde(default)]
+    pub signing: Signing,
+    /// Wait this long before answering.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
+    /// A transport fault instead of (part of) the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+    /// Outcomes a client MUST choose among when this is the last answer it got.
+    pub accept: Vec<OutcomeKind>,
+    /// Outcomes a client SHOULD choose among (a subset of `accept`); empty means any of `accept`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefer: Vec<OutcomeKind>,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Answer {
+    /// An answer after which the client must not call again: only `SUCCESS` or `FAILED` accepted.
+    pub fn is_final(&self) -> bool {
+        !self.accept.contains(&OutcomeKind::Unknown)
+    }
+
+    /// The body bytes as served.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        match (&self.raw_body, &self.body) {
+            (Some(raw), _) => raw.as_bytes().to_vec(),
+            (None, Some(json)) => serde_json::to_vec(json).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// An error in the catalogue's data: names the file, the scenario and the rule broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueError {
+    /// The file the data came from.
+    pub file: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for CatalogueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for CatalogueError {}
+
+/// The catalogue files shipped in the binary, in catalogue order.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "conformance/scenarios/result.json",
+        include_str!("../conformance/scenarios/result.json"),
+    ),
+    (
+        "conformance/scenarios/request.json",
+        include_str!("../conformance/scenarios/request.json"),
+    ),
+    (
+        "conformance/scenarios/response.json",
+        include_str!("../conformance/scenarios/response.json"),
+    ),
+    (
+        "conformance/scenarios/retry.json",
+        include_str!("../conformance/scenarios/retry.json"),
+    ),
+    (
+        "conformance/scenarios/fault.json",
+        include_str!("../conformance/scenarios/fault.json"),
+    ),
+    (
+        "conformance/scenarios/signature.json",
+        include_str!("../conformance/scenarios/signature.json"),
+    ),
+    (
+        "conformance/scenarios/tls.json",
+        include_str!("../conformance/scenarios/tls.json"),
+    ),
+];
+
+/// A group file: either scenarios written out, or a template over the result-code table.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GroupFile {
+    #[serde(rename = "$comment", default)]
+    _comment: Option<String>,
+    group: String,
+    #[serde(default)]
+    scenarios: Vec<Scenario>,
+    /// Per result status (`S`, `F`, `U`), a scenario with `${resultCode}`, `${resultStatus}`
+    /// and `${resultMessage}` placeholders, instantiated for every row of the table.
+    #[serde(default)]
+    per_result_status: Option<Map<String, Value>>,
+}
+
+/// The whole catalogue, in order.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    scenarios: Vec<Scenario>,
+}
+
+impl Catalogue {
+    /// The catalogue shipped with the kit.
+    ///
+    /// # Errors
+    /// Only if the shipped data is broken, which the test suite rules out.
+    ///
+    /// # Example
+    /// ```
+    /// let catalogue = alipay_cancel_kit::scenario::Catalogue::embedded().unwrap();
+    /// assert!(catalogue.get("result/ORDER_NOT_EXIST").is_some());
+    /// ```
+    pub fn embedded() -> Result<Catalogue, CatalogueError> {
+        Catalogue::from_sources(EMBEDDED.iter().map(|(f, t)| (f.to_string(), t.to_string())))
+    }
+
+    /// Loads a catalogue from `(file name, text)` pairs.
+    ///
+    /// # Errors
+    /// Malformed JSON, a scenario that breaks a catalogue rule, or a duplicate id, each naming the file.
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Catalogue, CatalogueError> {
+        let mut scenarios = Vec::new();
+        for (file, text) in sources {
+            let err = |message: String| CatalogueError {
+                file: file.clone(),
+                message,
+            };
+            let group: GroupFile = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+            let mut found = group.scenarios;
+            if let Some(templates) = &group.per_result_status {
+                found.extend(instantiate_result_rows(templates).map_err(err)?);
+            }
+            for s in &found {
+                check_scenario(s, &group.group).map_err(err)?;
+            }
+            scenarios.extend(found);
+        }
+        let mut seen = BTreeSet::new();
+        for s in &scenarios {
+            if !seen.insert(s.id.clone()) {
+                return Err(CatalogueError {
+                    file: "catalogue".into(),
+                    message: format!("scenario id `{}` appears twice", s.id),
+                });
+            }
+        }
+        Ok(Catalogue { scenarios })
+    }
+
+    /// Every scenario, in catalogue order.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
+    /// The scenario with this id.
+    pub fn get(&self, id: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.id == id)
+    }
+
+    /// The scenarios selected by the patterns (see [`matches`]); all when `patterns` is empty.
+    pub fn select(&self, include: &[String], exclude: &[String]) -> Vec<&Scenario> {
+        self.scenarios
+            .iter()
+            .filter(|s| include.is_empty() || include.iter().any(|p| matches(p, &s.id)))
+            .filter(|s| !exclude.iter().any(|p| matches(p, &s.id)))
+            .collect()
+    }
+}
+
+/// Whether a scenario id matches a pattern: `*` matches any run of characters, and a pattern
+/// without `*` matches the id itself or, as a prefix, a whole group (`fault` or `fault/`).
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::scenario::matches;
+/// assert!(matches("fault", "fault/http-500"));
+/// assert!(matches("result/*_NOT_*", "result/ORDER_NOT_EXIST"));
+/// assert!(!matches("fault/http", "fault/http-500"));
+/// ```
+pub fn matches(pattern: &str, id: &str) -> bool {
+    if !pattern.contains('*') {
+        let group = pattern.trim_end_matches('/');
+        return id == pattern || id.strip_prefix(group).is_some_and(|r| r.starts_with('/'));
+    }
+    glob(pattern.as_bytes(), id.as_bytes())
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| glob(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && glob(rest, &s[1..]),
+    }
+}
+
+fn instantiate_result_rows(templates: &Map<String, Value>) -> Result<Vec<Scenario>, String> {
+    let mut out = Vec::new();
+    for row in result_code_table() {
+        let status = row.result_status.as_str();
+        let template = templates
+            .get(status)
+            .ok_or_else(|| format!("perResultStatus: no template for status `{status}`"))?;
+        let filled = substitute(
+            template,
+            &[
+                ("${resultCode}", row.result_code.as_str()),
+                ("${resultStatus}", status),
+                ("${resultMessage}", row.message.as_str()),
+            ],
+        );
+        let scenario: Scenario = serde_json::from_value(filled)
+            .map_err(|e| format!("perResultStatus.{status}: {e}"))?;
+        out.push(scenario);
+    }
+    Ok(out)
+}
+
+fn substitute(value: &Value, pairs: &[(&str, &str)]) -> Value {
+    match value {
+        Value::String(s) => {
+            let mut s = s.clone();
+            for (from, to) in pairs {
+                s = s.replace(from, to);
+            }
+            Value::String(s)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, pairs)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute(v, pairs)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Rules every scenario keeps, so a typo in the data is caught when the catalogue loads.
+fn check_scenario(s: &Scenario, group: &str) -> Result<(), String> {
+    let id = &s.id;
+    if !id.starts_with(&format!("{group}/")) {
+        return Err(format!("scenario `{id}`: id must start with `{group}/`"));
+    }
+    if s.answers.is_empty() {
+        return Err(format!("scenario `{id}`: `answers` must not be empty"));
+    }
+    for (i, a) in s.answers.iter().enumerate() {
+        if a.accept.is_empty() {
+            return Err(format!("scenario `{id}`: answers[{i}].accept must not be empty"));
+        }
+        if let Some(p) = a.prefer.iter().find(|p| !a.accept.contains(p)) {
+            return Err(format!(
+                "scenario `{id}`: answers[{i}].prefer names {p}, which `accept` does not"
+            ));
+        }
+        if a.body.is_some() && a.raw_body.is_some() {
+            return Err(format!(
+                "scenario `{id}`: answers[{i}] has both `body` and `rawBody`"
+            ));
+        }
+    }
+    if s.timeout_ms == 0 {
+        return Err(format!("scenario `{id}`: `timeoutMs` must be positive"));
+    }
+    Ok(())
+}
+
+/// The `resultStatus` a served body carries, if it has one.
+pub fn served_status(body: &Value) -> Option<ResultStatus> {
+    body.pointer("/result/resultStatus")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+}
