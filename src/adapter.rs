@@ -1,1 +1,438 @@
-//! (in progress)
+//! Running a client through the adapter protocol: exec and persistent mode, the
+//! `--capabilities` probe, a hard time limit that kills the adapter's whole process group,
+//! standard error captured, and every outcome checked against the published outcome schema.
+//!
+//! The adapter command is run by `sh -c`, so it may be any shell command line (`cd dir &&
+//! python3 adapter.py`, environment assignments, pipes). Extra arguments such as
+//! `--capabilities` are appended as `"$@"`, that is to the command's last simple command.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use crate::protocol::Outcome;
+use crate::schema::Schema;
+
+/// How much of an adapter's standard error a report keeps per scenario (the tail).
+pub const STDERR_KEEP: usize = 4096;
+
+/// How long the `--capabilities` probe may take.
+pub const PROBE_LIMIT: Duration = Duration::from_secs(15);
+
+/// The longest outcome line read; anything longer is a broken adapter.
+const MAX_LINE: usize = 1024 * 1024;
+
+/// What an adapter run produced for one scenario.
+#[derive(Debug, Clone)]
+pub struct AdapterRun {
+    /// The outcome, or why the adapter broke the protocol.
+    pub outcome: Result<Outcome, AdapterFault>,
+    /// The outcome line as printed, when it was JSON.
+    pub printed: Option<Value>,
+    /// The tail of standard error.
+    pub stderr: String,
+    /// Time from the instruction written to the outcome read.
+    pub elapsed: Duration,
+}
+
+/// How an adapter broke the protocol; the scenario is `ERROR` with this reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterFault(pub String);
+
+impl std::fmt::Display for AdapterFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The adapter command could not be started at all (exit code 2 of a run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// What the `--capabilities` probe found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The capabilities declared.
+    pub list: Vec<String>,
+    /// Why none were taken, when the probe failed (the report says so).
+    pub note: Option<String>,
+}
+
+impl Capabilities {
+    /// Whether the adapter declared this capability.
+    pub fn has(&self, name: &str) -> bool {
+        self.list.iter().any(|c| c == name)
+    }
+}
+
+fn shell(command: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("{command} \"$@\""))
+        .arg("alipay-cancel-kit-adapter")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so a time limit kills the adapter and everything it started.
+        .process_group(0)
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Kills a process group with SIGKILL.
+#[allow(unsafe_code)]
+fn kill_group(child: &Child) {
+    if let Some(pid) = child.id() {
+        let pgid = i32::try_from(pid).unwrap_or(0);
+        if pgid > 0 {
+            // SAFETY: kill(2) with a negative pid signals a process group; it has no memory
+            // effects on this process, and the group is the one `process_group(0)` created.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Runs `command --capabilities` and reads the JSON array of strings it prints.
+///
+/// # Errors
+/// When the command cannot be started at all: `sh` reports it not found (127) or not
+/// executable (126). Any other failure is not an error: it means no capabilities, and the
+/// note says why.
+pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartError> {
+    let mut child = shell(command, &["--capabilities"])
+        .spawn()
+        .map_err(|e| StartError(format!("cannot start `sh` to run the adapter: {e}")))?;
+    drop(child.stdin.take());
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let work = async {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let (a, b) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+        a.and(b)?;
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, out, err))
+    };
+    let (status, out, err) = match tokio::time::timeout(PROBE_LIMIT, work).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => {
+            return Ok(none(format!("the capabilities probe failed: {e}")));
+        }
+        Err(_) => {
+            kill_group(&child);
+            return Ok(none(format!(
+                "`--capabilities` ran past {} s; assuming no capabilities",
+                PROBE_LIMIT.as_secs()
+            )));
+        }
+    };
+    kill_group(&child);
+    let err = String::from_utf8_lossy(&err);
+    match status.code() {
+        Some(127) | Some(126) => {
+            return Err(StartError(format!(
+                "the adapter command `{command}` cannot be started: {}",
+                err.trim()
+            )))
+        }
+        Some(0) => {}
+        _ => {
+            return Ok(none(format!(
+                "`--capabilities` exited with {status}; assuming no capabilities"
+            )))
+        }
+    }
+    let text = String::from_utf8_lossy(&out);
+    match serde_json::from_str::<Vec<String>>(text.trim()) {
+        Ok(list) => Ok(Capabilities { list, note: None }),
+        Err(_) => Ok(none(format!(
+            "`--capabilities` printed {:?}, not a JSON array of strings; assuming no capabilities",
+            truncate(text.trim(), 200)
+        ))),
+    }
+}
+
+fn none(note: String) -> Capabilities {
+    Capabilities {
+        list: Vec::new(),
+        note: Some(note),
+    }
+}
+
+/// Reads an outcome line: JSON, valid against the outcome schema, then typed.
+pub fn parse_outcome(line: &str) -> (Option<Value>, Result<Outcome, AdapterFault>) {
+    let value: Value = match serde_json::from_str(line.trim()) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                None,
+                Err(AdapterFault(format!(
+                    "the outcome line is not JSON ({e}): {:?}",
+                    truncate(line.trim(), 200)
+                ))),
+            )
+        }
+    };
+    let violations = Schema::AdapterOutcome.violations(&value);
+    if !violations.is_empty() {
+        let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        return (
+            Some(value),
+            Err(AdapterFault(format!(
+                "the outcome breaks schema/adapter-outcome.schema.json: {}",
+                list.join("; ")
+            ))),
+        );
+    }
+    let outcome = serde_json::from_value(value.clone())
+        .map_err(|e| AdapterFault(format!("the outcome cannot be read: {e}")));
+    (Some(value), outcome)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+fn tail(bytes: &[u8]) -> String {
+    let start = bytes.len().saturating_sub(STDERR_KEEP);
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+/// Runs one scenario in exec mode: one process, one instruction line, one outcome line.
+pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterRun {
+    let started = Instant::now();
+    let mut child = match shell(command, &[]).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return AdapterRun {
+                outcome: Err(AdapterFault(format!("cannot start the adapter: {e}"))),
+                printed: None,
+                stderr: String::new(),
+                elapsed: started.elapsed(),
+            }
+        }
+    };
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let mut line = instruction.as_bytes().to_vec();
+    line.push(b'\n');
+    let work = async {
+        // A broken pipe here means the adapter exited without reading: its exit says why.
+        let _ = stdin.write_all(&line).await;
+        drop(stdin);
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let (a, b) = tokio::join!(
+            (&mut stdout).take(MAX_LINE as u64 * 4).read_to_end(&mut out),
+            (&mut stderr).take(64 * 1024 * 1024).read_to_end(&mut err)
+        );
+        a.and(b)?;
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, out, err))
+    };
+    let result = tokio::time::timeout(limit, work).await;
+    let elapsed = started.elapsed();
+    kill_group(&child);
+    let (status, out, err) = match result {
+        Err(_) => {
+            return AdapterRun {
+                outcome: Err(AdapterFault(format!(
+                    "the adapter ran past the hard time limit of {} ms and was killed with its process group",
+                    limit.as_millis()
+                ))),
+                printed: None,
+                stderr: String::new(),
+                elapsed,
+            }
+        }
+        Ok(Err(e)) => {
+            return AdapterRun {
+                outcome: Err(AdapterFault(format!("reading the adapter failed: {e}"))),
+                printed: None,
+                stderr: String::new(),
+                elapsed,
+            }
+        }
+        Ok(Ok(done)) => done,
+    };
+    let stderr = tail(&err);
+    let text = String::from_utf8_lossy(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let fault = |message: String| AdapterRun {
+        outcome: Err(AdapterFault(message)),
+        printed: None,
+        stderr: stderr.clone(),
+        elapsed,
+    };
+    match lines.as_slice() {
+        [] => fault(format!("the adapter printed no outcome and exited with {status}")),
+        [one] => {
+            let (printed, outcome) = parse_outcome(one);
+            let outcome = match outcome {
+                Ok(_) if !status.success() => Err(AdapterFault(format!(
+                    "the adapter printed an outcome but exited with {status}"
+                ))),
+                other => other,
+            };
+            AdapterRun {
+                outcome,
+                printed,
+                stderr,
+                elapsed,
+            }
+        }
+        many => fault(format!(
+            "the adapter printed {} lines on standard output; the protocol allows one outcome line (first: {:?})",
+            many.len(),
+            truncate(many[0], 200)
+        )),
+    }
+}
+
+/// A persistent adapter process: one instruction line in, one outcome line out, in order.
+pub struct Persistent {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Persistent {
+    /// Starts the adapter command once, to serve many scenarios.
+    ///
+    /// # Errors
+    /// When the process cannot be spawned.
+    pub fn start(command: &str) -> Result<Persistent, AdapterFault> {
+        let mut child = shell(command, &[])
+            .spawn()
+            .map_err(|e| AdapterFault(format!("cannot start the adapter: {e}")))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut err_pipe = child.stderr.take().expect("piped");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = err_pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+                s.extend_from_slice(&buf[..n]);
+                // Keep memory bounded for chatty adapters.
+                if s.len() > 4 * STDERR_KEEP {
+                    let cut = s.len() - STDERR_KEEP;
+                    s.drain(..cut);
+                }
+            }
+        });
+        Ok(Persistent {
+            child,
+            stdin,
+            stdout,
+            stderr,
+        })
+    }
+
+    fn take_stderr(&self) -> String {
+        let mut s = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+        let text = tail(&s);
+        s.clear();
+        text
+    }
+
+    /// Sends one instruction and reads its outcome. After a fault the process is killed and
+    /// must not be used again (`ok` false).
+    pub async fn run(&mut self, instruction: &str, limit: Duration) -> (AdapterRun, bool) {
+        let started = Instant::now();
+        let mut line = instruction.as_bytes().to_vec();
+        line.push(b'\n');
+        let work = async {
+            self.stdin.write_all(&line).await?;
+            self.stdin.flush().await?;
+            let mut out = Vec::new();
+            (&mut self.stdout)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut out)
+                .await?;
+            Ok::<_, std::io::Error>(out)
+        };
+        let result = tokio::time::timeout(limit, work).await;
+        let elapsed = started.elapsed();
+        let faulted = |this: &mut Persistent, message: String| {
+            kill_group(&this.child);
+            (
+                AdapterRun {
+                    outcome: Err(AdapterFault(message)),
+                    printed: None,
+                    stderr: this.take_stderr(),
+                    elapsed,
+                },
+                false,
+            )
+        };
+        match result {
+            Err(_) => faulted(
+                self,
+                format!(
+                    "the adapter ran past the hard time limit of {} ms and was killed with its process group",
+                    limit.as_millis()
+                ),
+            ),
+            Ok(Err(e)) => faulted(self, format!("the adapter's pipes failed: {e}")),
+            Ok(Ok(out)) if out.is_empty() => {
+                // Give a dying process a moment so its exit status can be reported.
+                let status = tokio::time::timeout(Duration::from_millis(200), self.child.wait()).await;
+                let how = match status {
+                    Ok(Ok(s)) => format!("exited with {s}"),
+                    _ => "closed its standard output".into(),
+                };
+                faulted(self, format!("the adapter {how} before printing an outcome"))
+            }
+            Ok(Ok(out)) if !out.ends_with(b"\n") && out.len() >= MAX_LINE => faulted(
+                self,
+                format!("the outcome line is longer than {MAX_LINE} bytes"),
+            ),
+            Ok(Ok(out)) => {
+                let text = String::from_utf8_lossy(&out);
+                let (printed, outcome) = parse_outcome(&text);
+                (
+                    AdapterRun {
+                        outcome,
+                        printed,
+                        stderr: self.take_stderr(),
+                        elapsed,
+                    },
+                    true,
+                )
+            }
+        }
+    }
+
+    /// Ends the process: closes its input, waits briefly, then kills its group.
+    pub async fn close(mut self) {
+        drop(self.stdin);
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        kill_group(&self.child);
+    }
+}

@@ -19,7 +19,7 @@ pub mod protocol;
 pub mod reference_client;
 pub mod report;
 pub mod run;
-// pub mod scenario; (re-enabled when spec::result lands)
+pub mod scenario;
 pub mod schema;
 pub mod signature;
 pub mod spec;

@@ -1,1 +1,469 @@
-//! (in progress)
+//! The built-in reference client: a cancel client that is correct by the contract.
+//!
+//! `run` uses it when no `--client` is given, in process; `alipay-cancel-kit
+//! reference-adapter` exposes the same client through the adapter protocol, so the exec and
+//! persistent paths are exercised end to end. Each [`Defect`] switches on one deliberate bug,
+//! for the kit's own sensitivity test: a conformance kit is only as good as the bugs it catches.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value};
+
+use crate::gateway::{CANCEL_PATH, SANDBOX_CANCEL_PATH};
+use crate::protocol::{Instruction, Outcome, OutcomeKind};
+use crate::signature::{self, SignatureHeader, SigningKey, VerifyingKey};
+use crate::spec::{CancelRequest, CancelResponse, ResultStatus};
+
+/// The adapter capabilities the reference client declares.
+pub const CAPABILITIES: &[&str] = &[];
+
+/// How many times the reference client calls in all when the answer leaves the result open
+/// (`U`, or no usable answer). The contract allows up to 5.
+pub const MAX_ATTEMPTS: usize = 3;
+
+/// One deliberate bug of the reference client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Defect {
+    /// Sends an all-digit `paymentId` as a JSON number.
+    NumberForString,
+    /// Leaves the `/ams` prefix out of the path it signs.
+    WrongStringToSign,
+    /// Sends no `Signature` header.
+    NoRequestSignature,
+    /// Believes every response without verifying its signature.
+    NoResponseVerification,
+    /// Treats an empty response signature as a valid one.
+    AcceptEmptySignature,
+    /// Surfaces `U` as `FAILED`.
+    UnknownAsFailure,
+    /// Surfaces a timeout or an HTTP error status as `FAILED`.
+    TransportErrorAsFailure,
+    /// Calls again after an `F`.
+    RetryFailure,
+    /// Calls again after a `U` with only the first id of the instruction.
+    RetryWithOtherIds,
+    /// Reports `cancelTime`'s wall-clock digits as UTC, dropping the offset.
+    IgnoreCancelTimeOffset,
+    /// Crashes on a response member it does not know.
+    CrashOnUnknownField,
+    /// Crashes on a result code missing from the table.
+    CrashOnUnknownCode,
+    /// Sends ids longer than 64 characters without complaint.
+    NoLocalValidation,
+}
+
+impl Defect {
+    /// Every defect, in declaration order.
+    pub fn all() -> Vec<Defect> {
+        use clap::ValueEnum;
+        Defect::value_variants().to_vec()
+    }
+
+    /// The defect's command-line name, e.g. `retry-failure`.
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// A set of defects; empty for the correct client.
+pub type Defects = BTreeSet<Defect>;
+
+/// The client crashed (a defect that models a crash); the adapter protocol sees no outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crash(pub String);
+
+/// What one HTTP exchange came to.
+enum Exchange {
+    /// A conclusion to surface at once.
+    Final(Outcome),
+    /// The result is still open: call again if attempts remain.
+    Open(Outcome),
+}
+
+/// Cancels as instructed and returns the outcome to surface.
+///
+/// # Errors
+/// Only a [`Crash`], when a crash defect is switched on and triggered.
+pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outcome, Crash> {
+    let has = |d| defects.contains(&d);
+    // Refuse locally what the gateway would refuse: no request is better than a doomed one.
+    let typed = match CancelRequest::from_slice(
+        &serde_json::to_vec(&instruction.request).unwrap_or_default(),
+    ) {
+        Ok(r) => Some(r),
+        Err(e) if !has(Defect::NoLocalValidation) => {
+            return Ok(Outcome::bare(
+                OutcomeKind::InvalidRequest,
+                format!("refused locally: {e}"),
+            ))
+        }
+        Err(_) => None,
+    };
+    let keys = (
+        SigningKey::from_base64_pkcs8(&instruction.gateway.merchant_private_key),
+        VerifyingKey::from_base64_spki(&instruction.gateway.alipay_public_key),
+    );
+    let (merchant, vendor) = match keys {
+        (Ok(m), Ok(v)) => (m, v),
+        (Err(e), _) | (_, Err(e)) => {
+            return Ok(Outcome::bare(
+                OutcomeKind::Unknown,
+                format!("cannot load the keys: {e}"),
+            ))
+        }
+    };
+    let client_id = &instruction.gateway.client_id;
+    let path = if client_id.starts_with("SANDBOX_") {
+        SANDBOX_CANCEL_PATH
+    } else {
+        CANCEL_PATH
+    };
+    let mut last = Outcome::bare(OutcomeKind::Unknown, "no attempt made");
+    let attempts = if has(Defect::RetryFailure) {
+        MAX_ATTEMPTS.max(2)
+    } else {
+        MAX_ATTEMPTS
+    };
+    for attempt in 0..attempts {
+        let fields = if attempt > 0 && has(Defect::RetryWithOtherIds) {
+            first_field_only(&instruction.request)
+        } else {
+            instruction.request.clone()
+        };
+        let body = body_bytes(typed.as_ref(), &fields, has(Defect::NumberForString));
+        let time = chrono::Utc::now().timestamp_millis().to_string();
+        let signed_path = if has(Defect::WrongStringToSign) {
+            path.trim_start_matches("/ams")
+        } else {
+            path
+        };
+        let sig = signature::sign(&merchant, signed_path, client_id, &time, &body);
+        let mut headers = vec![
+            ("content-type", "application/json; charset=UTF-8".to_owned()),
+            ("client-id", client_id.clone()),
+            ("request-time", time),
+        ];
+        if !has(Defect::NoRequestSignature) {
+            headers.push((
+                "signature",
+                signature::header_value(&instruction.gateway.key_version, &sig),
+            ));
+        }
+        let timeout = Duration::from_millis(instruction.timeout_ms);
+        let sent = post(&instruction.gateway.url, path, &headers, body, timeout).await;
+        let exchange = match sent {
+            Err(e) => {
+                let kind = if has(Defect::TransportErrorAsFailure) {
+                    OutcomeKind::Failed
+                } else {
+                    OutcomeKind::Unknown
+                };
+                let mut o = Outcome::bare(kind, e);
+                if kind == OutcomeKind::Failed {
+                    o.result_code = Some("TRANSPORT_ERROR".into());
+                    return Ok(o);
+                }
+                Exchange::Open(o)
+            }
+            Ok(response) => interpret(&response, path, client_id, &vendor, defects)?,
+        };
+        match exchange {
+            Exchange::Final(outcome) => {
+                if has(Defect::RetryFailure) && outcome.outcome == OutcomeKind::Failed && attempt == 0 {
+                    last = outcome;
+                    continue;
+                }
+                return Ok(outcome);
+            }
+            Exchange::Open(outcome) => last = outcome,
+        }
+    }
+    Ok(last)
+}
+
+fn first_field_only(request: &Map<String, Value>) -> Map<String, Value> {
+    request.iter().take(1).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn body_bytes(typed: Option<&CancelRequest>, fields: &Map<String, Value>, numbers: bool) -> Vec<u8> {
+    let mut fields = match typed {
+        // The typed request guarantees strings within their limits; the defects below
+        // (and an unvalidated instruction) bypass it.
+        Some(t) if fields.len() == t_field_count(t) => match serde_json::to_value(t) {
+            Ok(Value::Object(m)) => m,
+            _ => fields.clone(),
+        },
+        _ => fields.clone(),
+    };
+    if numbers {
+        for value in fields.values_mut() {
+            if let Some(n) = value.as_str().and_then(|s| s.parse::<u128>().ok()) {
+                // Written as a bare JSON number: the bug under test.
+                *value = serde_json::from_str(&n.to_string()).unwrap_or(Value::Null);
+            }
+        }
+    }
+    serde_json::to_vec(&fields).unwrap_or_default()
+}
+
+fn t_field_count(t: &CancelRequest) -> usize {
+    usize::from(t.payment_id.is_some())
+        + usize::from(t.payment_request_id.is_some())
+        + usize::from(t.merchant_account_id.is_some())
+}
+
+/// A received HTTP response.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn interpret(
+    r: &Response,
+    path: &str,
+    client_id: &str,
+    vendor: &VerifyingKey,
+    defects: &Defects,
+) -> Result<Exchange, Crash> {
+    let has = |d| defects.contains(&d);
+    let open = |why: String| {
+        let kind = if has(Defect::TransportErrorAsFailure) {
+            OutcomeKind::Failed
+        } else {
+            OutcomeKind::Unknown
+        };
+        Ok(if kind == OutcomeKind::Failed {
+            let mut o = Outcome::bare(kind, why);
+            o.result_code = Some("TRANSPORT_ERROR".into());
+            Exchange::Final(o)
+        } else {
+            Exchange::Open(Outcome::bare(kind, why))
+        })
+    };
+    if r.status != 200 {
+        return open(format!("HTTP status {}: a transport error", r.status));
+    }
+    if has(Defect::CrashOnUnknownField) || has(Defect::CrashOnUnknownCode) {
+        crash_checks(&r.body, defects)?;
+    }
+    let response = match CancelResponse::from_slice(&r.body) {
+        Ok(resp) => resp,
+        Err(e) => {
+            return Ok(Exchange::Open(Outcome::bare(
+                OutcomeKind::Unknown,
+                format!("no usable answer: {e}"),
+            )))
+        }
+    };
+    let status = response.result.result_status;
+    let unverified = |why: String| {
+        Ok(Exchange::Open(with_result(
+            Outcome::bare(OutcomeKind::Unknown, why),
+            &response,
+        )))
+    };
+    if !has(Defect::NoResponseVerification) {
+        let signature = r.header("signature");
+        let time = r.header("response-time");
+        match (signature, time) {
+            (None, None) => {
+                // The gateway may refuse an unauthenticated request without signing; only a
+                // refusal can be believed unsigned, never a success.
+                if status == ResultStatus::S {
+                    return unverified("an unsigned success answer cannot be trusted".into());
+                }
+            }
+            (Some(sig), Some(time)) => {
+                if r.header("client-id").is_some_and(|c| c != client_id) {
+                    return unverified(format!(
+                        "the answer is for client id `{}`, not `{client_id}`",
+                        r.header("client-id").unwrap_or_default()
+                    ));
+                }
+                let header = match SignatureHeader::parse(sig) {
+                    Ok(h) => h,
+                    Err(e) => return unverified(format!("response signature header: {e}")),
+                };
+                let empty_ok = has(Defect::AcceptEmptySignature) && header.signature.is_empty();
+                if !empty_ok {
+                    if let Err(e) =
+                        signature::verify(vendor, path, client_id, time, &r.body, &header.signature)
+                    {
+                        return unverified(format!("response signature: {e}"));
+                    }
+                }
+            }
+            _ => {
+                return unverified(
+                    "the answer carries only one of `signature` and `response-time`".into(),
+                )
+            }
+        }
+    }
+    Ok(match status {
+        ResultStatus::S => {
+            let mut o = with_result(Outcome::bare(OutcomeKind::Success, ""), &response);
+            o.error = None;
+            o.payment_id = response.payment_id.as_ref().map(|p| p.as_str().to_owned());
+            o.payment_request_id = response
+                .payment_request_id
+                .as_ref()
+                .map(|p| p.as_str().to_owned());
+            o.cancel_time = response.cancel_time.as_ref().map(|t| {
+                if has(Defect::IgnoreCancelTimeOffset) {
+                    t.instant().naive_local().and_utc().to_rfc3339()
+                } else {
+                    t.instant().to_rfc3339()
+                }
+            });
+            Exchange::Final(o)
+        }
+        ResultStatus::F => {
+            let mut o = with_result(Outcome::bare(OutcomeKind::Failed, ""), &response);
+            o.error = None;
+            Exchange::Final(o)
+        }
+        ResultStatus::U => {
+            let kind = if has(Defect::UnknownAsFailure) {
+                OutcomeKind::Failed
+            } else {
+                OutcomeKind::Unknown
+            };
+            let mut o = with_result(Outcome::bare(kind, "the result is unknown (U)"), &response);
+            if kind == OutcomeKind::Failed {
+                o.error = None;
+                Exchange::Final(o)
+            } else {
+                Exchange::Open(o)
+            }
+        }
+    })
+}
+
+fn with_result(mut outcome: Outcome, response: &CancelResponse) -> Outcome {
+    outcome.result_code = Some(response.result.result_code.as_str().to_owned());
+    outcome.result_status = Some(response.result.result_status.as_str().to_owned());
+    outcome.result_message = response.result.result_message.clone();
+    outcome
+}
+
+/// The crash defects: a brittle client that dies on what it does not know.
+fn crash_checks(body: &[u8], defects: &Defects) -> Result<(), Crash> {
+    let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    if defects.contains(&Defect::CrashOnUnknownField) {
+        let known = ["result", "paymentId", "paymentRequestId", "cancelTime"];
+        if let Some(k) = top.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(Crash(format!("unknown field `{k}`")));
+        }
+    }
+    if defects.contains(&Defect::CrashOnUnknownCode) {
+        if let Some(code) = top.get("result").and_then(|r| r.get("resultCode")).and_then(Value::as_str) {
+            if crate::spec::ResultCode::from(code).row().is_none() {
+                return Err(Crash(format!("unknown result code `{code}`")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// POSTs a body over plain HTTP/1.1, the whole exchange within `timeout`.
+async fn post(
+    base: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<Response, String> {
+    let authority = base
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("unsupported gateway URL `{base}` (expected http://host:port)"))?
+        .trim_end_matches('/')
+        .to_owned();
+    let exchange = async {
+        let stream = tokio::net::TcpStream::connect(&authority)
+            .await
+            .map_err(|e| format!("connect to {authority}: {e}"))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake: {e}"))?;
+        tokio::spawn(connection);
+        let mut request = hyper::Request::post(path).header("host", &authority);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("building the request: {e}"))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("no response: {e}"))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("reading the body: {e}"))?
+            .to_bytes();
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+}
+
+/// Serves the adapter protocol on standard input and output, for as many instructions as
+/// arrive (so it works in exec and persistent mode alike).
+pub async fn serve_adapter(defects: &Defects) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdout = tokio::io::stdout();
+    while let Some(line) = lines.next_line().await? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let outcome = match serde_json::from_str::<Instruction>(&line) {
+            Ok(instruction) => match cancel(&instruction, defects).await {
+                Ok(o) => o,
+                Err(Crash(why)) => {
+                    eprintln!("reference client crashed (deliberate defect): {why}");
+                    std::process::exit(101);
+                }
+            },
+            Err(e) => Outcome::bare(OutcomeKind::Unknown, format!("unreadable instruction: {e}")),
+        };
+        let mut text = serde_json::to_string(&outcome).unwrap_or_default();
+        text.push('\n');
+        stdout.write_all(text.as_bytes()).await?;
+        stdout.flush().await?;
+    }
+    Ok(())
+}

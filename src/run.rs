@@ -1,1 +1,322 @@
-//! (in progress)
+//! One conformance run, end to end: for each selected scenario a fresh gateway on its own
+//! loopback port, the instruction handed to the client, the checks, the verdict.
+//! Scenarios run concurrently (`jobs` at a time) and are reported in catalogue order.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, StartError};
+use crate::gateway::{Gateway, GatewayKeys, Script};
+use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
+use crate::reference_client::{self, Crash, Defects};
+use crate::report::RunReport;
+use crate::scenario::{Scenario, Transport};
+use crate::signature::SigningKey;
+use crate::verdict::{self, ScenarioResult, Verdict};
+
+/// The client under test.
+#[derive(Clone, Debug)]
+pub enum Client {
+    /// The built-in reference client, called in process (with deliberate defects, if any).
+    InProcess(Defects),
+    /// Any client, through an adapter command run by `sh -c`.
+    Adapter {
+        /// The command line.
+        command: String,
+        /// One process for all scenarios (per job) instead of one per scenario.
+        persistent: bool,
+    },
+}
+
+impl Client {
+    fn describe(&self) -> String {
+        match self {
+            Client::InProcess(d) if d.is_empty() => "built-in reference client".into(),
+            Client::InProcess(d) => format!(
+                "built-in reference client with defects: {}",
+                d.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+            ),
+            Client::Adapter { command, .. } => command.clone(),
+        }
+    }
+
+    fn mode(&self) -> &'static str {
+        match self {
+            Client::InProcess(_) => "in-process",
+            Client::Adapter { persistent: true, .. } => "persistent",
+            Client::Adapter { .. } => "exec",
+        }
+    }
+}
+
+/// The keys of one run: the merchant's and the vendor's, generated per run. Test-only.
+#[derive(Clone)]
+pub struct RunKeys {
+    /// The merchant key: the client signs requests with it.
+    pub merchant: SigningKey,
+    /// The vendor key: the gateway signs answers with it.
+    pub vendor: SigningKey,
+    /// A key that is not the vendor's.
+    pub other: SigningKey,
+}
+
+impl RunKeys {
+    /// Generates three fresh 2048-bit keys, on as many threads.
+    pub fn generate() -> RunKeys {
+        let spawn = || std::thread::spawn(SigningKey::generate);
+        let (a, b, c) = (spawn(), spawn(), spawn());
+        let join = |h: std::thread::JoinHandle<SigningKey>| h.join().expect("key generation");
+        RunKeys {
+            merchant: join(a),
+            vendor: join(b),
+            other: join(c),
+        }
+    }
+
+    fn gateway_keys(&self) -> GatewayKeys {
+        GatewayKeys {
+            merchant_public: self.merchant.verifying_key(),
+            vendor: self.vendor.clone(),
+            other: self.other.clone(),
+        }
+    }
+}
+
+/// Everything a run needs besides the scenarios.
+#[derive(Clone)]
+pub struct RunConfig {
+    /// The client under test.
+    pub client: Client,
+    /// How many scenarios run at once.
+    pub jobs: usize,
+    /// Added to `timeoutMs × 5` to make the hard time limit of a scenario.
+    pub time_limit_margin: Duration,
+    /// The run's keys.
+    pub keys: RunKeys,
+}
+
+/// A run could not be carried out at all (exit code 2).
+#[derive(Debug)]
+pub enum RunError {
+    /// The adapter command cannot be started.
+    Adapter(StartError),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Adapter(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// The hard time limit of a scenario: room for 5 exchanges of `timeoutMs` plus the margin.
+pub fn time_limit(timeout_ms: u64, margin: Duration) -> Duration {
+    Duration::from_millis(timeout_ms.saturating_mul(verdict::MAX_REQUESTS as u64)) + margin
+}
+
+/// A pool of persistent adapter processes, one per job, restarted after a fault.
+pub struct Pool {
+    command: String,
+    idle: Mutex<Vec<Persistent>>,
+}
+
+impl Pool {
+    async fn run(&self, instruction: &str, limit: Duration) -> AdapterRun {
+        let worker = self.idle.lock().await.pop();
+        let mut worker = match worker {
+            Some(w) => w,
+            None => match Persistent::start(&self.command) {
+                Ok(w) => w,
+                Err(fault) => {
+                    return AdapterRun {
+                        outcome: Err(fault),
+                        printed: None,
+                        stderr: String::new(),
+                        elapsed: Duration::ZERO,
+                    }
+                }
+            },
+        };
+        let (run, healthy) = worker.run(instruction, limit).await;
+        if healthy {
+            self.idle.lock().await.push(worker);
+        } else {
+            worker.close().await;
+        }
+        run
+    }
+
+    async fn close(&self) {
+        let workers: Vec<Persistent> = self.idle.lock().await.drain(..).collect();
+        for w in workers {
+            w.close().await;
+        }
+    }
+}
+
+/// Runs the scenarios against the client and reports in catalogue order.
+///
+/// # Errors
+/// [`RunError::Adapter`] when the adapter command cannot be started at all.
+pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let capabilities = match &config.client {
+        Client::Adapter { command, .. } => adapter::probe_capabilities(command)
+            .await
+            .map_err(RunError::Adapter)?,
+        Client::InProcess(_) => Capabilities {
+            list: reference_client::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
+            note: None,
+        },
+    };
+    let pool = match &config.client {
+        Client::Adapter {
+            command,
+            persistent: true,
+        } => Some(Arc::new(Pool {
+            command: command.clone(),
+            idle: Mutex::new(Vec::new()),
+        })),
+        _ => None,
+    };
+    let gate = Arc::new(Semaphore::new(config.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        let scenario = (*scenario).clone();
+        let config = config.clone();
+        let capabilities = capabilities.clone();
+        let pool = pool.clone();
+        let gate = gate.clone();
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await.expect("semaphore open");
+            let result = run_scenario(&scenario, &config, &capabilities, pool.as_deref()).await;
+            (index, result)
+        });
+    }
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, result)) => results[index] = Some(result),
+            Err(e) => panic!("a scenario task failed: {e}"),
+        }
+    }
+    if let Some(pool) = pool {
+        pool.close().await;
+    }
+    let results: Vec<ScenarioResult> = results.into_iter().flatten().collect();
+    Ok(RunReport::new(
+        config.client.describe(),
+        config.client.mode().to_owned(),
+        capabilities.list,
+        capabilities.note,
+        results,
+        started.elapsed(),
+    ))
+}
+
+/// Runs one scenario: gateway, instruction, adapter, checks, verdict.
+pub async fn run_scenario(
+    scenario: &Scenario,
+    config: &RunConfig,
+    capabilities: &Capabilities,
+    pool: Option<&Pool>,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let result = |verdict: Verdict, reason: Option<String>| ScenarioResult {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        rule: scenario.rule.clone(),
+        verdict,
+        reason,
+        checks: Vec::new(),
+        requests: 0,
+        outcome: None,
+        stderr: String::new(),
+        duration_ms: 0.0,
+        adapter_ms: 0.0,
+    };
+    if let Some(missing) = scenario.needs.iter().find(|n| !capabilities.has(n)) {
+        return result(
+            Verdict::Skipped,
+            Some(format!("the adapter does not declare the `{missing}` capability")),
+        );
+    }
+    if scenario.transport != Transport::Plain {
+        // Reported, never passed: the kit cannot judge TLS until its TLS gateway exists.
+        return result(
+            Verdict::Skipped,
+            Some("the kit cannot serve TLS yet; this scenario is not judged".into()),
+        );
+    }
+    let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys()).await {
+        Ok(g) => g,
+        Err(e) => return result(Verdict::Error, Some(format!("the kit's gateway could not start: {e}"))),
+    };
+    let instruction = Instruction {
+        protocol: PROTOCOL.to_owned(),
+        scenario: scenario.id.clone(),
+        gateway: GatewayInfo {
+            url: gateway.url(),
+            client_id: scenario.client_id.clone(),
+            merchant_private_key: config.keys.merchant.to_base64_pkcs8(),
+            alipay_public_key: config.keys.vendor.verifying_key().to_base64_spki(),
+            key_version: "1".to_owned(),
+            ca_certificate_pem: None,
+        },
+        request: scenario.request.clone(),
+        timeout_ms: scenario.timeout_ms,
+    };
+    let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
+    let run = match &config.client {
+        Client::InProcess(defects) => in_process(&instruction, defects, limit).await,
+        Client::Adapter { command, persistent } => {
+            let line = serde_json::to_string(&instruction).expect("instruction serialises");
+            match (persistent, pool) {
+                (true, Some(pool)) => pool.run(&line, limit).await,
+                _ => adapter::exec(command, &line, limit).await,
+            }
+        }
+    };
+    let exchanges = gateway.exchanges();
+    drop(gateway);
+    let merchant = config.keys.merchant.verifying_key();
+    let checks = verdict::judge(scenario, &exchanges, run.outcome.as_ref().ok(), &merchant);
+    let (verdict, reason) = match &run.outcome {
+        Err(fault) => (Verdict::Error, Some(fault.to_string())),
+        Ok(_) => (verdict::grade(&checks), None),
+    };
+    ScenarioResult {
+        verdict,
+        reason,
+        checks,
+        requests: exchanges.len(),
+        outcome: run.printed,
+        stderr: run.stderr,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        adapter_ms: run.elapsed.as_secs_f64() * 1000.0,
+        ..result(Verdict::Pass, None)
+    }
+}
+
+async fn in_process(instruction: &Instruction, defects: &Defects, limit: Duration) -> AdapterRun {
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(limit, reference_client::cancel(instruction, defects)).await {
+        Err(_) => Err(AdapterFault(format!(
+            "the client ran past the hard time limit of {} ms",
+            limit.as_millis()
+        ))),
+        Ok(Err(Crash(why))) => Err(AdapterFault(format!("the client crashed: {why}"))),
+        Ok(Ok(o)) => Ok(o),
+    };
+    AdapterRun {
+        printed: outcome.as_ref().ok().and_then(|o| serde_json::to_value(o).ok()),
+        outcome,
+        stderr: String::new(),
+        elapsed: started.elapsed(),
+    }
+}

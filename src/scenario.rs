@@ -107,6 +107,10 @@ pub enum Signing {
     RawBase64Tampered,
     /// Signed for, and echoing, another merchant's client id.
     ForeignClientId,
+    /// Correctly signed, with lower-case percent escapes (`%2b`), as .NET emits them.
+    SignedLowercaseEscapes,
+    /// Correctly signed, with a space after each comma of the header, as in the docs' example.
+    SignedSpaced,
 }
 
 /// A fault below HTTP that the raw responder produces.

@@ -183,3 +183,306 @@ impl ScenarioResult {
         self.checks.iter().filter(|c| !c.held)
     }
 }
+
+/// The most requests a client may send for one instruction.
+pub const MAX_REQUESTS: usize = 5;
+
+const OUTCOME_RULE: &str = "docs/contract.md#outcome-rules";
+
+/// Every check of the contract for one scenario: each request the gateway received, the
+/// request sequence, and the outcome the client surfaced (`None` when the adapter broke the
+/// protocol, in which case only the request checks are made).
+pub fn judge(
+    scenario: &crate::scenario::Scenario,
+    exchanges: &[crate::gateway::Exchange],
+    outcome: Option<&crate::protocol::Outcome>,
+    merchant_key: &crate::signature::VerifyingKey,
+) -> Vec<Check> {
+    use crate::gateway::inspect;
+    use crate::scenario::Transport;
+
+    let script = crate::gateway::Script::of(scenario);
+    let mut checks = Vec::new();
+    for (i, exchange) in exchanges.iter().enumerate() {
+        checks.extend(inspect::check_request(&exchange.request, i + 1, &script, merchant_key));
+    }
+    let n = exchanges.len();
+
+    // The request sequence.
+    if n == 0 {
+        if scenario.accept_without_request.is_empty() {
+            checks.push(Check::fail(
+                "requests.count",
+                Level::Must,
+                OUTCOME_RULE,
+                "the client must send the cancel request",
+                "1 to 5 requests",
+                "no request reached the gateway",
+            ));
+        }
+    } else {
+        if matches!(
+            scenario.transport,
+            Transport::TlsUntrusted | Transport::TlsWrongHostname
+        ) {
+            checks.push(Check::fail(
+                "requests.tls-refused",
+                Level::Must,
+                "docs/contract.md#outcome-rules (TLS)",
+                "no request may be sent over a connection whose certificate is not trusted",
+                "0 requests",
+                format!("{n} request(s)"),
+            ));
+        }
+        if scenario.local_validation {
+            checks.push(Check::fail(
+                "requests.local-validation",
+                Level::Should,
+                "docs/contract.md#local-validation",
+                "the instruction breaks the request rules: the client should refuse it locally (INVALID_REQUEST) and send nothing",
+                "0 requests",
+                format!("{n} request(s)"),
+            ));
+        }
+        checks.push(if n <= MAX_REQUESTS {
+            Check::pass(
+                "requests.count",
+                Level::Must,
+                OUTCOME_RULE,
+                format!("{n} request(s), at most {MAX_REQUESTS}"),
+            )
+        } else {
+            Check::fail(
+                "requests.count",
+                Level::Must,
+                OUTCOME_RULE,
+                "a client may call at most 5 times for one cancel",
+                format!("at most {MAX_REQUESTS} requests"),
+                format!("{n} requests"),
+            )
+        });
+        let after_final = exchanges[..n - 1]
+            .iter()
+            .position(|e| e.served.answer.is_final());
+        checks.push(match after_final {
+            None => Check::pass(
+                "requests.no-retry-after-final",
+                Level::Must,
+                OUTCOME_RULE,
+                "no call after a definitive answer",
+            ),
+            Some(i) => Check::fail(
+                "requests.no-retry-after-final",
+                Level::Must,
+                OUTCOME_RULE,
+                format!(
+                    "request {} got a definitive answer ({}); the client must not call again",
+                    i + 1,
+                    describe_answer(&exchanges[i].served)
+                ),
+                format!("{} request(s)", i + 1),
+                format!("{n} requests"),
+            ),
+        });
+        if n > 1 {
+            let ids = |e: &crate::gateway::Exchange| {
+                let body: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_slice(&e.request.body).unwrap_or_default();
+                inspect::ID_FIELDS
+                    .iter()
+                    .map(|f| body.get(*f).cloned().unwrap_or(serde_json::Value::Null))
+                    .collect::<Vec<_>>()
+            };
+            let first = ids(&exchanges[0]);
+            let differs = exchanges[1..].iter().position(|e| ids(e) != first);
+            checks.push(match differs {
+                None => Check::pass(
+                    "requests.same-ids",
+                    Level::Must,
+                    OUTCOME_RULE,
+                    "every retry carries the ids of the first request",
+                ),
+                Some(i) => Check::fail(
+                    "requests.same-ids",
+                    Level::Must,
+                    OUTCOME_RULE,
+                    format!("retry {} must carry the same ids as the first request", i + 2),
+                    serde_json::Value::Array(first.clone()).to_string(),
+                    serde_json::Value::Array(ids(&exchanges[i + 1])).to_string(),
+                ),
+            });
+        }
+    }
+
+    let Some(outcome) = outcome else {
+        return checks;
+    };
+    // The outcome, judged against the last answer the client received.
+    let (accept, prefer, what) = match exchanges.last() {
+        None => (
+            scenario.accept_without_request.clone(),
+            Vec::new(),
+            "no request was sent".to_owned(),
+        ),
+        Some(e) => (
+            e.served.answer.accept.clone(),
+            e.served.answer.prefer.clone(),
+            format!("the last answer was {}", describe_answer(&e.served)),
+        ),
+    };
+    let words = |list: &[crate::protocol::OutcomeKind]| {
+        list.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")
+    };
+    let kind = outcome.outcome;
+    if accept.is_empty() || accept.contains(&kind) {
+        if !accept.is_empty() {
+            checks.push(Check::pass(
+                "outcome.kind",
+                Level::Must,
+                OUTCOME_RULE,
+                format!("{kind}: {what}"),
+            ));
+        }
+    } else {
+        checks.push(Check::fail(
+            "outcome.kind",
+            Level::Must,
+            OUTCOME_RULE,
+            format!("{what}: the client must surface {}", words(&accept)),
+            words(&accept),
+            outcome_summary(outcome),
+        ));
+    }
+    if accept.contains(&kind) && !prefer.is_empty() {
+        checks.push(if prefer.contains(&kind) {
+            Check::pass("outcome.preferred", Level::Should, OUTCOME_RULE, format!("{kind} preferred"))
+        } else {
+            Check::fail(
+                "outcome.preferred",
+                Level::Should,
+                OUTCOME_RULE,
+                format!("{what}: the client should surface {}", words(&prefer)),
+                words(&prefer),
+                kind.as_str(),
+            )
+        });
+    }
+    let served_body = exchanges.last().and_then(|e| e.served.answer.body.as_ref());
+    if let Some(body) = served_body {
+        if kind == crate::protocol::OutcomeKind::Success {
+            checks.extend(success_echo(outcome, body));
+        }
+        if kind == crate::protocol::OutcomeKind::Failed {
+            if let Some(code) = body.pointer("/result/resultCode").and_then(|v| v.as_str()) {
+                let seen = outcome.result_code.as_deref().unwrap_or("(absent)");
+                checks.push(if seen == code {
+                    Check::pass("outcome.result-code", Level::Must, OUTCOME_RULE, format!("resultCode {code} as served"))
+                } else {
+                    Check::fail(
+                        "outcome.result-code",
+                        Level::Must,
+                        OUTCOME_RULE,
+                        "FAILED must carry the resultCode as served",
+                        code,
+                        seen,
+                    )
+                });
+            }
+        }
+    }
+    checks
+}
+
+fn success_echo(outcome: &crate::protocol::Outcome, body: &serde_json::Value) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for (field, seen) in [
+        ("paymentId", &outcome.payment_id),
+        ("paymentRequestId", &outcome.payment_request_id),
+    ] {
+        let served = body.get(field).and_then(|v| v.as_str());
+        let seen_text = seen.as_deref().unwrap_or("(absent)");
+        let id = format!("outcome.{field}");
+        checks.push(if served.is_some_and(|s| Some(s) == seen.as_deref()) {
+            Check::pass(&id, Level::Must, OUTCOME_RULE, format!("{field} as served"))
+        } else {
+            Check::fail(
+                &id,
+                Level::Must,
+                OUTCOME_RULE,
+                format!("SUCCESS must carry {field} as served"),
+                served.unwrap_or("(not served)"),
+                seen_text,
+            )
+        });
+    }
+    let served = body.get("cancelTime").and_then(|v| v.as_str()).unwrap_or("");
+    let seen = outcome.cancel_time.as_deref().unwrap_or("(absent)");
+    let instant = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    checks.push(match (instant(served), instant(seen)) {
+        (Some(a), Some(b)) if a == b => Check::pass(
+            "outcome.cancelTime",
+            Level::Must,
+            OUTCOME_RULE,
+            format!("cancelTime {seen} is the instant served ({served})"),
+        ),
+        (served_at, seen_at) => Check::fail(
+            "outcome.cancelTime",
+            Level::Must,
+            OUTCOME_RULE,
+            if seen_at.is_none() {
+                "SUCCESS must carry cancelTime as RFC 3339 text".to_owned()
+            } else {
+                "cancelTime must denote the same instant as served (mind the offset)".to_owned()
+            },
+            match served_at {
+                Some(t) => format!("{served} (= {})", t.with_timezone(&chrono::Utc).to_rfc3339()),
+                None => served.to_owned(),
+            },
+            match seen_at {
+                Some(t) => format!("{seen} (= {})", t.with_timezone(&chrono::Utc).to_rfc3339()),
+                None => seen.to_owned(),
+            },
+        ),
+    });
+    checks
+}
+
+/// A short description of a served answer, for messages.
+pub fn describe_answer(served: &crate::gateway::Served) -> String {
+    let a = &served.answer;
+    let mut parts = Vec::new();
+    if let Some(fault) = a.fault {
+        parts.push(format!("{fault:?}"));
+    }
+    if a.delay_ms > 0 {
+        parts.push(format!("delayed {} ms", a.delay_ms));
+    }
+    parts.push(format!("HTTP {}", a.status));
+    if let Some(body) = &a.body {
+        let code = body.pointer("/result/resultCode").and_then(|v| v.as_str());
+        let status = body.pointer("/result/resultStatus").map(|v| v.to_string());
+        if let (Some(code), Some(status)) = (code, status) {
+            parts.push(format!("{code} ({status})"));
+        }
+    } else if a.raw_body.as_deref().is_some_and(|b| !b.is_empty()) {
+        parts.push("a body that is not JSON".into());
+    } else {
+        parts.push("an empty body".into());
+    }
+    parts.push(format!("{:?}", a.signing).to_lowercase());
+    if let Some(note) = &served.note {
+        parts.push(note.clone());
+    }
+    parts.join(", ")
+}
+
+fn outcome_summary(o: &crate::protocol::Outcome) -> String {
+    let mut s = o.outcome.as_str().to_owned();
+    if let Some(code) = &o.result_code {
+        s.push_str(&format!(" ({code})"));
+    }
+    if let Some(e) = o.error.as_deref().filter(|e| !e.is_empty()) {
+        s.push_str(&format!(": {e}"));
+    }
+    s
+}

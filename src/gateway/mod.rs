@@ -1,1 +1,222 @@
-//! (in progress)
+//! The mock gateway: a loopback server that plays Alipay's gateway for one scenario.
+//!
+//! It serves the scenario's scripted answers in order (the last repeats), signs them the way
+//! the real gateway does (or breaks the signature the way the script says), records every
+//! request with its raw bytes, and checks each one against the request rules. A request the
+//! real gateway would refuse gets the real gateway's refusal instead of the scripted answer:
+//! `PARAM_ILLEGAL` for a body that breaks the rules, an unsigned `INVALID_SIGNATURE` for a
+//! request it cannot authenticate.
+//!
+//! Answers travel through wiremock; the faults wiremock cannot express (a connection closed
+//! before any response, a body cut short) go through [`raw`], a small responder of our own
+//! that speaks just enough HTTP/1.1.
+
+pub mod answer;
+pub mod inspect;
+pub mod raw;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+
+use crate::scenario::{Answer, Scenario};
+use crate::signature::{SigningKey, VerifyingKey};
+pub use answer::{HttpAnswer, Served};
+pub use inspect::RecordedRequest;
+
+/// The gateway path of the cancel API.
+pub const CANCEL_PATH: &str = "/ams/api/v1/payments/cancel";
+
+/// The path the official SDKs call (and sign) for a client id starting with `SANDBOX_`.
+pub const SANDBOX_CANCEL_PATH: &str = "/ams/sandbox/api/v1/payments/cancel";
+
+/// The keys of one run. All test-only.
+#[derive(Clone)]
+pub struct GatewayKeys {
+    /// Verifies the merchant's request signatures.
+    pub merchant_public: VerifyingKey,
+    /// Signs the gateway's answers, as the vendor would.
+    pub vendor: SigningKey,
+    /// A key that is not the vendor's, for the `other-key` policy.
+    pub other: SigningKey,
+}
+
+/// One request and the answer it got.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// The request as received, raw bytes included.
+    pub request: RecordedRequest,
+    /// The answer served to it.
+    pub served: Served,
+}
+
+/// What the gateway needs to know about the scenario to answer and check.
+#[derive(Clone)]
+pub struct Script {
+    /// The client id the instruction carries.
+    pub client_id: String,
+    /// The fields the instruction asked the client to send.
+    pub instructed: serde_json::Map<String, serde_json::Value>,
+    /// The scripted answers; the last repeats.
+    pub answers: Vec<Answer>,
+    /// The instruction breaks the request rules on purpose.
+    pub local_validation: bool,
+}
+
+impl Script {
+    /// The script of a scenario.
+    pub fn of(scenario: &Scenario) -> Script {
+        Script {
+            client_id: scenario.client_id.clone(),
+            instructed: scenario.request.clone(),
+            answers: scenario.answers.clone(),
+            local_validation: scenario.local_validation,
+        }
+    }
+}
+
+/// The state shared by whichever server front is in use.
+pub(crate) struct Core {
+    script: Script,
+    keys: GatewayKeys,
+    log: Mutex<Log>,
+}
+
+#[derive(Default)]
+struct Log {
+    exchanges: Vec<Exchange>,
+    scripted_served: usize,
+}
+
+impl Core {
+    /// Records a request and decides its answer.
+    pub(crate) fn answer(&self, request: RecordedRequest) -> HttpAnswer {
+        let findings = inspect::gateway_view(&request, &self.script, &self.keys.merchant_public);
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let served = match findings.refusal {
+            Some(refusal) => refusal,
+            None => {
+                let index = log.scripted_served.min(self.script.answers.len() - 1);
+                log.scripted_served += 1;
+                Served::scripted(index, self.script.answers[index].clone())
+            }
+        };
+        let http = answer::render(&served, &request, &self.keys);
+        log.exchanges.push(Exchange { request, served });
+        http
+    }
+}
+
+/// A running gateway for one scenario.
+pub struct Gateway {
+    core: Arc<Core>,
+    addr: SocketAddr,
+    front: Front,
+}
+
+enum Front {
+    Wiremock(#[allow(dead_code)] MockServer),
+    Raw(#[allow(dead_code)] raw::RawServer),
+}
+
+/// The gateway could not start.
+#[derive(Debug)]
+pub struct GatewayError(pub String);
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+impl Gateway {
+    /// Starts a gateway on a fresh loopback port (`127.0.0.1:0`).
+    ///
+    /// Scripts with a raw fault are served by the raw responder, all others by wiremock.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound; the message names the address and the OS error.
+    pub async fn start(script: Script, keys: GatewayKeys) -> Result<Gateway, GatewayError> {
+        Gateway::start_on(script, keys, "127.0.0.1:0".parse().expect("valid address")).await
+    }
+
+    /// Starts a gateway on the given loopback address.
+    ///
+    /// # Errors
+    /// When the address cannot be bound (already in use, not local).
+    pub async fn start_on(
+        script: Script,
+        keys: GatewayKeys,
+        bind: SocketAddr,
+    ) -> Result<Gateway, GatewayError> {
+        let needs_raw = script.answers.iter().any(|a| a.fault.is_some());
+        let core = Arc::new(Core {
+            script,
+            keys,
+            log: Mutex::new(Log::default()),
+        });
+        let listener = std::net::TcpListener::bind(bind)
+            .map_err(|e| GatewayError(format!("gateway: cannot listen on {bind}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let front = if needs_raw {
+            Front::Raw(raw::RawServer::start(listener, core.clone())?)
+        } else {
+            let server = MockServer::builder().listener(listener).start().await;
+            Mock::given(wiremock::matchers::any())
+                .respond_with(WiremockFront(core.clone()))
+                .mount(&server)
+                .await;
+            Front::Wiremock(server)
+        };
+        Ok(Gateway { core, addr, front })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address listened on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Which server front serves this gateway: `wiremock` or `raw`.
+    pub fn front(&self) -> &'static str {
+        match self.front {
+            Front::Wiremock(_) => "wiremock",
+            Front::Raw(_) => "raw",
+        }
+    }
+
+    /// Every request received so far, with the answer it got, in arrival order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        let log = self.core.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.exchanges.clone()
+    }
+}
+
+/// wiremock's side: every request, whatever its method or path, goes to the core.
+struct WiremockFront(Arc<Core>);
+
+impl Respond for WiremockFront {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let recorded = RecordedRequest::from_wiremock(request);
+        let http = self.0.answer(recorded);
+        let mut template = ResponseTemplate::new(http.status);
+        for (name, value) in &http.headers {
+            template = template.append_header(name.as_str(), value.as_str());
+        }
+        template = template.set_body_bytes(http.body);
+        if http.delay > Duration::ZERO {
+            template = template.set_delay(http.delay);
+        }
+        template
+    }
+}

@@ -1,0 +1,185 @@
+//! Turning a scripted answer into the bytes the gateway sends, signature policy included.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::inspect::RecordedRequest;
+use super::GatewayKeys;
+use crate::protocol::OutcomeKind;
+use crate::scenario::{Answer, Fault, Signing};
+use crate::signature::{self, SigningKey};
+
+/// The client id a `foreign-client-id` answer is signed for and echoes. Test-only.
+pub const FOREIGN_CLIENT_ID: &str = "FOREIGN_9ZZZ9";
+
+/// The key version the gateway puts in its `signature` header.
+pub const KEY_VERSION: &str = "1";
+
+/// The answer the gateway served to one request, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Served {
+    /// Which scripted answer, or `None` when the gateway refused the request itself.
+    pub script_index: Option<usize>,
+    /// The answer, with the outcomes a client may conclude from it.
+    pub answer: Answer,
+    /// Why the gateway answered other than scripted (a refused request).
+    pub note: Option<String>,
+}
+
+impl Served {
+    /// The scripted answer at `index`.
+    pub fn scripted(index: usize, answer: Answer) -> Served {
+        Served {
+            script_index: Some(index),
+            answer,
+            note: None,
+        }
+    }
+
+    /// The real gateway's refusal of a request it could not authenticate: an unsigned `F`.
+    pub fn unauthenticated(code: &str, why: String) -> Served {
+        Served {
+            script_index: None,
+            answer: Answer {
+                status: 200,
+                body: Some(json!({"result": {
+                    "resultCode": code,
+                    "resultStatus": "F",
+                    "resultMessage": why,
+                }})),
+                raw_body: None,
+                signing: Signing::Unsigned,
+                delay_ms: 0,
+                fault: None,
+                accept: vec![OutcomeKind::Failed, OutcomeKind::Unknown],
+                prefer: vec![],
+            },
+            note: Some(format!("gateway refused the request ({code}): {why}")),
+        }
+    }
+
+    /// The real gateway's signed `F` for a request whose body or path breaks the rules.
+    pub fn refused(code: &str, why: String) -> Served {
+        Served {
+            script_index: None,
+            answer: Answer {
+                status: 200,
+                body: Some(json!({"result": {
+                    "resultCode": code,
+                    "resultStatus": "F",
+                    "resultMessage": why,
+                }})),
+                raw_body: None,
+                signing: Signing::Signed,
+                delay_ms: 0,
+                fault: None,
+                accept: vec![OutcomeKind::Failed],
+                prefer: vec![],
+            },
+            note: Some(format!("gateway refused the request ({code}): {why}")),
+        }
+    }
+}
+
+/// An HTTP answer ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpAnswer {
+    /// Status code.
+    pub status: u16,
+    /// Header lines, names in lower case as the real gateway sends them.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// Wait this long before sending.
+    pub delay: Duration,
+    /// A transport fault to produce instead.
+    pub fault: Option<Fault>,
+}
+
+/// Renders a served answer for a request: body bytes, `client-id`, `response-time`, `signature`.
+pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) -> HttpAnswer {
+    let answer = &served.answer;
+    let body = answer.body_bytes();
+    let request_client_id = request.header("client-id").unwrap_or_default().to_owned();
+    let response_time = chrono::Utc::now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        .to_string();
+    // The real gateway signs over the path the client called, sandbox path included.
+    let path = request.path.as_str();
+    let sign = |key: &SigningKey, client_id: &str, body: &[u8]| {
+        signature::sign(key, path, client_id, &response_time, body)
+    };
+    let header = |value: &str| signature::header_value(KEY_VERSION, value);
+
+    let mut headers = vec![(
+        "content-type".to_owned(),
+        "application/json; charset=UTF-8".to_owned(),
+    )];
+    let mut client_id = request_client_id.clone();
+    let mut time = Some(response_time.clone());
+    let signature = match answer.signing {
+        Signing::Signed => Some(header(&sign(&keys.vendor, &client_id, &body))),
+        Signing::Unsigned => {
+            time = None;
+            None
+        }
+        Signing::EmptySignature => Some(header("")),
+        Signing::Tampered => Some(header(&sign(&keys.vendor, &client_id, &tampered(&body)))),
+        Signing::OtherKey => Some(header(&sign(&keys.other, &client_id, &body))),
+        Signing::NoResponseTime => {
+            time = None;
+            Some(header(&sign(&keys.vendor, &client_id, &body)))
+        }
+        Signing::RawBase64Tampered => {
+            let url_encoded = sign(&keys.vendor, &client_id, &tampered(&body));
+            Some(header(&url_decode_base64(&url_encoded)))
+        }
+        Signing::ForeignClientId => {
+            client_id = FOREIGN_CLIENT_ID.to_owned();
+            Some(header(&sign(&keys.vendor, &client_id, &body)))
+        }
+        Signing::SignedLowercaseEscapes => {
+            let value = sign(&keys.vendor, &client_id, &body);
+            Some(header(&lowercase_escapes(&value)))
+        }
+        Signing::SignedSpaced => Some(header(&sign(&keys.vendor, &client_id, &body)).replace(',', ", ")),
+    };
+    headers.push(("client-id".to_owned(), client_id));
+    if let Some(time) = time {
+        headers.push(("response-time".to_owned(), time));
+    }
+    if let Some(signature) = signature {
+        headers.push(("signature".to_owned(), signature));
+    }
+    HttpAnswer {
+        status: answer.status,
+        headers,
+        body,
+        delay: Duration::from_millis(answer.delay_ms),
+        fault: answer.fault,
+    }
+}
+
+/// Another body, one byte longer: its signature is valid, just not for the body served.
+fn tampered(body: &[u8]) -> Vec<u8> {
+    let mut other = body.to_vec();
+    other.push(b' ');
+    other
+}
+
+/// Undoes the URL-encoding of a base64 value (only `+`, `/` and `=` are ever escaped).
+fn url_decode_base64(value: &str) -> String {
+    value
+        .replace("%2B", "+")
+        .replace("%2F", "/")
+        .replace("%3D", "=")
+}
+
+/// `%2B` → `%2b`: the escapes .NET emits, which a client must accept.
+fn lowercase_escapes(value: &str) -> String {
+    value
+        .replace("%2B", "%2b")
+        .replace("%2F", "%2f")
+        .replace("%3D", "%3d")
+}

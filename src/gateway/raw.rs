@@ -1,0 +1,195 @@
+//! A small HTTP/1.1 responder of our own, for the faults wiremock cannot express: a
+//! connection closed before any response, and a body cut short of its `Content-Length`.
+//!
+//! It reads requests (`Content-Length` or chunked bodies, keep-alive) and answers through
+//! the same core as the wiremock front, so recording, checks and signing are identical.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use super::inspect::RecordedRequest;
+use super::{Core, GatewayError};
+use crate::scenario::Fault;
+
+/// The largest request head or body the responder reads; more is a broken client.
+const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// A running raw responder; stops when dropped.
+pub struct RawServer {
+    task: JoinHandle<()>,
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RawServer {
+    pub(crate) fn start(listener: std::net::TcpListener, core: Arc<Core>) -> Result<RawServer, GatewayError> {
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let listener =
+            TcpListener::from_std(listener).map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                connections.spawn(serve(stream, core.clone()));
+            }
+        });
+        Ok(RawServer { task })
+    }
+}
+
+async fn serve(stream: TcpStream, core: Arc<Core>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let Ok(Some(request)) = read_request(&mut reader).await else {
+            return;
+        };
+        let keep_alive = request
+            .header("connection")
+            .is_none_or(|v| !v.eq_ignore_ascii_case("close"));
+        let answer = core.answer(request);
+        if !answer.delay.is_zero() {
+            tokio::time::sleep(answer.delay).await;
+        }
+        let stream = reader.get_mut();
+        match answer.fault {
+            Some(Fault::CloseBeforeResponse) => return,
+            Some(Fault::TruncateBody) => {
+                let head = response_head(answer.status, &answer.headers, answer.body.len());
+                let half = &answer.body[..answer.body.len() / 2];
+                let _ = stream.write_all(&[head.as_bytes(), half].concat()).await;
+                let _ = stream.flush().await;
+                return;
+            }
+            None => {
+                let head = response_head(answer.status, &answer.headers, answer.body.len());
+                if stream
+                    .write_all(&[head.as_bytes(), &answer.body].concat())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        if !keep_alive {
+            return;
+        }
+    }
+}
+
+fn response_head(status: u16, headers: &[(String, String)], length: usize) -> String {
+    let reason = match status {
+        200 => "OK",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        _ => "",
+    };
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {length}\r\n\r\n"));
+    head
+}
+
+/// Reads one request; `Ok(None)` at a clean end of the connection.
+async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<RecordedRequest>> {
+    let mut head = Vec::new();
+    loop {
+        let mut byte = [0u8; 1];
+        if reader.read(&mut byte).await? == 0 {
+            return Ok(None);
+        }
+        head.push(byte[0]);
+        if head.ends_with(b"\r\n\r\n") {
+            break;
+        }
+        if head.len() > MAX_REQUEST_BYTES {
+            return Err(std::io::Error::other("request head too large"));
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.split("\r\n");
+    let mut request_line = lines.next().unwrap_or_default().split(' ');
+    let method = request_line.next().unwrap_or_default().to_owned();
+    let target = request_line.next().unwrap_or_default();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let body = if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+        read_chunked(reader).await?
+    } else {
+        let length: usize = get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        if length > MAX_REQUEST_BYTES {
+            return Err(std::io::Error::other("request body too large"));
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).await?;
+        body
+    };
+    Ok(Some(RecordedRequest {
+        method,
+        path: path_of(target),
+        headers,
+        body,
+        received_at: Utc::now(),
+    }))
+}
+
+/// The path of a request target in origin form (`/a?b`) or absolute form (`https://h/a?b`).
+fn path_of(target: &str) -> String {
+    let without_scheme = target.split_once("://").map_or(target, |(_, rest)| {
+        rest.find('/').map_or("/", |i| &rest[i..])
+    });
+    without_scheme.split('?').next().unwrap_or("/").to_owned()
+}
+
+async fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let size_line = read_line(reader).await?;
+        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| std::io::Error::other("bad chunk size"))?;
+        if body.len() + size > MAX_REQUEST_BYTES {
+            return Err(std::io::Error::other("request body too large"));
+        }
+        if size == 0 {
+            // Trailers, up to the empty line.
+            while !read_line(reader).await?.is_empty() {}
+            return Ok(body);
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..]).await?;
+        read_line(reader).await?;
+    }
+}
+
+async fn read_line(reader: &mut BufReader<TcpStream>) -> std::io::Result<String> {
+    let mut line = Vec::new();
+    loop {
+        let byte = reader.read_u8().await?;
+        if byte == b'\n' {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            return Ok(String::from_utf8_lossy(&line).into_owned());
+        }
+        line.push(byte);
+        if line.len() > 4096 {
+            return Err(std::io::Error::other("line too long"));
+        }
+    }
+}
