@@ -242,9 +242,11 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         drop(stdin);
         let mut out = Vec::new();
         let mut err = Vec::new();
+        let mut out_pipe = (&mut stdout).take(MAX_LINE as u64 * 4);
+        let mut err_pipe = (&mut stderr).take(64 * 1024 * 1024);
         let (a, b) = tokio::join!(
-            (&mut stdout).take(MAX_LINE as u64 * 4).read_to_end(&mut out),
-            (&mut stderr).take(64 * 1024 * 1024).read_to_end(&mut err)
+            out_pipe.read_to_end(&mut out),
+            err_pipe.read_to_end(&mut err)
         );
         a.and(b)?;
         let status = child.wait().await?;

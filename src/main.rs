@@ -1,1 +1,251 @@
-fn main(){}
+//! The `alipay-cancel-kit` command line. Thin: every command is a library call.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use alipay_cancel_kit::reference_client::{self, Defect};
+use alipay_cancel_kit::report::{self, baseline::Baseline};
+use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::validate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Spec as code and conformance kit for Alipay's (Antom's) payment cancel API.
+#[derive(Parser)]
+#[command(name = "alipay-cancel-kit", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the conformance catalogue against a client (the built-in reference client by default).
+    Run(RunArgs),
+    /// List the scenarios of the catalogue.
+    Scenarios(ScenariosArgs),
+    /// Validate request or response bodies against the spec.
+    Validate(validate::ValidateArgs),
+    /// Serve the built-in reference client through the adapter protocol (stdin/stdout).
+    ReferenceAdapter(ReferenceAdapterArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The adapter command of the client under test, run by `sh -c`. Default: the built-in
+    /// reference client, in process.
+    #[arg(long, value_name = "COMMAND")]
+    client: Option<String>,
+    /// One adapter process serves many scenarios (one process per job).
+    #[arg(long)]
+    persistent: bool,
+    /// Scenarios run at once. Default: the number of cores.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Run only scenarios matching PATTERN (an id, a group such as `fault`, or a `*` glob). Repeatable.
+    #[arg(long = "scenario", short = 's', value_name = "PATTERN")]
+    scenarios: Vec<String>,
+    /// Leave out scenarios matching PATTERN. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Write the JSON report (schema/report.schema.json) to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a markdown report to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Known failures, each with a reason: listed failures do not fail the run; stale entries do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write this run's failures as a baseline to FILE (reasons to be filled in).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Milliseconds added to `timeoutMs × 5` for a scenario's hard time limit.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    time_limit_margin_ms: u64,
+    /// Colour on the terminal.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Print only failures and the totals.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+struct ScenariosArgs {
+    /// Only scenarios matching PATTERN. Repeatable.
+    #[arg(long = "scenario", short = 's', value_name = "PATTERN")]
+    scenarios: Vec<String>,
+    /// Print the scenarios as JSON, in the catalogue's own format.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct ReferenceAdapterArgs {
+    /// Switch on a deliberate defect (for the kit's sensitivity tests). Repeatable.
+    #[arg(long = "defect", value_enum)]
+    defects: Vec<Defect>,
+    /// Print the adapter's capabilities as a JSON array and exit.
+    #[arg(long)]
+    capabilities: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Scenarios(args) => scenarios_command(&args),
+        Command::Validate(args) => {
+            validate::run(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        }
+        Command::ReferenceAdapter(args) => reference_adapter(&args),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts")
+}
+
+fn catalogue() -> Result<Catalogue, i32> {
+    Catalogue::embedded().map_err(|e| {
+        eprintln!("error: the scenario catalogue is broken: {e}");
+        2
+    })
+}
+
+fn scenarios_command(args: &ScenariosArgs) -> i32 {
+    let Ok(catalogue) = catalogue() else { return 2 };
+    let selected = catalogue.select(&args.scenarios, &[]);
+    if selected.is_empty() {
+        eprintln!("error: no scenario matches {:?}", args.scenarios);
+        return 2;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let text = serde_json::to_string_pretty(&selected).unwrap_or_default();
+        let _ = writeln!(out, "{text}");
+    } else {
+        for s in &selected {
+            let needs = if s.needs.is_empty() {
+                String::new()
+            } else {
+                format!("  [needs {}]", s.needs.join(", "))
+            };
+            let _ = writeln!(out, "{:<42} {}{needs}", s.id, s.title);
+        }
+        let _ = writeln!(out, "{} scenarios", selected.len());
+    }
+    0
+}
+
+fn run_command(args: RunArgs) -> i32 {
+    let Ok(catalogue) = catalogue() else { return 2 };
+    let selected = catalogue.select(&args.scenarios, &args.exclude);
+    if selected.is_empty() {
+        eprintln!(
+            "error: no scenario matches --scenario {:?} --exclude {:?} (see `alipay-cancel-kit scenarios`)",
+            args.scenarios, args.exclude
+        );
+        return 2;
+    }
+    // Read the baseline first: a broken one is a usage error before any work is done.
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => match Baseline::load(path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+    };
+    if args.persistent && args.client.is_none() {
+        eprintln!("note: --persistent applies to --client adapters; the built-in client runs in process");
+    }
+    let client = match &args.client {
+        None => Client::InProcess(Default::default()),
+        Some(command) => Client::Adapter {
+            command: command.clone(),
+            persistent: args.persistent,
+        },
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let config = RunConfig {
+        client,
+        jobs,
+        time_limit_margin: Duration::from_millis(args.time_limit_margin_ms),
+        keys: RunKeys::generate(),
+    };
+    let mut report = match runtime().block_on(run::run(&selected, &config)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Some(baseline) = &baseline {
+        report.baseline = Some(report::baseline::apply(baseline, &report.scenarios));
+    }
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = report::terminal::render(&report, color, args.quiet);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let writes: [(&Option<PathBuf>, &dyn Fn() -> String); 3] = [
+        (&args.report_json, &|| report::json::render(&report)),
+        (&args.junit, &|| report::junit::render(&report)),
+        (&args.markdown, &|| report::markdown::render(&report)),
+    ];
+    for (path, render) in writes {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, render()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return 2;
+            }
+        }
+    }
+    if let Some(path) = &args.write_baseline {
+        let text = Baseline::from_results(&report.scenarios).to_json();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return 2;
+        }
+    }
+    report::baseline::exit_code(&report.scenarios, report.baseline.as_ref())
+}
+
+fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
+    if args.capabilities {
+        println!("{}", serde_json::to_string(reference_client::CAPABILITIES).unwrap_or_default());
+        return 0;
+    }
+    let defects = args.defects.iter().copied().collect();
+    match runtime().block_on(reference_client::serve_adapter(&defects)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("reference adapter: {e}");
+            1
+        }
+    }
+}
