@@ -1,2 +1,3 @@
 
 mod signature;
+mod report;
