@@ -9,7 +9,6 @@ use alipay_cancel_kit::reference_client::{self, Defect};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
-use alipay_cancel_kit::validate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Spec as code and conformance kit for Alipay's (Antom's) payment cancel API.
@@ -26,8 +25,8 @@ enum Command {
     Run(RunArgs),
     /// List the scenarios of the catalogue.
     Scenarios(ScenariosArgs),
-    /// Validate request or response bodies against the spec.
-    Validate(validate::ValidateArgs),
+    // VALIDATE-PENDING /// Validate request or response bodies against the spec.
+    // VALIDATE-PENDING Validate(validate::ValidateArgs),
     /// Serve the built-in reference client through the adapter protocol (stdin/stdout).
     ReferenceAdapter(ReferenceAdapterArgs),
 }
@@ -108,9 +107,9 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Scenarios(args) => scenarios_command(&args),
-        Command::Validate(args) => {
-            validate::run(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
-        }
+        // VALIDATE-PENDING Command::Validate(args) => {
+        // VALIDATE-PENDING     validate::run(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        // VALIDATE-PENDING }
         Command::ReferenceAdapter(args) => reference_adapter(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
@@ -210,10 +209,10 @@ fn run_command(args: RunArgs) -> i32 {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = report::terminal::render(&report, color, args.quiet);
+    let text = report::terminal::render(&report, color);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     let writes: [(&Option<PathBuf>, &dyn Fn() -> String); 3] = [
-        (&args.report_json, &|| report::json::render(&report)),
+        (&args.report_json, &|| report::json::to_string(&report)),
         (&args.junit, &|| report::junit::render(&report)),
         (&args.markdown, &|| report::markdown::render(&report)),
     ];
@@ -226,7 +225,11 @@ fn run_command(args: RunArgs) -> i32 {
         }
     }
     if let Some(path) = &args.write_baseline {
-        let text = Baseline::from_results(&report.scenarios).to_json();
+        let text = Baseline::from_results(
+            &report.scenarios,
+            format!("failures of {} (fill in a reason per entry)", report.client),
+        )
+        .to_json();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return 2;

@@ -209,14 +209,11 @@ pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunRepor
         pool.close().await;
     }
     let results: Vec<ScenarioResult> = results.into_iter().flatten().collect();
-    Ok(RunReport::new(
-        config.client.describe(),
-        config.client.mode().to_owned(),
-        capabilities.list,
-        capabilities.note,
-        results,
-        started.elapsed(),
-    ))
+    let mut report = RunReport::new(config.client.describe(), config.client.mode(), results);
+    report.capabilities = capabilities.list;
+    report.capabilities_note = capabilities.note;
+    report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(report)
 }
 
 /// Runs one scenario: gateway, instruction, adapter, checks, verdict.
