@@ -9,6 +9,7 @@ use alipay_cancel_kit::reference_client::{self, Defect};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::validate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Spec as code and conformance kit for Alipay's (Antom's) payment cancel API.
@@ -25,8 +26,8 @@ enum Command {
     Run(RunArgs),
     /// List the scenarios of the catalogue.
     Scenarios(ScenariosArgs),
-    // VALIDATE-PENDING /// Validate request or response bodies against the spec.
-    // VALIDATE-PENDING Validate(validate::ValidateArgs),
+    /// Check cancel request and response bodies (files, `-`, NDJSON, captured traffic).
+    Validate(validate::ValidateArgs),
     /// Serve the built-in reference client through the adapter protocol (stdin/stdout).
     ReferenceAdapter(ReferenceAdapterArgs),
 }
@@ -107,9 +108,10 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Scenarios(args) => scenarios_command(&args),
-        // VALIDATE-PENDING Command::Validate(args) => {
-        // VALIDATE-PENDING     validate::run(&args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
-        // VALIDATE-PENDING }
+        Command::Validate(args) => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            validate::run(&args, &mut out, &mut std::io::stderr().lock())
+        }
         Command::ReferenceAdapter(args) => reference_adapter(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))

@@ -1,1 +1,565 @@
-//! (in progress)
+//! `alipay-cancel-kit validate`: checks cancel request and response bodies from files,
+//! standard input and newline-delimited JSON streams.
+//!
+//! Input is read whole, then split into JSON documents: one body per line (NDJSON), a
+//! pretty-printed body over several lines, or captured traffic lines
+//! `{"request": ..., "response": ...}` (each part a JSON body or a string holding the raw
+//! body). A body's kind is `--kind`, else detected: a body with `result` or `cancelTime` is
+//! a response, anything else a request. Each body is checked by the Rust types
+//! ([`crate::spec`]); with `--schema` also by the JSON Schema, and either rejecting makes
+//! it invalid.
+//!
+//! Text output, one line per problem, on standard output:
+//! `FILE:LINE: POINTER: RULE: MESSAGE` (`POINTER` is `(root)` for the whole body; a warning's
+//! message starts with `warning:`). A summary goes to standard error. `--format json`
+//! prints one JSON object per body with problems and a final summary object instead.
+//!
+//! Exit status: 0 every body valid (warnings allowed), 1 some body invalid (a line that is
+//! not JSON, not UTF-8 or larger than [`MAX_BODY_BYTES`] is an invalid body), 2 a file
+//! that cannot be read, is empty, or a usage error.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::schema::Schema;
+use crate::spec::{join_pointer, CancelRequest, CancelResponse, Rule, SpecError, SpecErrors};
+
+/// The largest body checked, in bytes; a larger one is reported, not parsed. Real cancel
+/// bodies are well under a kilobyte.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The largest input read, in bytes (per file).
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Which body a document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// A cancel request body.
+    Request,
+    /// A cancel response body.
+    Response,
+}
+
+impl Kind {
+    /// `request` or `response`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::Response => "response",
+        }
+    }
+
+    /// The kind of a body without `--kind`: a response has `result` or `cancelTime`.
+    pub fn detect(body: &Value) -> Kind {
+        match body {
+            Value::Object(m) if m.contains_key("result") || m.contains_key("cancelTime") => {
+                Kind::Response
+            }
+            _ => Kind::Request,
+        }
+    }
+
+    fn schema(self) -> Schema {
+        match self {
+            Kind::Request => Schema::Request,
+            Kind::Response => Schema::Response,
+        }
+    }
+}
+
+/// How problems are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// `FILE:LINE: POINTER: RULE: MESSAGE` lines.
+    #[default]
+    Text,
+    /// One JSON object per body with problems, then `{"summary": ...}`.
+    Json,
+}
+
+/// The arguments of `validate`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Files of bodies: one JSON body, or one body per line (NDJSON), or captured traffic
+    /// lines `{"request": ..., "response": ...}`; `-` reads standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The kind of every body; detected per body when absent (`result` or `cancelTime`
+    /// makes a response). On traffic lines, checks only that part.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also check every body against the JSON Schema (`schema/cancel-*.schema.json`) and
+    /// print its violations (keyword and message).
+    #[arg(long)]
+    pub schema: bool,
+}
+
+/// Counts over one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Bodies seen (a traffic line with both parts counts two).
+    pub bodies: usize,
+    /// Bodies that broke a rule.
+    pub invalid: usize,
+    /// Warnings (unknown request members).
+    pub warnings: usize,
+    /// Files that could not be read or were empty.
+    pub unreadable: usize,
+}
+
+impl Summary {
+    /// The exit status: 2 unreadable input, else 1 any invalid body, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.unreadable > 0 {
+            2
+        } else if self.invalid > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Runs `validate`, reading `-` from the process's standard input. Returns the exit status.
+pub fn run(args: &ValidateArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
+    run_with_stdin(args, io::stdin().lock(), out, err)
+}
+
+/// Runs `validate` with `stdin` standing for `-`. Returns the exit status; a failure to
+/// write the output is status 2.
+pub fn run_with_stdin(
+    args: &ValidateArgs,
+    stdin: impl Read,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> i32 {
+    let mut stdin = Some(stdin);
+    let mut validator = Validation {
+        args,
+        summary: Summary::default(),
+        out,
+    };
+    let mut write_failed = None;
+    for path in &args.files {
+        let name = path.display().to_string();
+        let input = if name == "-" {
+            match stdin.take() {
+                Some(reader) => read_capped(reader),
+                None => Err(io::Error::other("standard input named twice")),
+            }
+        } else {
+            File::open(path).and_then(read_capped)
+        };
+        let outcome = match input {
+            Err(e) => validator.unreadable(err, &name, &describe_io(&e)),
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
+                validator.unreadable(err, &name, "empty input: no body to validate")
+            }
+            Ok(bytes) => validator.document_stream(&name, &bytes),
+        };
+        if let Err(e) = outcome {
+            write_failed = Some(e);
+            break;
+        }
+    }
+    let summary = validator.summary;
+    let closing = match args.format {
+        Format::Text => writeln!(
+            err,
+            "{} bodies, {} invalid, {} warnings{}",
+            summary.bodies,
+            summary.invalid,
+            summary.warnings,
+            if summary.unreadable > 0 {
+                format!(", {} unreadable inputs", summary.unreadable)
+            } else {
+                String::new()
+            }
+        ),
+        Format::Json => writeln!(
+            validator.out,
+            "{}",
+            json!({"summary": {
+                "bodies": summary.bodies,
+                "valid": summary.bodies - summary.invalid,
+                "invalid": summary.invalid,
+                "warnings": summary.warnings,
+                "unreadable": summary.unreadable,
+            }})
+        ),
+    };
+    if let Some(e) = write_failed
+        .or(closing.err())
+        .or(validator.out.flush().err())
+    {
+        let _ = writeln!(err, "alipay-cancel-kit validate: cannot write output: {e}");
+        return 2;
+    }
+    summary.exit_code()
+}
+
+fn read_capped(reader: impl Read) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(io::Error::other(format!(
+            "input larger than {MAX_INPUT_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn describe_io(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "cannot read: no such file".to_owned(),
+        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
+        io::ErrorKind::IsADirectory => "cannot read: is a directory".to_owned(),
+        _ if e.raw_os_error() == Some(21) => "cannot read: is a directory".to_owned(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// One problem of one body.
+struct Problem {
+    pointer: String,
+    rule: String,
+    message: String,
+    warning: bool,
+}
+
+struct Validation<'a, W: Write> {
+    args: &'a ValidateArgs,
+    summary: Summary,
+    out: &'a mut W,
+}
+
+impl<W: Write> Validation<'_, W> {
+    fn unreadable(&mut self, err: &mut impl Write, name: &str, why: &str) -> io::Result<()> {
+        self.summary.unreadable += 1;
+        match self.args.format {
+            Format::Text => writeln!(err, "{name}: {why}"),
+            Format::Json => writeln!(self.out, "{}", json!({"file": name, "error": why})),
+        }
+    }
+
+    /// Splits the input into JSON documents and checks each; after a syntax error, resumes
+    /// on the next line.
+    fn document_stream(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let lines = LineIndex::new(bytes);
+        let mut offset = 0;
+        while offset < bytes.len() {
+            // Skip whitespace between documents.
+            match bytes[offset..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+            {
+                Some(skip) => offset += skip,
+                None => break,
+            }
+            let line_end = bytes[offset..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| offset + p);
+            let line = lines.line_of(offset);
+            if line_end - offset > MAX_BODY_BYTES {
+                let found = line_end - offset;
+                self.report_unparsed(name, line, None, too_large(found))?;
+                offset = line_end;
+                continue;
+            }
+            match next_document(&bytes[offset..], line_end - offset) {
+                Ok((value, used)) => {
+                    if used > MAX_BODY_BYTES {
+                        self.report_unparsed(name, line, None, too_large(used))?;
+                    } else {
+                        self.value(name, line, &value)?;
+                    }
+                    offset += used;
+                }
+                Err((error, used)) => {
+                    let segment = &bytes[offset..line_end];
+                    let error = match std::str::from_utf8(segment) {
+                        Err(utf8) => SpecError::NotUtf8 {
+                            line: 1,
+                            column: utf8.valid_up_to() + 1,
+                            byte: segment[utf8.valid_up_to()],
+                        },
+                        Ok(_) => error,
+                    };
+                    self.report_unparsed(name, line, None, error)?;
+                    offset += used;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One top-level document: a body, or a traffic record of two bodies.
+    fn value(&mut self, name: &str, line: usize, value: &Value) -> io::Result<()> {
+        if let Some(parts) = traffic_parts(value) {
+            for (kind, part) in parts {
+                if self.args.kind.is_some_and(|k| k != kind) {
+                    continue;
+                }
+                let prefix = join_pointer("", kind.as_str());
+                match part {
+                    Value::String(raw) => match crate::spec::member::parse_json(raw.as_bytes()) {
+                        Ok(body) => self.body(name, line, kind, &body, &prefix)?,
+                        Err(e) => self.report_unparsed(name, line, Some((kind, &prefix)), e)?,
+                    },
+                    body => self.body(name, line, kind, body, &prefix)?,
+                }
+            }
+            return Ok(());
+        }
+        let kind = self.args.kind.unwrap_or_else(|| Kind::detect(value));
+        self.body(name, line, kind, value, "")
+    }
+
+    fn body(
+        &mut self,
+        name: &str,
+        line: usize,
+        kind: Kind,
+        body: &Value,
+        prefix: &str,
+    ) -> io::Result<()> {
+        let mut problems = Vec::new();
+        let typed: Result<Vec<_>, SpecErrors> = match kind {
+            Kind::Request => CancelRequest::check_value(body).map(|(_, warnings)| {
+                warnings
+                    .into_iter()
+                    .map(|w| Problem {
+                        pointer: w.pointer().to_owned(),
+                        rule: w.rule().to_string(),
+                        message: w.message(),
+                        warning: true,
+                    })
+                    .collect()
+            }),
+            Kind::Response => CancelResponse::from_value(body).map(|_| Vec::new()),
+        };
+        match typed {
+            Ok(warnings) => problems.extend(warnings),
+            Err(errors) => problems.extend(errors.iter().map(problem_of)),
+        }
+        if self.args.schema {
+            problems.extend(kind.schema().violations(body).into_iter().map(|v| {
+                let rule = v
+                    .rule()
+                    .map_or_else(|| v.keyword.clone(), |r| r.to_string());
+                Problem {
+                    pointer: v.pointer,
+                    rule: format!("{rule} (schema {})", v.keyword),
+                    message: v.message,
+                    warning: false,
+                }
+            }));
+        }
+        for problem in &mut problems {
+            problem.pointer.insert_str(0, prefix);
+        }
+        self.emit(name, line, kind, problems)
+    }
+
+    fn report_unparsed(
+        &mut self,
+        name: &str,
+        line: usize,
+        part: Option<(Kind, &str)>,
+        error: SpecError,
+    ) -> io::Result<()> {
+        let (kind, prefix) = part.map_or((None, ""), |(k, p)| (Some(k), p));
+        let problem = Problem {
+            pointer: prefix.to_owned(),
+            rule: Rule::Json.to_string(),
+            message: error.message(),
+            warning: false,
+        };
+        self.emit_any(name, line, kind, vec![problem])
+    }
+
+    fn emit(
+        &mut self,
+        name: &str,
+        line: usize,
+        kind: Kind,
+        problems: Vec<Problem>,
+    ) -> io::Result<()> {
+        self.emit_any(name, line, Some(kind), problems)
+    }
+
+    fn emit_any(
+        &mut self,
+        name: &str,
+        line: usize,
+        kind: Option<Kind>,
+        problems: Vec<Problem>,
+    ) -> io::Result<()> {
+        self.summary.bodies += 1;
+        let invalid = problems.iter().any(|p| !p.warning);
+        self.summary.invalid += usize::from(invalid);
+        self.summary.warnings += problems.iter().filter(|p| p.warning).count();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        match self.args.format {
+            Format::Text => {
+                let mut text = String::new();
+                for p in &problems {
+                    let pointer = if p.pointer.is_empty() {
+                        "(root)"
+                    } else {
+                        &p.pointer
+                    };
+                    let _ = writeln!(
+                        text,
+                        "{name}:{line}: {pointer}: {}: {}{}",
+                        p.rule,
+                        if p.warning { "warning: " } else { "" },
+                        p.message
+                    );
+                }
+                self.out.write_all(text.as_bytes())
+            }
+            Format::Json => {
+                let list = |warning: bool| -> Vec<Value> {
+                    problems
+                        .iter()
+                        .filter(|p| p.warning == warning)
+                        .map(
+                            |p| json!({"pointer": p.pointer, "rule": p.rule, "message": p.message}),
+                        )
+                        .collect()
+                };
+                let record = json!({
+                    "file": name,
+                    "line": line,
+                    "kind": kind.map(Kind::as_str),
+                    "valid": !invalid,
+                    "errors": list(false),
+                    "warnings": list(true),
+                });
+                writeln!(self.out, "{record}")
+            }
+        }
+    }
+}
+
+fn problem_of(e: &SpecError) -> Problem {
+    Problem {
+        pointer: e.pointer().to_owned(),
+        rule: e.rule().to_string(),
+        message: e.message(),
+        warning: false,
+    }
+}
+
+/// The first JSON document of `bytes`, whose first line is `line_len` bytes long, and the
+/// bytes it takes. A line that is a whole document is one (NDJSON); a line that ends
+/// mid-document may continue on the next lines (a pretty-printed body). On a syntax error,
+/// the error and the bytes to skip: the first line.
+fn next_document(bytes: &[u8], line_len: usize) -> Result<(Value, usize), (SpecError, usize)> {
+    let line = &bytes[..line_len];
+    let single = serde_json::from_slice::<Value>(line);
+    match single {
+        Ok(value) => Ok((value, line_len)),
+        Err(e) if e.is_eof() && line_len < bytes.len() => {
+            let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+            match stream.next() {
+                Some(Ok(value)) => Ok((value, stream.byte_offset())),
+                // Report the first line and resume on the next: in a stream of one body a
+                // line, a line cut short must not swallow the bodies after it.
+                Some(Err(_)) => Err((not_json(&e), line_len.max(1))),
+                None => Err((not_json(&e), line_len.max(1))),
+            }
+        }
+        Err(e) => Err((not_json(&e), line_len.max(1))),
+    }
+}
+
+fn too_large(found: usize) -> SpecError {
+    SpecError::TooLarge {
+        bytes: found,
+        limit: MAX_BODY_BYTES,
+    }
+}
+
+fn not_json(e: &serde_json::Error) -> SpecError {
+    let message = e.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message,
+    };
+    SpecError::NotJson {
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
+}
+
+/// The parts of a captured-traffic record: an object whose members are `request` and/or
+/// `response` only (beside optional metadata members that are not body members).
+fn traffic_parts(value: &Value) -> Option<Vec<(Kind, &Value)>> {
+    let object = value.as_object()?;
+    const BODY_MEMBERS: [&str; 5] = [
+        "result",
+        "paymentId",
+        "paymentRequestId",
+        "merchantAccountId",
+        "cancelTime",
+    ];
+    if BODY_MEMBERS.iter().any(|m| object.contains_key(*m)) {
+        return None;
+    }
+    let parts: Vec<(Kind, &Value)> = [Kind::Request, Kind::Response]
+        .into_iter()
+        .filter_map(|kind| object.get(kind.as_str()).map(|v| (kind, v)))
+        .filter(|(_, v)| !v.is_null())
+        .collect();
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// Byte offset to 1-based line number.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(bytes: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
+/// The text line printed for one error of one body, as `validate` writes it.
+pub fn format_error(file: &str, line: usize, error: &SpecError) -> String {
+    let pointer = if error.pointer().is_empty() {
+        "(root)"
+    } else {
+        error.pointer()
+    };
+    format!(
+        "{file}:{line}: {pointer}: {}: {}",
+        error.rule(),
+        error.message()
+    )
+}

@@ -34,6 +34,22 @@ pub enum SpecError {
         /// serde_json's description of the error.
         message: String,
     },
+    /// The bytes are not UTF-8 (JSON text is UTF-8, RFC 8259).
+    NotUtf8 {
+        /// 1-based line of the first bad byte inside the body.
+        line: usize,
+        /// 1-based byte column of the first bad byte.
+        column: usize,
+        /// The first bad byte.
+        byte: u8,
+    },
+    /// The body is larger than a reader accepts; it was not parsed.
+    TooLarge {
+        /// The body's size in bytes.
+        bytes: usize,
+        /// The largest size accepted.
+        limit: usize,
+    },
     /// A value has the wrong JSON type.
     WrongType {
         /// Where the value is.
@@ -115,7 +131,10 @@ impl SpecError {
     /// member it points where the member belongs.
     pub fn pointer(&self) -> &str {
         match self {
-            SpecError::NotJson { .. } | SpecError::NoPaymentId => "",
+            SpecError::NotJson { .. }
+            | SpecError::NotUtf8 { .. }
+            | SpecError::TooLarge { .. }
+            | SpecError::NoPaymentId => "",
             SpecError::WrongType { pointer, .. }
             | SpecError::TooShort { pointer, .. }
             | SpecError::TooLong { pointer, .. }
@@ -130,7 +149,9 @@ impl SpecError {
     /// The rule the body breaks.
     pub fn rule(&self) -> Rule {
         match self {
-            SpecError::NotJson { .. } => Rule::Json,
+            SpecError::NotJson { .. } | SpecError::NotUtf8 { .. } | SpecError::TooLarge { .. } => {
+                Rule::Json
+            }
             SpecError::WrongType { rule, .. }
             | SpecError::TooShort { rule, .. }
             | SpecError::TooLong { rule, .. }
@@ -151,6 +172,12 @@ impl SpecError {
                 column,
                 message,
             } => format!("expected a JSON document, found a syntax error at line {line} column {column}: {message}"),
+            SpecError::NotUtf8 { line, column, byte } => format!(
+                "expected UTF-8 text, found byte 0x{byte:02X} at line {line} column {column}"
+            ),
+            SpecError::TooLarge { bytes, limit } => {
+                format!("expected a body of at most {limit} bytes, found {bytes} bytes (not parsed)")
+            }
             SpecError::WrongType {
                 expected, found, ..
             } => format!("expected {expected}, found {found}"),
