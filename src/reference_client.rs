@@ -18,8 +18,9 @@ use crate::protocol::{Instruction, Outcome, OutcomeKind};
 use crate::signature::{self, SignatureHeader, SigningKey, VerifyingKey};
 use crate::spec::{CancelRequest, CancelResponse, ResultStatus};
 
-/// The adapter capabilities the reference client declares.
-pub const CAPABILITIES: &[&str] = &[];
+/// The adapter capabilities the reference client declares: it speaks HTTPS, trusting exactly
+/// the instruction's `caCertificatePem` and checking the host name.
+pub const CAPABILITIES: &[&str] = &["tls"];
 
 /// How many times the reference client calls in all when the answer leaves the result open
 /// (`U`, or no usable answer). The contract allows up to 5.
@@ -54,6 +55,8 @@ pub enum Defect {
     CrashOnUnknownCode,
     /// Sends ids longer than 64 characters without complaint.
     NoLocalValidation,
+    /// Speaks HTTPS without checking the certificate or the host name (trusts all).
+    NoCertificateCheck,
 }
 
 impl Defect {
@@ -119,6 +122,10 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
             ))
         }
     };
+    let tls = match client_tls(instruction, has(Defect::NoCertificateCheck)) {
+        Ok(t) => t,
+        Err(e) => return Ok(Outcome::bare(OutcomeKind::Unknown, e)),
+    };
     let client_id = &instruction.gateway.client_id;
     let path = if client_id.starts_with("SANDBOX_") {
         SANDBOX_CANCEL_PATH
@@ -157,7 +164,7 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
             ));
         }
         let timeout = Duration::from_millis(instruction.timeout_ms);
-        let sent = post(&instruction.gateway.url, path, &headers, body, timeout).await;
+        let sent = post(&instruction.gateway.url, tls.as_ref(), path, &headers, body, timeout).await;
         let exchange = match sent {
             Err(e) => {
                 let kind = if has(Defect::TransportErrorAsFailure) {
@@ -297,12 +304,14 @@ fn interpret(
                         r.header("client-id").unwrap_or_default()
                     ));
                 }
-                let header = match SignatureHeader::parse(sig) {
-                    Ok(h) => h,
-                    Err(e) => return unverified(format!("response signature header: {e}")),
-                };
-                let empty_ok = has(Defect::AcceptEmptySignature) && header.signature.is_empty();
+                // The defect: a client that treats "nothing to verify" as "verified".
+                let empty_ok = has(Defect::AcceptEmptySignature)
+                    && sig.trim_end().ends_with("signature=");
                 if !empty_ok {
+                    let header = match SignatureHeader::parse(sig) {
+                        Ok(h) => h,
+                        Err(e) => return unverified(format!("response signature header: {e}")),
+                    };
                     if let Err(e) =
                         signature::verify(vendor, path, client_id, time, &r.body, &header.signature)
                     {
@@ -385,59 +394,188 @@ fn crash_checks(body: &[u8], defects: &Defects) -> Result<(), Crash> {
     Ok(())
 }
 
-/// POSTs a body over plain HTTP/1.1, the whole exchange within `timeout`.
+/// The TLS client configuration for an `https://` gateway: trusts exactly the instruction's
+/// `caCertificatePem` (no system roots: the gateway is a test gateway), or, with the
+/// [`Defect::NoCertificateCheck`] defect, any certificate for any name.
+fn client_tls(
+    instruction: &Instruction,
+    trust_all: bool,
+) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    if !instruction.gateway.url.starts_with("https://") {
+        return Ok(None);
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?;
+    let config = if trust_all {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(TrustAll(provider)))
+            .with_no_client_auth()
+    } else {
+        let pem = instruction
+            .gateway
+            .ca_certificate_pem
+            .as_deref()
+            .ok_or("an https:// gateway without `caCertificatePem`: nothing to trust")?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| format!("caCertificatePem: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("caCertificatePem: {e}"))?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(Some(std::sync::Arc::new(config)))
+}
+
+/// The [`Defect::NoCertificateCheck`] verifier: believes every certificate, as clients built
+/// on "trust all" socket factories do.
+#[derive(Debug)]
+struct TrustAll(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for TrustAll {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// POSTs a body over HTTP/1.1, plain or (for an `https://` gateway, with `tls`) over TLS with
+/// the certificate and host name checked, the whole exchange within `timeout`.
 async fn post(
     base: &str,
+    tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
     path: &str,
     headers: &[(&str, String)],
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<Response, String> {
-    let authority = base
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("unsupported gateway URL `{base}` (expected http://host:port)"))?
-        .trim_end_matches('/')
-        .to_owned();
+    let (authority, tls) = match (base.strip_prefix("http://"), base.strip_prefix("https://"), tls) {
+        (Some(rest), _, _) => (rest, None),
+        (_, Some(rest), Some(tls)) => (rest, Some(tls.clone())),
+        _ => {
+            return Err(format!(
+                "unsupported gateway URL `{base}` (expected http://host:port or https://host:port)"
+            ))
+        }
+    };
+    let authority = authority.trim_end_matches('/').to_owned();
     let exchange = async {
         let stream = tokio::net::TcpStream::connect(&authority)
             .await
             .map_err(|e| format!("connect to {authority}: {e}"))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("HTTP handshake: {e}"))?;
-        tokio::spawn(connection);
-        let mut request = hyper::Request::post(path).header("host", &authority);
-        for (name, value) in headers {
-            request = request.header(*name, value);
+        let request = build_request(&authority, path, headers, body)?;
+        match tls {
+            None => send(stream, request).await,
+            Some(config) => {
+                let host = authority
+                    .rsplit_once(':')
+                    .map_or(authority.as_str(), |(h, _)| h)
+                    .trim_start_matches('[')
+                    .trim_end_matches(']');
+                let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                    .map_err(|e| format!("TLS: host name `{host}`: {e}"))?;
+                // A refused certificate ends the exchange here, before any request byte is sent.
+                let stream = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| format!("TLS handshake with {authority}: {e}"))?;
+                send(stream, request).await
+            }
         }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("building the request: {e}"))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| format!("no response: {e}"))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("reading the body: {e}"))?
-            .to_bytes();
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
     };
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+}
+
+fn build_request(
+    authority: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let mut request = hyper::Request::post(path).header("host", authority);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| format!("building the request: {e}"))
+}
+
+async fn send<S>(stream: S, request: hyper::Request<Full<Bytes>>) -> Result<Response, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("HTTP handshake: {e}"))?;
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("no response: {e}"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the body: {e}"))?
+        .to_bytes();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Serves the adapter protocol on standard input and output, for as many instructions as

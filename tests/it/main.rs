@@ -7,3 +7,4 @@ mod schema;
 mod spec;
 mod validate;
 mod report;
+mod harness;
