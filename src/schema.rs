@@ -14,6 +14,17 @@ use serde_json::{json, Value};
 use crate::spec::{error::quote_abbreviated, result_code_table, ResultStatus, Rule};
 
 /// One embedded schema document.
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::schema::Schema;
+/// use alipay_cancel_kit::spec::Rule;
+/// use serde_json::json;
+/// let violations = Schema::Request.violations(&json!({"paymentId": 20}));
+/// assert_eq!(violations[0].to_string(), r#"/paymentId: 20 is not of types "null", "string""#);
+/// assert_eq!(violations[0].rule(), Some(Rule::String));
+/// assert_eq!(Schema::Request.path(), "schema/cancel-request.schema.json");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Schema {
     /// `schema/cancel-request.schema.json`: the cancel request body.

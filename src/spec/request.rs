@@ -23,8 +23,11 @@ use super::{
 /// let req = CancelRequest::from_slice(br#"{"paymentId":"2019061218401080010018882020035XXXX","paymentRequestId":null}"#).unwrap();
 /// assert_eq!(req.payment_id.unwrap().as_str(), "2019061218401080010018882020035XXXX");
 ///
-/// let err = CancelRequest::from_slice(br#"{"paymentRequestId":20}"#).unwrap_err();
-/// assert_eq!(err.to_string(), "paymentRequestId: expected a string, found 20\nbody: expected paymentId or paymentRequestId not null, found neither");
+/// let err = CancelRequest::from_slice(br#"{"paymentRequestId":20,"merchantAccountId":""}"#).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "paymentRequestId: expected a string, found 20\nmerchantAccountId: expected at least 1 character, found 0"
+/// );
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
