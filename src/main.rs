@@ -10,6 +10,7 @@ use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::validate;
+use alipay_cancel_kit::verdict::Verdict;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Spec as code and conformance kit for Alipay's (Antom's) payment cancel API.
@@ -65,6 +66,10 @@ struct RunArgs {
     /// Write this run's failures as a baseline to FILE (reasons to be filled in).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Serve every scenario over HTTPS (`https://localhost:PORT`, with `caCertificatePem`), not
+    /// only the `tls/` ones: for clients that cannot speak plain HTTP, such as the Python SDK.
+    #[arg(long)]
+    tls: bool,
     /// Milliseconds added to `timeoutMs × 5` for a scenario's hard time limit.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     time_limit_margin_ms: u64,
@@ -169,7 +174,10 @@ fn run_command(args: RunArgs) -> i32 {
     // Read the baseline first: a broken one is a usage error before any work is done.
     let baseline = match &args.baseline {
         None => None,
-        Some(path) => match Baseline::load(path) {
+        Some(path) => match Baseline::load(path).and_then(|b| {
+            b.check_known(catalogue.scenarios().iter().map(|s| s.id.as_str()))?;
+            Ok(b)
+        }) {
             Ok(b) => Some(b),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -195,6 +203,7 @@ fn run_command(args: RunArgs) -> i32 {
         jobs,
         time_limit_margin: Duration::from_millis(args.time_limit_margin_ms),
         keys: RunKeys::generate(),
+        tls: args.tls,
     };
     let mut report = match runtime().block_on(run::run(&selected, &config)) {
         Ok(r) => r,
@@ -211,7 +220,18 @@ fn run_command(args: RunArgs) -> i32 {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = report::terminal::render(&report, color);
+    let text = if args.quiet {
+        // Only what needs attention: everything but PASS, then the totals.
+        let mut text = report::terminal::header(&report, color);
+        for s in report.scenarios.iter().filter(|s| s.verdict != Verdict::Pass) {
+            text.push_str(&report::terminal::scenario(s, report.baseline.as_ref(), color));
+        }
+        text.push('\n');
+        text.push_str(&report::terminal::totals(&report, color));
+        text
+    } else {
+        report::terminal::render(&report, color)
+    };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     let writes: [(&Option<PathBuf>, &dyn Fn() -> String); 3] = [
         (&args.report_json, &|| report::json::to_string(&report)),

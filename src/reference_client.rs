@@ -164,7 +164,15 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
             ));
         }
         let timeout = Duration::from_millis(instruction.timeout_ms);
-        let sent = post(&instruction.gateway.url, tls.as_ref(), path, &headers, body, timeout).await;
+        let sent = post(
+            &instruction.gateway.url,
+            tls.as_ref(),
+            path,
+            &headers,
+            body,
+            timeout,
+        )
+        .await;
         let exchange = match sent {
             Err(e) => {
                 let kind = if has(Defect::TransportErrorAsFailure) {
@@ -493,7 +501,11 @@ async fn post(
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<Response, String> {
-    let (authority, tls) = match (base.strip_prefix("http://"), base.strip_prefix("https://"), tls) {
+    let (authority, tls) = match (
+        base.strip_prefix("http://"),
+        base.strip_prefix("https://"),
+        tls,
+    ) {
         (Some(rest), _, _) => (rest, None),
         (_, Some(rest), Some(tls)) => (rest, Some(tls.clone())),
         _ => {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, StartError};
+use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
 use crate::reference_client::{self, Crash, Defects};
@@ -60,6 +61,8 @@ pub struct RunKeys {
     pub vendor: SigningKey,
     /// A key that is not the vendor's.
     pub other: SigningKey,
+    /// The test CAs and the gateway's TLS certificates.
+    pub tls: Arc<TestPki>,
 }
 
 impl RunKeys {
@@ -72,6 +75,7 @@ impl RunKeys {
             merchant: join(a),
             vendor: join(b),
             other: join(c),
+            tls: Arc::new(TestPki::generate().expect("the test PKI generates")),
         }
     }
 
@@ -95,6 +99,9 @@ pub struct RunConfig {
     pub time_limit_margin: Duration,
     /// The run's keys.
     pub keys: RunKeys,
+    /// Serve every scenario over HTTPS (plain ones with the trusted certificate), for clients
+    /// that cannot speak plain HTTP, such as the official Python SDK.
+    pub tls: bool,
 }
 
 /// A run could not be carried out at all (exit code 2).
@@ -243,27 +250,45 @@ pub async fn run_scenario(
             Some(format!("the adapter does not declare the `{missing}` capability")),
         );
     }
-    if scenario.transport != Transport::Plain {
-        // Reported, never passed: the kit cannot judge TLS until its TLS gateway exists.
-        return result(
-            Verdict::Skipped,
-            Some("the kit cannot serve TLS yet; this scenario is not judged".into()),
-        );
-    }
     let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys()).await {
         Ok(g) => g,
         Err(e) => return result(Verdict::Error, Some(format!("the kit's gateway could not start: {e}"))),
+    };
+    let tls_mode = match scenario.transport {
+        Transport::Plain if config.tls => Some(tls::Mode::Trusted),
+        Transport::Plain => None,
+        Transport::TlsTrusted => Some(tls::Mode::Trusted),
+        Transport::TlsUntrusted => Some(tls::Mode::Untrusted),
+        Transport::TlsWrongHostname => Some(tls::Mode::WrongHostname),
+    };
+    let tls_front = match tls_mode {
+        None => None,
+        Some(mode) => {
+            match TlsFront::start(config.keys.tls.server_config(mode), gateway.addr()).await {
+                Ok(front) => Some(front),
+                Err(e) => {
+                    return result(
+                        Verdict::Error,
+                        Some(format!("the kit's TLS front could not start: {e}")),
+                    )
+                }
+            }
+        }
     };
     let instruction = Instruction {
         protocol: PROTOCOL.to_owned(),
         scenario: scenario.id.clone(),
         gateway: GatewayInfo {
-            url: gateway.url(),
+            url: tls_front
+                .as_ref()
+                .map_or_else(|| gateway.url(), TlsFront::url),
             client_id: scenario.client_id.clone(),
             merchant_private_key: config.keys.merchant.to_base64_pkcs8(),
             alipay_public_key: config.keys.vendor.verifying_key().to_base64_spki(),
             key_version: "1".to_owned(),
-            ca_certificate_pem: None,
+            ca_certificate_pem: tls_front
+                .as_ref()
+                .map(|_| config.keys.tls.ca_certificate_pem().to_owned()),
         },
         request: scenario.request.clone(),
         timeout_ms: scenario.timeout_ms,
@@ -280,6 +305,7 @@ pub async fn run_scenario(
         }
     };
     let exchanges = gateway.exchanges();
+    drop(tls_front);
     drop(gateway);
     let merchant = config.keys.merchant.verifying_key();
     let checks = verdict::judge(scenario, &exchanges, run.outcome.as_ref().ok(), &merchant);

@@ -9,11 +9,13 @@
 //!
 //! Answers travel through wiremock; the faults wiremock cannot express (a connection closed
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
-//! that speaks just enough HTTP/1.1.
+//! that speaks just enough HTTP/1.1. For HTTPS, [`tls`] terminates TLS on its own port and
+//! relays the bytes to whichever of the two serves the scenario.
 
 pub mod answer;
 pub mod inspect;
 pub mod raw;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -25,6 +25,10 @@ fn keys() -> RunKeys {
             merchant: fixed.merchant,
             vendor: fixed.vendor,
             other: fixed.other_vendor,
+            tls: std::sync::Arc::new(
+                alipay_cancel_kit::gateway::tls::TestPki::generate()
+                    .expect("the test PKI generates"),
+            ),
         }
     })
     .clone()
@@ -41,6 +45,7 @@ fn config(client: Client) -> RunConfig {
         jobs: 4,
         time_limit_margin: Duration::from_secs(5),
         keys: keys(),
+        tls: false,
     }
 }
 

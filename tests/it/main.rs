@@ -8,3 +8,4 @@ mod spec;
 mod validate;
 mod report;
 mod harness;
+mod tls;

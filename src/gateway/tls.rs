@@ -1,0 +1,220 @@
+//! TLS in front of the gateway: a per-run test PKI and a front that terminates TLS on its own
+//! loopback port and relays the decrypted bytes to the plain gateway.
+//!
+//! The plain gateway (wiremock or the raw responder) is unchanged: it sees the same HTTP/1.1
+//! bytes whichever way the client came in, so recording, checks and signing are identical
+//! over HTTPS. A client that refuses the certificate never completes the handshake, so
+//! nothing is relayed and the gateway records no request, which is what the `tls/` scenarios
+//! judge.
+//!
+//! The instruction names the gateway as `https://localhost:<port>`, not by address: a host
+//! *name* is what real gateways are reached by, what clients check against a certificate's DNS
+//! names, and what they send as SNI (an IP literal is matched against IP addresses instead,
+//! and many clients skip SNI for it). The certificate of the wrong-hostname mode names only
+//! [`WRONG_HOST`], so a client that checks the host name refuses it. Only loopback is ever
+//! bound (`localhost` resolves to 127.0.0.1, where the front listens).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::ServerConfig;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use super::GatewayError;
+
+/// The host name the instruction's URL carries and the trusted certificate names.
+pub const GATEWAY_HOST: &str = "localhost";
+
+/// The only name on the wrong-hostname certificate; never resolved.
+pub const WRONG_HOST: &str = "wrong.example.test";
+
+/// Which certificate the TLS front presents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Issued by the instruction's CA for `localhost` and 127.0.0.1: the normal path.
+    Trusted,
+    /// Issued for `localhost` and 127.0.0.1 by a CA the instruction does not carry.
+    Untrusted,
+    /// Issued by the instruction's CA, for [`WRONG_HOST`] only.
+    WrongHostname,
+}
+
+/// The TLS material of one run: the CA the instructions carry, a second CA they never carry,
+/// and a server configuration per [`Mode`]. All keys are fresh ECDSA P-256 keys. Test-only.
+pub struct TestPki {
+    ca_pem: String,
+    trusted: Arc<ServerConfig>,
+    untrusted: Arc<ServerConfig>,
+    wrong_hostname: Arc<ServerConfig>,
+}
+
+impl std::fmt::Debug for TestPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPki").finish_non_exhaustive()
+    }
+}
+
+/// The test PKI could not be made.
+#[derive(Debug)]
+pub struct PkiError(pub String);
+
+impl std::fmt::Display for PkiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "test PKI: {}", self.0)
+    }
+}
+
+impl std::error::Error for PkiError {}
+
+impl TestPki {
+    /// Makes two CAs and the three server certificates, valid from yesterday for 30 days.
+    ///
+    /// # Errors
+    /// Only if key generation or certificate signing fails, which `ring` does not do in practice.
+    pub fn generate() -> Result<TestPki, PkiError> {
+        let err = |e: &dyn std::fmt::Display| PkiError(e.to_string());
+        let (ca_pem, ca) = new_ca("alipay-cancel-kit test CA (TEST ONLY)").map_err(|e| err(&e))?;
+        let (_, other_ca) =
+            new_ca("alipay-cancel-kit untrusted CA (TEST ONLY)").map_err(|e| err(&e))?;
+        let local = vec![GATEWAY_HOST.to_owned(), "127.0.0.1".to_owned()];
+        let trusted = server_config(&local, &ca).map_err(|e| err(&e))?;
+        let untrusted = server_config(&local, &other_ca).map_err(|e| err(&e))?;
+        let wrong_hostname = server_config(&[WRONG_HOST.to_owned()], &ca).map_err(|e| err(&e))?;
+        Ok(TestPki {
+            ca_pem,
+            trusted,
+            untrusted,
+            wrong_hostname,
+        })
+    }
+
+    /// The instruction's CA certificate, PEM (`caCertificatePem`).
+    pub fn ca_certificate_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The server configuration of a mode.
+    pub fn server_config(&self, mode: Mode) -> Arc<ServerConfig> {
+        match mode {
+            Mode::Trusted => self.trusted.clone(),
+            Mode::Untrusted => self.untrusted.clone(),
+            Mode::WrongHostname => self.wrong_hostname.clone(),
+        }
+    }
+}
+
+fn validity(params: &mut CertificateParams) {
+    use chrono::Datelike;
+    let day = |d: chrono::NaiveDate| rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
+    let today = chrono::Utc::now().date_naive();
+    params.not_before = day(today - chrono::Days::new(1));
+    params.not_after = day(today + chrono::Days::new(30));
+}
+
+fn new_ca(name: &str) -> Result<(String, Issuer<'static, KeyPair>), rcgen::Error> {
+    let mut params = CertificateParams::new(Vec::new())?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+    ];
+    validity(&mut params);
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok((cert.pem(), Issuer::new(params, key)))
+}
+
+fn server_config(
+    names: &[String],
+    issuer: &Issuer<'static, KeyPair>,
+) -> Result<Arc<ServerConfig>, Box<dyn std::error::Error>> {
+    let mut params = CertificateParams::new(names.to_vec())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, names[0].as_str());
+    params.use_authority_key_identifier_extension = true;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    validity(&mut params);
+    let key = KeyPair::generate()?;
+    let cert = params.signed_by(&key, issuer)?;
+    let chain = vec![CertificateDer::from(cert.der().to_vec())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)?;
+    Ok(Arc::new(config))
+}
+
+/// A running TLS front; stops (with every relayed connection) when dropped.
+pub struct TlsFront {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsFront {
+    /// Listens on a fresh loopback port; every connection whose handshake completes is relayed,
+    /// byte for byte in both directions, to the plain gateway at `upstream`.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound.
+    pub async fn start(
+        config: Arc<ServerConfig>,
+        upstream: SocketAddr,
+    ) -> Result<TlsFront, GatewayError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
+            GatewayError(format!("gateway: cannot listen for TLS on 127.0.0.1: {e}"))
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let acceptor = TlsAcceptor::from(config);
+        let task = tokio::spawn(async move {
+            // Dropping the set (when the front is aborted) aborts every relay.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                connections.spawn(relay(acceptor.clone(), stream, upstream));
+            }
+        });
+        Ok(TlsFront { addr, task })
+    }
+
+    /// The URL the instruction carries: `https://localhost:<port>`.
+    pub fn url(&self) -> String {
+        format!("https://{GATEWAY_HOST}:{}", self.addr.port())
+    }
+
+    /// The address listened on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+async fn relay(acceptor: TlsAcceptor, stream: TcpStream, upstream: SocketAddr) {
+    // A refused handshake (the client did not trust the certificate) ends here: nothing
+    // reaches the gateway.
+    let Ok(mut tls) = acceptor.accept(stream).await else {
+        return;
+    };
+    let Ok(mut plain) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+}

@@ -1,0 +1,124 @@
+//! The TLS gateway: the reference client passes the `tls/` scenarios over real HTTPS, and a
+//! client that skips certificate verification is caught (contract, outcome rules, TLS row).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use alipay_cancel_kit::gateway::tls::TestPki;
+use alipay_cancel_kit::reference_client::{Defect, Defects};
+use alipay_cancel_kit::report::RunReport;
+use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::signature::TestKeys;
+use alipay_cancel_kit::verdict::Verdict;
+
+fn keys() -> RunKeys {
+    // Fixed TEST-ONLY RSA keys; the test PKI is cheap (ECDSA P-256) and made once.
+    static KEYS: OnceLock<RunKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let fixed = TestKeys::fixed();
+        RunKeys {
+            merchant: fixed.merchant,
+            vendor: fixed.vendor,
+            other: fixed.other_vendor,
+            tls: Arc::new(TestPki::generate().expect("the test PKI generates")),
+        }
+    })
+    .clone()
+}
+
+fn run_with(defects: &[Defect], patterns: &[&str], tls_everywhere: bool) -> RunReport {
+    let catalogue = Catalogue::embedded().expect("the shipped catalogue loads");
+    let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+    let selected = catalogue.select(&patterns, &[]);
+    assert!(!selected.is_empty(), "no scenario matches {patterns:?}");
+    let config = RunConfig {
+        client: Client::InProcess(defects.iter().copied().collect::<Defects>()),
+        jobs: 3,
+        time_limit_margin: Duration::from_secs(5),
+        keys: keys(),
+        tls: tls_everywhere,
+    };
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(run::run(&selected, &config))
+        .expect("the run starts")
+}
+
+fn verdict(report: &RunReport, id: &str) -> (Verdict, usize) {
+    let s = report
+        .scenarios
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("{id} was not run"));
+    (s.verdict, s.requests)
+}
+
+#[test]
+fn reference_client_passes_the_tls_scenarios() {
+    // Arrange: the correct client, which trusts exactly `caCertificatePem` and checks the name.
+    // Act
+    let report = run_with(&[], &["tls"], false);
+    // Assert
+    assert_eq!(report.capabilities, vec!["tls".to_owned()]);
+    assert_eq!(
+        verdict(&report, "tls/trusted-certificate"),
+        (Verdict::Pass, 1)
+    );
+    assert_eq!(
+        verdict(&report, "tls/untrusted-certificate"),
+        (Verdict::Pass, 0)
+    );
+    assert_eq!(verdict(&report, "tls/wrong-hostname"), (Verdict::Pass, 0));
+}
+
+#[test]
+fn a_client_that_skips_certificate_checks_fails() {
+    // Arrange: a client that trusts any certificate for any name.
+    // Act
+    let report = run_with(&[Defect::NoCertificateCheck], &["tls"], false);
+    // Assert: its requests reach the gateway over the untrusted connections.
+    assert_eq!(
+        verdict(&report, "tls/trusted-certificate"),
+        (Verdict::Pass, 1)
+    );
+    for id in ["tls/untrusted-certificate", "tls/wrong-hostname"] {
+        let (v, requests) = verdict(&report, id);
+        assert_eq!(v, Verdict::Fail, "{id}");
+        assert!(requests >= 1, "{id}: the request went through");
+        let result = report.scenarios.iter().find(|s| s.id == id).unwrap();
+        assert!(
+            result
+                .failed_checks()
+                .any(|c| c.id == "requests.tls-refused"),
+            "{id}: the failed checks name the TLS rule"
+        );
+    }
+}
+
+#[test]
+fn tls_everywhere_serves_plain_scenarios_over_https() {
+    // Arrange: `--tls`, as the Python SDK adapters need (they can only speak HTTPS).
+    // Act: scenarios served by wiremock and by the raw responder alike.
+    let report = run_with(
+        &[],
+        &[
+            "result/SUCCESS",
+            "fault/connection-closed",
+            "fault/truncated-json",
+            "retry/u-then-success",
+        ],
+        true,
+    );
+    // Assert
+    for s in &report.scenarios {
+        assert_eq!(
+            s.verdict,
+            Verdict::Pass,
+            "{} over HTTPS: {:?}",
+            s.id,
+            s.checks
+        );
+    }
+    assert_eq!(verdict(&report, "result/SUCCESS").1, 1);
+}
