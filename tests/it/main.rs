@@ -9,3 +9,4 @@ mod validate;
 mod report;
 mod harness;
 mod tls;
+mod cli;

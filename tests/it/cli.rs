@@ -1,0 +1,135 @@
+//! The command line as CI uses it: exit codes, report files, the baseline.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use alipay_cancel_kit::schema::Schema;
+
+const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+
+fn kit(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ack-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn broken_adapter() -> String {
+    format!("'{BIN}' reference-adapter --defect no-response-verification")
+}
+
+#[test]
+fn a_passing_run_exits_0_and_writes_reports_that_match_their_schemas() {
+    let json = scratch("pass.json");
+    let junit = scratch("pass.xml");
+    let out = kit(&[
+        "run", "-s", "result", "-s", "fault/truncated-json",
+        "--report-json", json.to_str().unwrap(),
+        "--junit", junit.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("PASS        result/ORDER_NOT_EXIST"), "{stdout}");
+    assert!(stdout.contains("18 scenarios: 18 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 0 SKIPPED"), "{stdout}");
+
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let violations = Schema::Report.violations(&report);
+    assert!(violations.is_empty(), "{violations:?}");
+    assert_eq!(report["summary"]["PASS"], 18);
+    assert_eq!(report["scenarios"][0]["id"], "result/SUCCESS");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut cases = 0;
+    loop {
+        match reader.read_event().expect("well-formed JUnit XML") {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == b"testcase" =>
+            {
+                cases += 1
+            }
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == b"failure" => {
+                panic!("no failure expected: {e:?}")
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cases, 18);
+}
+
+#[test]
+fn a_failing_client_exits_1_and_junit_lists_the_failures() {
+    let junit = scratch("fail.xml");
+    let out = kit(&["run", "--client", &broken_adapter(), "-s", "signature/tampered-success", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL"), "{stdout}");
+    assert!(stdout.contains("outcome.kind"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<failure"), "{xml}");
+}
+
+#[test]
+fn the_baseline_absorbs_listed_failures_and_fails_on_stale_entries() {
+    let baseline = scratch("baseline.json");
+    std::fs::write(
+        &baseline,
+        r#"{"description": "test", "expectedFailures": [
+            {"id": "signature/tampered-success", "reason": "believes responses without verifying them"}]}"#,
+    )
+    .unwrap();
+    let listed = kit(&["run", "--client", &broken_adapter(), "-s", "signature/tampered-success", "--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stdout));
+    // The correct client passes it now: the entry is stale, and a stale entry fails the run.
+    let stale = kit(&["run", "-s", "signature/tampered-success", "--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stdout));
+}
+
+#[test]
+fn usage_errors_and_unreadable_input_exit_2_with_a_clear_message() {
+    let missing = kit(&["run", "--baseline", "/nonexistent/baseline.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("/nonexistent/baseline.json"), "{}", text(&missing.stderr));
+
+    let unknown = scratch("unknown.json");
+    std::fs::write(&unknown, r#"{"description": "x", "expectedFailures": [{"id": "fault/no-such", "reason": "r"}]}"#).unwrap();
+    let out = kit(&["run", "--baseline", unknown.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("fault/no-such"), "{}", text(&out.stderr));
+
+    let no_adapter = kit(&["run", "--client", "/nonexistent/adapter-xyz"]);
+    assert_eq!(no_adapter.status.code(), Some(2));
+    assert!(text(&no_adapter.stderr).contains("cannot be started"), "{}", text(&no_adapter.stderr));
+
+    let no_match = kit(&["run", "-s", "no-such-group"]);
+    assert_eq!(no_match.status.code(), Some(2));
+    assert!(text(&no_match.stderr).contains("no scenario matches"));
+
+    let bad_flag = kit(&["run", "--jobs", "many"]);
+    assert_eq!(bad_flag.status.code(), Some(2));
+}
+
+#[test]
+fn scenarios_lists_the_catalogue() {
+    let out = kit(&["scenarios", "-s", "fault"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("fault/connection-closed"));
+    assert!(stdout.trim_end().ends_with("11 scenarios"), "{stdout}");
+}
+
+#[test]
+fn the_reference_adapter_declares_its_capabilities() {
+    let out = kit(&["reference-adapter", "--capabilities"]);
+    assert_eq!(out.status.code(), Some(0));
+    let caps: Vec<String> = serde_json::from_slice(&out.stdout).expect("a JSON array of strings");
+    assert!(caps.iter().all(|c| c == "tls"), "{caps:?}");
+}
