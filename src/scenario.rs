@@ -357,8 +357,8 @@ fn instantiate_result_rows(templates: &Map<String, Value>) -> Result<Vec<Scenari
                 ("${resultMessage}", row.message.as_str()),
             ],
         );
-        let scenario: Scenario = serde_json::from_value(filled)
-            .map_err(|e| format!("perResultStatus.{status}: {e}"))?;
+        let scenario: Scenario =
+            serde_json::from_value(filled).map_err(|e| format!("perResultStatus.{status}: {e}"))?;
         out.push(scenario);
     }
     Ok(out)
@@ -394,7 +394,9 @@ fn check_scenario(s: &Scenario, group: &str) -> Result<(), String> {
     }
     for (i, a) in s.answers.iter().enumerate() {
         if a.accept.is_empty() {
-            return Err(format!("scenario `{id}`: answers[{i}].accept must not be empty"));
+            return Err(format!(
+                "scenario `{id}`: answers[{i}].accept must not be empty"
+            ));
         }
         if let Some(p) = a.prefer.iter().find(|p| !a.accept.contains(p)) {
             return Err(format!(

@@ -204,7 +204,12 @@ pub fn judge(
     let script = crate::gateway::Script::of(scenario);
     let mut checks = Vec::new();
     for (i, exchange) in exchanges.iter().enumerate() {
-        checks.extend(inspect::check_request(&exchange.request, i + 1, &script, merchant_key));
+        checks.extend(inspect::check_request(
+            &exchange.request,
+            i + 1,
+            &script,
+            merchant_key,
+        ));
     }
     let n = exchanges.len();
 
@@ -306,7 +311,10 @@ pub fn judge(
                     "requests.same-ids",
                     Level::Must,
                     OUTCOME_RULE,
-                    format!("retry {} must carry the same ids as the first request", i + 2),
+                    format!(
+                        "retry {} must carry the same ids as the first request",
+                        i + 2
+                    ),
                     serde_json::Value::Array(first.clone()).to_string(),
                     serde_json::Value::Array(ids(&exchanges[i + 1])).to_string(),
                 ),
@@ -331,7 +339,10 @@ pub fn judge(
         ),
     };
     let words = |list: &[crate::protocol::OutcomeKind]| {
-        list.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")
+        list.iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ")
     };
     let kind = outcome.outcome;
     if accept.is_empty() || accept.contains(&kind) {
@@ -355,7 +366,12 @@ pub fn judge(
     }
     if accept.contains(&kind) && !prefer.is_empty() {
         checks.push(if prefer.contains(&kind) {
-            Check::pass("outcome.preferred", Level::Should, OUTCOME_RULE, format!("{kind} preferred"))
+            Check::pass(
+                "outcome.preferred",
+                Level::Should,
+                OUTCOME_RULE,
+                format!("{kind} preferred"),
+            )
         } else {
             Check::fail(
                 "outcome.preferred",
@@ -376,7 +392,12 @@ pub fn judge(
             if let Some(code) = body.pointer("/result/resultCode").and_then(|v| v.as_str()) {
                 let seen = outcome.result_code.as_deref().unwrap_or("(absent)");
                 checks.push(if seen == code {
-                    Check::pass("outcome.result-code", Level::Must, OUTCOME_RULE, format!("resultCode {code} as served"))
+                    Check::pass(
+                        "outcome.result-code",
+                        Level::Must,
+                        OUTCOME_RULE,
+                        format!("resultCode {code} as served"),
+                    )
                 } else {
                     Check::fail(
                         "outcome.result-code",
@@ -415,7 +436,10 @@ fn success_echo(outcome: &crate::protocol::Outcome, body: &serde_json::Value) ->
             )
         });
     }
-    let served = body.get("cancelTime").and_then(|v| v.as_str()).unwrap_or("");
+    let served = body
+        .get("cancelTime")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     let seen = outcome.cancel_time.as_deref().unwrap_or("(absent)");
     let instant = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
     checks.push(match (instant(served), instant(seen)) {
@@ -435,7 +459,10 @@ fn success_echo(outcome: &crate::protocol::Outcome, body: &serde_json::Value) ->
                 "cancelTime must denote the same instant as served (mind the offset)".to_owned()
             },
             match served_at {
-                Some(t) => format!("{served} (= {})", t.with_timezone(&chrono::Utc).to_rfc3339()),
+                Some(t) => format!(
+                    "{served} (= {})",
+                    t.with_timezone(&chrono::Utc).to_rfc3339()
+                ),
                 None => served.to_owned(),
             },
             match seen_at {

@@ -143,7 +143,9 @@ pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) ->
             let value = sign(&keys.vendor, &client_id, &body);
             Some(header(&lowercase_escapes(&value)))
         }
-        Signing::SignedSpaced => Some(header(&sign(&keys.vendor, &client_id, &body)).replace(',', ", ")),
+        Signing::SignedSpaced => {
+            Some(header(&sign(&keys.vendor, &client_id, &body)).replace(',', ", "))
+        }
     };
     headers.push(("client-id".to_owned(), client_id));
     if let Some(time) = time {

@@ -88,7 +88,8 @@ pub fn gateway_view(req: &RecordedRequest, script: &Script, key: &VerifyingKey) 
             "CLIENT_INVALID",
             format!(
                 "Client-Id {} is not the merchant's",
-                req.header("client-id").map_or("absent".into(), |v| format!("`{v}`"))
+                req.header("client-id")
+                    .map_or("absent".into(), |v| format!("`{v}`"))
             ),
         ))
     } else if let Err(why) = signature_finding(req, key) {
@@ -134,7 +135,11 @@ pub fn check_request(
         expect_eq("method", "POST", &req.method),
     );
     let sandbox = script.client_id.starts_with("SANDBOX_");
-    let wanted = if sandbox { SANDBOX_CANCEL_PATH } else { CANCEL_PATH };
+    let wanted = if sandbox {
+        SANDBOX_CANCEL_PATH
+    } else {
+        CANCEL_PATH
+    };
     if sandbox && req.path == CANCEL_PATH {
         push(
             "path",
@@ -147,7 +152,12 @@ pub fn check_request(
             )),
         );
     } else {
-        push("path", Level::Must, rule("1"), expect_eq("path", wanted, &req.path));
+        push(
+            "path",
+            Level::Must,
+            rule("1"),
+            expect_eq("path", wanted, &req.path),
+        );
     }
 
     // 2. Content-Type.
@@ -230,7 +240,10 @@ pub fn check_request(
             } else {
                 Err(Failure::new(
                     "Request-Time should be within 5 minutes of the kit's clock",
-                    &format!("within ±{REQUEST_TIME_WINDOW_SECS} s of {}", req.received_at.to_rfc3339()),
+                    &format!(
+                        "within ±{REQUEST_TIME_WINDOW_SECS} s of {}",
+                        req.received_at.to_rfc3339()
+                    ),
                     &format!("{} ({skew:+} s)", time.unwrap_or_default()),
                 ))
             },
@@ -309,7 +322,10 @@ pub fn check_request(
 }
 
 /// The fields of `body` that differ from the instruction (absent and `null` are the same).
-pub fn ids_finding(body: &Map<String, Value>, instructed: &Map<String, Value>) -> Result<String, Failure> {
+pub fn ids_finding(
+    body: &Map<String, Value>,
+    instructed: &Map<String, Value>,
+) -> Result<String, Failure> {
     let mut wrong = Vec::new();
     for field in ID_FIELDS {
         let sent = body.get(field).unwrap_or(&Value::Null);
@@ -357,7 +373,11 @@ fn expect_eq(what: &str, expected: &str, seen: &str) -> Result<String, Failure> 
     if expected == seen {
         Ok(format!("{what} {seen}"))
     } else {
-        Err(Failure::new(&format!("{what} must be {expected}"), expected, seen))
+        Err(Failure::new(
+            &format!("{what} must be {expected}"),
+            expected,
+            seen,
+        ))
     }
 }
 
@@ -411,19 +431,22 @@ pub fn signature_finding(req: &RecordedRequest, key: &VerifyingKey) -> Result<()
     }
     let client_id = req.header("client-id").unwrap_or_default();
     let time = req.header("request-time").unwrap_or_default();
-    signature::verify(key, &req.path, client_id, time, &req.body, &header.signature).map_err(
-        |e| {
-            let expected = signature::string_to_sign(&req.path, client_id, time, &req.body);
-            Failure::new(
-                &format!("the signature must verify with the merchant public key: {e}"),
-                &format!(
-                    "a signature over {:?}",
-                    String::from_utf8_lossy(&expected)
-                ),
-                raw,
-            )
-        },
+    signature::verify(
+        key,
+        &req.path,
+        client_id,
+        time,
+        &req.body,
+        &header.signature,
     )
+    .map_err(|e| {
+        let expected = signature::string_to_sign(&req.path, client_id, time, &req.body);
+        Failure::new(
+            &format!("the signature must verify with the merchant public key: {e}"),
+            &format!("a signature over {:?}", String::from_utf8_lossy(&expected)),
+            raw,
+        )
+    })
 }
 
 /// The body's violations of the request schema, each as `pointer: message`.

@@ -30,7 +30,10 @@ impl Drop for RawServer {
 }
 
 impl RawServer {
-    pub(crate) fn start(listener: std::net::TcpListener, core: Arc<Core>) -> Result<RawServer, GatewayError> {
+    pub(crate) fn start(
+        listener: std::net::TcpListener,
+        core: Arc<Core>,
+    ) -> Result<RawServer, GatewayError> {
         listener
             .set_nonblocking(true)
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
@@ -103,7 +106,9 @@ fn response_head(status: u16, headers: &[(String, String)], length: usize) -> St
 }
 
 /// Reads one request; `Ok(None)` at a clean end of the connection.
-async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<RecordedRequest>> {
+async fn read_request(
+    reader: &mut BufReader<TcpStream>,
+) -> std::io::Result<Option<RecordedRequest>> {
     let mut head = Vec::new();
     loop {
         let mut byte = [0u8; 1];
@@ -127,18 +132,26 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let body = if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-        read_chunked(reader).await?
-    } else {
-        let length: usize = get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-        if length > MAX_REQUEST_BYTES {
-            return Err(std::io::Error::other("request body too large"));
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).await?;
-        body
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     };
+    let body =
+        if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+            read_chunked(reader).await?
+        } else {
+            let length: usize = get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if length > MAX_REQUEST_BYTES {
+                return Err(std::io::Error::other("request body too large"));
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).await?;
+            body
+        };
     Ok(Some(RecordedRequest {
         method,
         path: path_of(target),

@@ -8,7 +8,10 @@ use alipay_cancel_kit::schema::Schema;
 const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
 
 fn kit(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("the binary runs")
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -30,14 +33,26 @@ fn a_passing_run_exits_0_and_writes_reports_that_match_their_schemas() {
     let json = scratch("pass.json");
     let junit = scratch("pass.xml");
     let out = kit(&[
-        "run", "-s", "result", "-s", "fault/truncated-json",
-        "--report-json", json.to_str().unwrap(),
-        "--junit", junit.to_str().unwrap(),
+        "run",
+        "-s",
+        "result",
+        "-s",
+        "fault/truncated-json",
+        "--report-json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("PASS        result/ORDER_NOT_EXIST"), "{stdout}");
-    assert!(stdout.contains("18 scenarios: 18 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 0 SKIPPED"), "{stdout}");
+    assert!(
+        stdout.contains("PASS        result/ORDER_NOT_EXIST"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("18 scenarios: 18 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 0 SKIPPED"),
+        "{stdout}"
+    );
 
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let violations = Schema::Report.violations(&report);
@@ -68,7 +83,15 @@ fn a_passing_run_exits_0_and_writes_reports_that_match_their_schemas() {
 #[test]
 fn a_failing_client_exits_1_and_junit_lists_the_failures() {
     let junit = scratch("fail.xml");
-    let out = kit(&["run", "--client", &broken_adapter(), "-s", "signature/tampered-success", "--junit", junit.to_str().unwrap()]);
+    let out = kit(&[
+        "run",
+        "--client",
+        &broken_adapter(),
+        "-s",
+        "signature/tampered-success",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("FAIL"), "{stdout}");
@@ -86,10 +109,24 @@ fn the_baseline_absorbs_listed_failures_and_fails_on_stale_entries() {
             {"id": "signature/tampered-success", "reason": "believes responses without verifying them"}]}"#,
     )
     .unwrap();
-    let listed = kit(&["run", "--client", &broken_adapter(), "-s", "signature/tampered-success", "--baseline", baseline.to_str().unwrap()]);
+    let listed = kit(&[
+        "run",
+        "--client",
+        &broken_adapter(),
+        "-s",
+        "signature/tampered-success",
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stdout));
     // The correct client passes it now: the entry is stale, and a stale entry fails the run.
-    let stale = kit(&["run", "-s", "signature/tampered-success", "--baseline", baseline.to_str().unwrap()]);
+    let stale = kit(&[
+        "run",
+        "-s",
+        "signature/tampered-success",
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
     assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stdout));
 }
 
@@ -97,17 +134,33 @@ fn the_baseline_absorbs_listed_failures_and_fails_on_stale_entries() {
 fn usage_errors_and_unreadable_input_exit_2_with_a_clear_message() {
     let missing = kit(&["run", "--baseline", "/nonexistent/baseline.json"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing.stderr).contains("/nonexistent/baseline.json"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("/nonexistent/baseline.json"),
+        "{}",
+        text(&missing.stderr)
+    );
 
     let unknown = scratch("unknown.json");
-    std::fs::write(&unknown, r#"{"description": "x", "expectedFailures": [{"id": "fault/no-such", "reason": "r"}]}"#).unwrap();
+    std::fs::write(
+        &unknown,
+        r#"{"description": "x", "expectedFailures": [{"id": "fault/no-such", "reason": "r"}]}"#,
+    )
+    .unwrap();
     let out = kit(&["run", "--baseline", unknown.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("fault/no-such"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("fault/no-such"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let no_adapter = kit(&["run", "--client", "/nonexistent/adapter-xyz"]);
     assert_eq!(no_adapter.status.code(), Some(2));
-    assert!(text(&no_adapter.stderr).contains("cannot be started"), "{}", text(&no_adapter.stderr));
+    assert!(
+        text(&no_adapter.stderr).contains("cannot be started"),
+        "{}",
+        text(&no_adapter.stderr)
+    );
 
     let no_match = kit(&["run", "-s", "no-such-group"]);
     assert_eq!(no_match.status.code(), Some(2));

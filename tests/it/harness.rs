@@ -75,9 +75,20 @@ fn failures(report: &RunReport) -> Vec<String> {
         .map(|s| {
             let checks: Vec<String> = s
                 .failed_checks()
-                .map(|c| format!("{}: {} (expected {:?}, seen {:?})", c.id, c.message, c.expected, c.seen))
+                .map(|c| {
+                    format!(
+                        "{}: {} (expected {:?}, seen {:?})",
+                        c.id, c.message, c.expected, c.seen
+                    )
+                })
                 .collect();
-            format!("{} {} {:?} {}", s.verdict, s.id, s.reason, checks.join(" | "))
+            format!(
+                "{} {} {:?} {}",
+                s.verdict,
+                s.id,
+                s.reason,
+                checks.join(" | ")
+            )
         })
         .collect()
 }
@@ -113,8 +124,21 @@ fn reference_adapter_passes_in_exec_and_persistent_mode() {
             command: format!("'{BIN}' reference-adapter"),
             persistent,
         };
-        let report = run_with(client, &["result", "request", "retry", "fault/connection-closed", "signature/tampered-success"]);
-        assert_eq!(failures(&report), Vec::<String>::new(), "persistent={persistent}");
+        let report = run_with(
+            client,
+            &[
+                "result",
+                "request",
+                "retry",
+                "fault/connection-closed",
+                "signature/tampered-success",
+            ],
+        );
+        assert_eq!(
+            failures(&report),
+            Vec::<String>::new(),
+            "persistent={persistent}"
+        );
         assert_eq!(report.mode, if persistent { "persistent" } else { "exec" });
         assert!(report.summary.pass >= 30);
     }
@@ -123,20 +147,68 @@ fn reference_adapter_passes_in_exec_and_persistent_mode() {
 /// Each deliberately broken client, the scenario that targets its defect, and the verdict the
 /// contract gives that defect there.
 const SENSITIVITY: &[(Defect, &str, Verdict)] = &[
-    (Defect::NumberForString, "request/numeric-looking-id", Verdict::Fail),
+    (
+        Defect::NumberForString,
+        "request/numeric-looking-id",
+        Verdict::Fail,
+    ),
     (Defect::WrongStringToSign, "result/SUCCESS", Verdict::Fail),
     (Defect::NoRequestSignature, "result/SUCCESS", Verdict::Fail),
-    (Defect::NoResponseVerification, "signature/tampered-success", Verdict::Fail),
-    (Defect::AcceptEmptySignature, "signature/empty-on-success", Verdict::Fail),
-    (Defect::UnknownAsFailure, "result/UNKNOWN_EXCEPTION", Verdict::Fail),
-    (Defect::TransportErrorAsFailure, "fault/timeout", Verdict::Fail),
-    (Defect::TransportErrorAsFailure, "fault/http-500", Verdict::Fail),
-    (Defect::RetryFailure, "result/ORDER_NOT_EXIST", Verdict::Fail),
-    (Defect::RetryWithOtherIds, "retry/u-then-success", Verdict::Fail),
-    (Defect::IgnoreCancelTimeOffset, "result/SUCCESS", Verdict::Fail),
-    (Defect::CrashOnUnknownField, "response/unknown-fields", Verdict::Error),
-    (Defect::CrashOnUnknownCode, "response/unknown-code-f", Verdict::Error),
-    (Defect::NoLocalValidation, "request/id-too-long", Verdict::NonStrict),
+    (
+        Defect::NoResponseVerification,
+        "signature/tampered-success",
+        Verdict::Fail,
+    ),
+    (
+        Defect::AcceptEmptySignature,
+        "signature/empty-on-success",
+        Verdict::Fail,
+    ),
+    (
+        Defect::UnknownAsFailure,
+        "result/UNKNOWN_EXCEPTION",
+        Verdict::Fail,
+    ),
+    (
+        Defect::TransportErrorAsFailure,
+        "fault/timeout",
+        Verdict::Fail,
+    ),
+    (
+        Defect::TransportErrorAsFailure,
+        "fault/http-500",
+        Verdict::Fail,
+    ),
+    (
+        Defect::RetryFailure,
+        "result/ORDER_NOT_EXIST",
+        Verdict::Fail,
+    ),
+    (
+        Defect::RetryWithOtherIds,
+        "retry/u-then-success",
+        Verdict::Fail,
+    ),
+    (
+        Defect::IgnoreCancelTimeOffset,
+        "result/SUCCESS",
+        Verdict::Fail,
+    ),
+    (
+        Defect::CrashOnUnknownField,
+        "response/unknown-fields",
+        Verdict::Error,
+    ),
+    (
+        Defect::CrashOnUnknownCode,
+        "response/unknown-code-f",
+        Verdict::Error,
+    ),
+    (
+        Defect::NoLocalValidation,
+        "request/id-too-long",
+        Verdict::NonStrict,
+    ),
 ];
 
 #[test]
@@ -152,30 +224,44 @@ fn every_broken_client_is_caught_with_the_contracts_verdict() {
         let report = run_with(in_process(&[*defect]), &[id]);
         let result = verdict_of(&report, id);
         assert_eq!(
-            result.verdict, *expected,
+            result.verdict,
+            *expected,
             "{defect:?} on {id}: {:?}",
             failures(&report)
         );
         if *expected != Verdict::Error {
-            assert!(result.failed_checks().next().is_some(), "{defect:?}: no failed check says why");
+            assert!(
+                result.failed_checks().next().is_some(),
+                "{defect:?}: no failed check says why"
+            );
         }
         caught += 1;
     }
     let defects: std::collections::BTreeSet<_> = SENSITIVITY.iter().map(|(d, _, _)| *d).collect();
     assert_eq!(caught, SENSITIVITY.len());
-    assert!(defects.len() >= 13, "the sensitivity table covers {} defects", defects.len());
+    assert!(
+        defects.len() >= 13,
+        "the sensitivity table covers {} defects",
+        defects.len()
+    );
 }
 
 #[test]
 fn a_broken_client_fails_the_whole_catalogue_run_with_exit_code_1() {
-    let report = run_with(in_process(&[Defect::NoResponseVerification]), &["signature"]);
+    let report = run_with(
+        in_process(&[Defect::NoResponseVerification]),
+        &["signature"],
+    );
     assert_eq!(report.exit_code(), 1);
     assert!(report.summary.fail >= 5, "{:?}", report.summary);
 }
 
 #[test]
 fn a_signature_mismatch_shows_the_exact_string_that_should_have_been_signed() {
-    let report = run_with(in_process(&[Defect::WrongStringToSign]), &["result/SUCCESS"]);
+    let report = run_with(
+        in_process(&[Defect::WrongStringToSign]),
+        &["result/SUCCESS"],
+    );
     let check = verdict_of(&report, "result/SUCCESS")
         .failed_checks()
         .find(|c| c.id == "request[1].signature")
@@ -185,7 +271,10 @@ fn a_signature_mismatch_shows_the_exact_string_that_should_have_been_signed() {
         expected.contains("POST /ams/api/v1/payments/cancel\\nTEST_5YBZ1."),
         "{expected}"
     );
-    assert!(expected.contains(r#"{\"paymentId\":\"2019061218401080010018882020035XXXX\"}"#), "{expected}");
+    assert!(
+        expected.contains(r#"{\"paymentId\":\"2019061218401080010018882020035XXXX\"}"#),
+        "{expected}"
+    );
 }
 
 /// A scenario with a short hard limit, for adapters that misbehave.
@@ -212,17 +301,37 @@ fn run_adapter(command: &str, persistent: bool) -> ScenarioResult {
 #[test]
 fn broken_adapters_end_as_error_with_the_reason() {
     let cases: &[(&str, &str)] = &[
-        ("exit 3", "printed no outcome and exited with exit status: 3"),
+        (
+            "exit 3",
+            "printed no outcome and exited with exit status: 3",
+        ),
         ("echo hello", "not JSON"),
-        ("echo '{\"outcome\":\"MAYBE\"}'", "breaks schema/adapter-outcome.schema.json"),
-        ("echo '{\"outcome\":\"SUCCESS\"}'", "breaks schema/adapter-outcome.schema.json"),
-        ("printf '{\"outcome\":\"UNKNOWN\"}\\n{\"outcome\":\"UNKNOWN\"}\\n'", "printed 2 lines"),
-        ("echo '{\"outcome\":\"UNKNOWN\"}'; exit 4", "printed an outcome but exited with exit status: 4"),
+        (
+            "echo '{\"outcome\":\"MAYBE\"}'",
+            "breaks schema/adapter-outcome.schema.json",
+        ),
+        (
+            "echo '{\"outcome\":\"SUCCESS\"}'",
+            "breaks schema/adapter-outcome.schema.json",
+        ),
+        (
+            "printf '{\"outcome\":\"UNKNOWN\"}\\n{\"outcome\":\"UNKNOWN\"}\\n'",
+            "printed 2 lines",
+        ),
+        (
+            "echo '{\"outcome\":\"UNKNOWN\"}'; exit 4",
+            "printed an outcome but exited with exit status: 4",
+        ),
         ("sleep 5", "hard time limit"),
     ];
     for (command, reason) in cases {
         let result = run_adapter(command, false);
-        assert_eq!(result.verdict, Verdict::Error, "{command}: {:?}", result.reason);
+        assert_eq!(
+            result.verdict,
+            Verdict::Error,
+            "{command}: {:?}",
+            result.reason
+        );
         let why = result.reason.unwrap_or_default();
         assert!(why.contains(reason), "{command}: {why}");
     }
@@ -236,7 +345,10 @@ fn a_persistent_adapter_that_hangs_or_dies_is_error_not_a_hang() {
     ] {
         let result = run_adapter(command, true);
         assert_eq!(result.verdict, Verdict::Error, "{command}");
-        assert!(result.reason.unwrap_or_default().contains(reason), "{command}");
+        assert!(
+            result.reason.unwrap_or_default().contains(reason),
+            "{command}"
+        );
     }
 }
 
@@ -244,7 +356,10 @@ fn a_persistent_adapter_that_hangs_or_dies_is_error_not_a_hang() {
 fn the_time_limit_kills_the_adapters_whole_process_group() {
     // The backgrounded sleep keeps standard output open: only killing the group ends it.
     let marker = "31.4159";
-    let result = run_adapter(&format!("sleep {marker} & echo '{{\"outcome\":\"UNKNOWN\"}}'"), false);
+    let result = run_adapter(
+        &format!("sleep {marker} & echo '{{\"outcome\":\"UNKNOWN\"}}'"),
+        false,
+    );
     assert_eq!(result.verdict, Verdict::Error);
     std::thread::sleep(Duration::from_millis(100));
     let left = std::process::Command::new("pgrep")
@@ -258,10 +373,17 @@ fn the_time_limit_kills_the_adapters_whole_process_group() {
 #[test]
 fn stderr_is_captured_into_the_report() {
     let result = run_adapter("echo 'diagnostics for humans' >&2; echo '{\"outcome\":\"FAILED\",\"resultCode\":\"ORDER_NOT_EXIST\"}'", false);
-    assert!(result.stderr.contains("diagnostics for humans"), "{:?}", result.stderr);
+    assert!(
+        result.stderr.contains("diagnostics for humans"),
+        "{:?}",
+        result.stderr
+    );
     // FAILED without a request: the client never called the gateway.
     assert_eq!(result.verdict, Verdict::Fail);
-    assert!(result.checks.iter().any(|c| c.id == "requests.count" && !c.held));
+    assert!(result
+        .checks
+        .iter()
+        .any(|c| c.id == "requests.count" && !c.held));
 }
 
 #[test]
@@ -271,10 +393,14 @@ fn an_adapter_that_cannot_start_is_a_start_error() {
         .block_on(adapter::probe_capabilities("/nonexistent/adapter-xyz"))
         .unwrap_err();
     assert!(err.0.contains("cannot be started"), "{err}");
-    let caps = rt.block_on(adapter::probe_capabilities("echo not-json #")).unwrap();
+    let caps = rt
+        .block_on(adapter::probe_capabilities("echo not-json #"))
+        .unwrap();
     assert!(caps.list.is_empty());
     assert!(caps.note.unwrap().contains("not a JSON array"));
-    let caps = rt.block_on(adapter::probe_capabilities("echo '[\"tls\"]' #")).unwrap();
+    let caps = rt
+        .block_on(adapter::probe_capabilities("echo '[\"tls\"]' #"))
+        .unwrap();
     assert_eq!(caps.list, vec!["tls"]);
 }
 
@@ -289,8 +415,15 @@ fn a_port_already_in_use_is_a_clear_error() {
         vendor: k.vendor.clone(),
         other: k.other.clone(),
     };
-    let result = rt.block_on(Gateway::start_on(Script::of(&quick_scenario()), gateway_keys, addr));
-    let message = result.err().expect("binding a taken port fails").to_string();
+    let result = rt.block_on(Gateway::start_on(
+        Script::of(&quick_scenario()),
+        gateway_keys,
+        addr,
+    ));
+    let message = result
+        .err()
+        .expect("binding a taken port fails")
+        .to_string();
     assert!(message.contains(&addr.to_string()), "{message}");
     assert!(message.contains("cannot listen"), "{message}");
 }
@@ -303,22 +436,49 @@ fn the_catalogue_is_valid_data_and_covers_the_minimum_catalogue() {
         assert!(violations.is_empty(), "{file}: {violations:?}");
     }
     let minimum = [
-        "retry/u-then-success", "retry/timeout-then-success",
-        "request/payment-id-only", "request/payment-request-id-only", "request/both-ids",
-        "request/merchant-account-id", "request/max-length-ids", "request/missing-ids",
-        "request/id-too-long", "request/empty-id", "request/sandbox-client",
-        "response/cancel-time-utc", "response/cancel-time-negative-offset",
-        "response/cancel-time-fraction", "response/cancel-time-odd-offset",
-        "response/unknown-fields", "response/unknown-code-f", "response/unknown-code-u",
-        "response/long-unicode-message", "response/member-order",
-        "fault/http-500", "fault/http-502-empty", "fault/http-429", "fault/timeout",
-        "fault/connection-closed", "fault/not-json", "fault/truncated-json", "fault/empty-body",
-        "fault/missing-result", "fault/bad-result-status",
-        "signature/missing-on-success", "signature/empty-on-success", "signature/tampered-success",
-        "signature/wrong-key-success", "signature/missing-response-time",
-        "signature/raw-base64-tampered", "signature/unsigned-failure", "signature/tampered-failure",
-        "signature/foreign-client-id", "signature/unsigned-unknown",
-        "tls/trusted-certificate", "tls/untrusted-certificate", "tls/wrong-hostname",
+        "retry/u-then-success",
+        "retry/timeout-then-success",
+        "request/payment-id-only",
+        "request/payment-request-id-only",
+        "request/both-ids",
+        "request/merchant-account-id",
+        "request/max-length-ids",
+        "request/missing-ids",
+        "request/id-too-long",
+        "request/empty-id",
+        "request/sandbox-client",
+        "response/cancel-time-utc",
+        "response/cancel-time-negative-offset",
+        "response/cancel-time-fraction",
+        "response/cancel-time-odd-offset",
+        "response/unknown-fields",
+        "response/unknown-code-f",
+        "response/unknown-code-u",
+        "response/long-unicode-message",
+        "response/member-order",
+        "fault/http-500",
+        "fault/http-502-empty",
+        "fault/http-429",
+        "fault/timeout",
+        "fault/connection-closed",
+        "fault/not-json",
+        "fault/truncated-json",
+        "fault/empty-body",
+        "fault/missing-result",
+        "fault/bad-result-status",
+        "signature/missing-on-success",
+        "signature/empty-on-success",
+        "signature/tampered-success",
+        "signature/wrong-key-success",
+        "signature/missing-response-time",
+        "signature/raw-base64-tampered",
+        "signature/unsigned-failure",
+        "signature/tampered-failure",
+        "signature/foreign-client-id",
+        "signature/unsigned-unknown",
+        "tls/trusted-certificate",
+        "tls/untrusted-certificate",
+        "tls/wrong-hostname",
     ];
     for id in minimum {
         assert!(catalogue().get(id).is_some(), "{id} is missing");
@@ -335,15 +495,23 @@ fn the_result_scenarios_are_the_result_code_table() {
         assert_eq!(scenario.id, format!("result/{}", row.result_code));
         let body = scenario.answers[0].body.as_ref().unwrap();
         assert_eq!(body["result"]["resultCode"], row.result_code.to_string());
-        assert_eq!(body["result"]["resultStatus"], row.result_status.to_string());
+        assert_eq!(
+            body["result"]["resultStatus"],
+            row.result_status.to_string()
+        );
     }
 }
 
 #[test]
 fn a_broken_catalogue_file_names_the_file_and_the_rule() {
     let bad = r#"{"group":"fault","scenarios":[{"id":"fault/x","title":"t","rule":"r","request":{},"answers":[{"accept":[]}]}]}"#;
-    let err = Catalogue::from_sources([("conformance/scenarios/bad.json".to_owned(), bad.to_owned())]).unwrap_err();
+    let err =
+        Catalogue::from_sources([("conformance/scenarios/bad.json".to_owned(), bad.to_owned())])
+            .unwrap_err();
     insta::assert_snapshot!(err, @"conformance/scenarios/bad.json: scenario `fault/x`: answers[0].accept must not be empty");
     let err = Catalogue::from_sources([("x.json".to_owned(), "{".to_owned())]).unwrap_err();
-    assert!(err.to_string().starts_with("x.json: EOF while parsing"), "{err}");
+    assert!(
+        err.to_string().starts_with("x.json: EOF while parsing"),
+        "{err}"
+    );
 }
