@@ -93,17 +93,19 @@ fn shell(command: &str, args: &[&str]) -> Command {
 }
 
 /// Kills a process group with SIGKILL.
+///
+/// Takes the pid recorded at spawn: tokio forgets a child's pid once it has been waited on,
+/// and the group must be killed after a clean exit too, for whatever the adapter left behind.
+/// The group id cannot be reused while the group has members, so this never hits a stranger.
 #[allow(unsafe_code)]
-fn kill_group(child: &Child) {
-    if let Some(pid) = child.id() {
-        let pgid = i32::try_from(pid).unwrap_or(0);
-        if pgid > 0 {
-            // SAFETY: kill(2) with a negative pid signals a process group; it has no memory
-            // effects on this process, and the group is the one `process_group(0)` created.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
+fn kill_group(pid: Option<u32>) {
+    let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) else {
+        return;
+    };
+    // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects
+    // on this process, and the group is the one `process_group(0)` created for the adapter.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
     }
 }
 
@@ -117,6 +119,7 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
     let mut child = shell(command, &["--capabilities"])
         .spawn()
         .map_err(|e| StartError(format!("cannot start `sh` to run the adapter: {e}")))?;
+    let pid = child.id();
     drop(child.stdin.take());
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
@@ -134,14 +137,14 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
             return Ok(none(format!("the capabilities probe failed: {e}")));
         }
         Err(_) => {
-            kill_group(&child);
+            kill_group(pid);
             return Ok(none(format!(
                 "`--capabilities` ran past {} s; assuming no capabilities",
                 PROBE_LIMIT.as_secs()
             )));
         }
     };
-    kill_group(&child);
+    kill_group(pid);
     let err = String::from_utf8_lossy(&err);
     match status.code() {
         Some(127) | Some(126) => {
@@ -217,6 +220,23 @@ fn tail(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[start..]).into_owned()
 }
 
+/// Appends what the adapter writes to standard error to `sink`, keeping memory bounded.
+async fn drain_stderr(mut pipe: tokio::process::ChildStderr, sink: Arc<Mutex<Vec<u8>>>) {
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+        s.extend_from_slice(&buf[..n]);
+        // Keep memory bounded for chatty adapters: only the tail is reported.
+        if s.len() > 4 * STDERR_KEEP {
+            let cut = s.len() - STDERR_KEEP;
+            s.drain(..cut);
+        }
+    }
+}
+
 /// Runs one scenario in exec mode: one process, one instruction line, one outcome line.
 pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterRun {
     let started = Instant::now();
@@ -231,9 +251,16 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
             }
         }
     };
+    let pid = child.id();
     let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
+    // Standard error is drained by its own task, so what the adapter said before it hung
+    // survives the time limit and reaches the report.
+    let stderr_sink = Arc::new(Mutex::new(Vec::new()));
+    let drain = tokio::spawn(drain_stderr(
+        child.stderr.take().expect("piped"),
+        stderr_sink.clone(),
+    ));
     let mut line = instruction.as_bytes().to_vec();
     line.push(b'\n');
     let work = async {
@@ -241,21 +268,23 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         let _ = stdin.write_all(&line).await;
         drop(stdin);
         let mut out = Vec::new();
-        let mut err = Vec::new();
-        let mut out_pipe = (&mut stdout).take(MAX_LINE as u64 * 4);
-        let mut err_pipe = (&mut stderr).take(64 * 1024 * 1024);
-        let (a, b) = tokio::join!(
-            out_pipe.read_to_end(&mut out),
-            err_pipe.read_to_end(&mut err)
-        );
-        a.and(b)?;
+        (&mut stdout)
+            .take(MAX_LINE as u64 * 4)
+            .read_to_end(&mut out)
+            .await?;
         let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, out, err))
+        Ok::<_, std::io::Error>((status, out))
     };
     let result = tokio::time::timeout(limit, work).await;
     let elapsed = started.elapsed();
-    kill_group(&child);
-    let (status, out, err) = match result {
+    kill_group(pid);
+    // The group is dead, so the pipe closes; wait briefly for the last bytes.
+    let _ = tokio::time::timeout(Duration::from_millis(200), drain).await;
+    let err = {
+        let s = stderr_sink.lock().unwrap_or_else(|p| p.into_inner());
+        s.clone()
+    };
+    let (status, out) = match result {
         Err(_) => {
             return AdapterRun {
                 outcome: Err(AdapterFault(format!(
@@ -263,7 +292,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
                     limit.as_millis()
                 ))),
                 printed: None,
-                stderr: String::new(),
+                stderr: tail(&err),
                 elapsed,
             }
         }
@@ -271,7 +300,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
             return AdapterRun {
                 outcome: Err(AdapterFault(format!("reading the adapter failed: {e}"))),
                 printed: None,
-                stderr: String::new(),
+                stderr: tail(&err),
                 elapsed,
             }
         }
@@ -314,6 +343,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
 /// A persistent adapter process: one instruction line in, one outcome line out, in order.
 pub struct Persistent {
     child: Child,
+    pid: Option<u32>,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -330,26 +360,15 @@ impl Persistent {
             .map_err(|e| AdapterFault(format!("cannot start the adapter: {e}")))?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut err_pipe = child.stderr.take().expect("piped");
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = err_pipe.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
-                s.extend_from_slice(&buf[..n]);
-                // Keep memory bounded for chatty adapters.
-                if s.len() > 4 * STDERR_KEEP {
-                    let cut = s.len() - STDERR_KEEP;
-                    s.drain(..cut);
-                }
-            }
-        });
+        tokio::spawn(drain_stderr(
+            child.stderr.take().expect("piped"),
+            stderr.clone(),
+        ));
+        let pid = child.id();
         Ok(Persistent {
             child,
+            pid,
             stdin,
             stdout,
             stderr,
@@ -382,7 +401,7 @@ impl Persistent {
         let result = tokio::time::timeout(limit, work).await;
         let elapsed = started.elapsed();
         let faulted = |this: &mut Persistent, message: String| {
-            kill_group(&this.child);
+            kill_group(this.pid);
             (
                 AdapterRun {
                     outcome: Err(AdapterFault(message)),
@@ -435,6 +454,6 @@ impl Persistent {
     pub async fn close(mut self) {
         drop(self.stdin);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-        kill_group(&self.child);
+        kill_group(self.pid);
     }
 }

@@ -338,6 +338,23 @@ fn broken_adapters_end_as_error_with_the_reason() {
 }
 
 #[test]
+fn what_a_hung_adapter_said_on_stderr_reaches_the_report() {
+    for persistent in [false, true] {
+        let result = run_adapter("echo said-before-hanging >&2; sleep 5", persistent);
+        assert_eq!(result.verdict, Verdict::Error);
+        assert!(
+            result.stderr.contains("said-before-hanging"),
+            "persistent={persistent}: {:?}",
+            result.stderr
+        );
+        assert!(
+            result.checks.iter().all(|c| c.held),
+            "an adapter fault blames no check on the client"
+        );
+    }
+}
+
+#[test]
 fn a_persistent_adapter_that_hangs_or_dies_is_error_not_a_hang() {
     for (command, reason) in [
         ("read line; sleep 5", "hard time limit"),
@@ -350,6 +367,25 @@ fn a_persistent_adapter_that_hangs_or_dies_is_error_not_a_hang() {
             "{command}"
         );
     }
+}
+
+#[test]
+fn processes_an_adapter_leaves_behind_are_killed_after_a_clean_exit() {
+    // The adapter answers and exits at once, leaving a child in its group that does not
+    // hold standard output: the kit still kills the group after the scenario.
+    let marker = "27.1828";
+    let result = run_adapter(
+        &format!("sleep {marker} >/dev/null 2>&1 & echo '{{\"outcome\":\"UNKNOWN\"}}'"),
+        false,
+    );
+    assert_eq!(result.verdict, Verdict::Fail, "{:?}", result.reason);
+    std::thread::sleep(Duration::from_millis(100));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    assert_eq!(left, "", "processes left behind");
 }
 
 #[test]
