@@ -12,8 +12,10 @@
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
 //! - [`run`]: one conformance run, end to end.
+//! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
+pub mod fuzz;
 pub mod gateway;
 pub mod protocol;
 pub mod reference_client;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::reference_client::{self, Defect};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
@@ -31,6 +32,56 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Serve the built-in reference client through the adapter protocol (stdin/stdout).
     ReferenceAdapter(ReferenceAdapterArgs),
+    /// Run the catalogue against the reference client and other clients, and write their
+    /// verdicts side by side (markdown) into a document, between the report card markers.
+    ReportCard(ReportCardArgs),
+    /// Check a client against generated cases; shrink the first failing one (README, "Fuzzing").
+    Fuzz(FuzzArgs),
+}
+
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// The adapter command of the client under test, run by `sh -c`. Default: the built-in
+    /// reference client, in process.
+    #[arg(long, value_name = "COMMAND")]
+    client: Option<String>,
+    /// One adapter process serves many cases (one process per job).
+    #[arg(long)]
+    persistent: bool,
+    /// Cases to draw; the run stops at the first failing one.
+    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_CASES)]
+    cases: u32,
+    /// The generator's seed (printed by every run): the same seed draws the same cases.
+    /// Default: a fresh random seed.
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
+    /// Cases run at once. Default: 16 in process, 4 per core for an adapter.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// At most this many cases are re-run while shrinking a failure.
+    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_MAX_SHRINK_ITERS)]
+    max_shrink_iters: u32,
+    /// `timeoutMs` of the cases with a delayed answer (delayed 3 × this).
+    #[arg(long, value_name = "MS", default_value_t = fuzz::Timing::default().timeout_ms)]
+    timeout_ms: u64,
+    /// Switch on a deliberate defect of the built-in client (no --client). Repeatable.
+    #[arg(long = "defect", value_enum, conflicts_with = "client")]
+    defects: Vec<Defect>,
+    /// Serve every case over HTTPS, as `run --tls` does.
+    #[arg(long)]
+    tls: bool,
+    /// Write the JSON report (the shrunk failing case, or a summary) to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Milliseconds added to `timeoutMs × 5` for a case's hard time limit.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    time_limit_margin_ms: u64,
+    /// Colour on the terminal.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
 }
 
 #[derive(clap::Args)]
@@ -99,6 +150,23 @@ struct ScenariosArgs {
 }
 
 #[derive(clap::Args)]
+struct ReportCardArgs {
+    /// A column after the reference client's: `NAME=COMMAND`, COMMAND an adapter command run
+    /// by `sh -c`. Repeatable.
+    #[arg(long = "column", value_name = "NAME=COMMAND")]
+    columns: Vec<String>,
+    /// The document to write the table into (created if missing).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Serve every scenario over HTTPS, as `run --tls` (the Python SDK needs it).
+    #[arg(long)]
+    tls: bool,
+    /// Scenarios run at once. Default: the number of cores.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(clap::Args)]
 struct ReferenceAdapterArgs {
     /// Switch on a deliberate defect (for the kit's sensitivity tests). Repeatable.
     #[arg(long = "defect", value_enum)]
@@ -118,6 +186,8 @@ fn main() -> ExitCode {
             validate::run(&args, &mut out, &mut std::io::stderr().lock())
         }
         Command::ReferenceAdapter(args) => reference_adapter(&args),
+        Command::ReportCard(args) => report_card_command(&args),
+        Command::Fuzz(args) => fuzz_command(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -273,4 +343,187 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
             1
         }
     }
+}
+
+fn fuzz_command(args: FuzzArgs) -> i32 {
+    if args.persistent && args.client.is_none() {
+        eprintln!(
+            "note: --persistent applies to --client adapters; the built-in client runs in process"
+        );
+    }
+    let client = match &args.client {
+        None => Client::InProcess(args.defects.iter().copied().collect()),
+        Some(command) => Client::Adapter {
+            command: command.clone(),
+            persistent: args.persistent,
+        },
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let jobs = args.jobs.unwrap_or(match client {
+        Client::InProcess(_) => 16,
+        Client::Adapter { .. } => 4 * cores,
+    });
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let config = FuzzConfig {
+        cases: args.cases,
+        seed,
+        max_shrink_iters: args.max_shrink_iters,
+        timing: Timing {
+            timeout_ms: args.timeout_ms,
+            delay_ms: args.timeout_ms.saturating_mul(3),
+        },
+    };
+    let run_config = RunConfig {
+        client,
+        jobs,
+        time_limit_margin: Duration::from_millis(args.time_limit_margin_ms),
+        keys: RunKeys::generate(),
+        tls: args.tls,
+    };
+    println!(
+        "fuzz: seed {seed}, up to {} cases against {} ({}), {jobs} at a time",
+        args.cases,
+        run_config.client.describe(),
+        run_config.client.mode()
+    );
+    let run = match runtime().block_on(fuzz::fuzz(&config, &run_config)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let report = run.report(&run_config.client);
+    let mut out = std::io::stdout().lock();
+    match &run.failure {
+        None => {
+            let _ = writeln!(
+                out,
+                "PASS: {} cases ({} NON_STRICT) in {:.1} s, {:.0} cases/s; seed {seed}",
+                run.cases_run,
+                run.non_strict_count,
+                run.cases_duration.as_secs_f64(),
+                run.cases_per_second()
+            );
+        }
+        Some(failure) => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => out.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let _ = writeln!(
+                out,
+                "case {} of seed {seed} ended {}; shrunk in {} steps ({} runs) to:\n",
+                failure.case,
+                failure.original_result.verdict,
+                failure.shrink_steps,
+                failure.shrink_runs
+            );
+            let _ = out.write_all(report::terminal::render(&report, color).as_bytes());
+            let _ = writeln!(out, "\nthe shrunk case, as a catalogue file:\n");
+            let _ = out.write_all(run.scenario_file().unwrap_or_default().as_bytes());
+            let mut replay = format!(
+                "alipay-cancel-kit fuzz --seed {seed} --cases {}",
+                failure.case
+            );
+            if let Some(command) = &args.client {
+                replay.push_str(&format!(" --client '{}'", command.replace('\'', r"'\''")));
+            }
+            if args.persistent {
+                replay.push_str(" --persistent");
+            }
+            for d in &args.defects {
+                replay.push_str(&format!(" --defect {}", d.name()));
+            }
+            if args.timeout_ms != Timing::default().timeout_ms {
+                replay.push_str(&format!(" --timeout-ms {}", args.timeout_ms));
+            }
+            let _ = writeln!(out, "\nreplay: {replay}");
+        }
+    }
+    drop(out);
+    let writes: [(&Option<PathBuf>, &dyn Fn() -> String); 2] = [
+        (&args.report_json, &|| report::json::to_string(&report)),
+        (&args.junit, &|| report::junit::render(&report)),
+    ];
+    for (path, render) in writes {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, render()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return 2;
+            }
+        }
+    }
+    report.exit_code()
+}
+
+fn report_card_command(args: &ReportCardArgs) -> i32 {
+    use alipay_cancel_kit::report::card::{self, Column};
+    let Ok(catalogue) = catalogue() else { return 2 };
+    let mut columns = vec![Column {
+        name: "reference client".to_owned(),
+        client: Client::InProcess(Default::default()),
+    }];
+    for spec in &args.columns {
+        let Some((name, command)) = spec.split_once('=') else {
+            eprintln!("error: --column {spec:?}: expected NAME=COMMAND");
+            return 2;
+        };
+        columns.push(Column {
+            name: name.trim().to_owned(),
+            client: Client::Adapter {
+                command: command.to_owned(),
+                persistent: false,
+            },
+        });
+    }
+    let template = RunConfig {
+        client: Client::InProcess(Default::default()),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        time_limit_margin: Duration::from_secs(5),
+        keys: RunKeys::generate(),
+        tls: args.tls,
+    };
+    let selected = catalogue.select(&[], &[]);
+    let reports = match runtime().block_on(card::run_columns(&selected, &columns, &template)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for (name, report) in &reports {
+        let counts: Vec<String> = Verdict::ALL
+            .iter()
+            .map(|&v| format!("{} {v}", report.summary.count(v)))
+            .collect();
+        println!("{name}: {}", counts.join(", "));
+    }
+    let pairs: Vec<(&str, &report::RunReport)> =
+        reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    let table = report::markdown_matrix(&pairs);
+    let existing = match std::fs::read_to_string(&args.out) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.out.display());
+            return 2;
+        }
+    };
+    let text = match card::splice(&existing, &table) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.out.display());
+            return 2;
+        }
+    };
+    if let Err(e) = std::fs::write(&args.out, text) {
+        eprintln!("error: cannot write {}: {e}", args.out.display());
+        return 2;
+    }
+    println!("report card written to {}", args.out.display());
+    0
 }

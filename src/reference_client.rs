@@ -57,6 +57,9 @@ pub enum Defect {
     NoLocalValidation,
     /// Speaks HTTPS without checking the certificate or the host name (trusts all).
     NoCertificateCheck,
+    /// Drops the minutes of a `cancelTime` offset when they are 45 (`+05:45` read as
+    /// `+05:00`): broken on one rare input only, which the fuzzer must find and shrink to.
+    MisreadOddOffset,
 }
 
 impl Defect {
@@ -346,6 +349,8 @@ fn interpret(
             o.cancel_time = response.cancel_time.as_ref().map(|t| {
                 if has(Defect::IgnoreCancelTimeOffset) {
                     t.instant().naive_local().and_utc().to_rfc3339()
+                } else if has(Defect::MisreadOddOffset) {
+                    misread_odd_offset(t.instant()).to_rfc3339()
                 } else {
                     t.instant().to_rfc3339()
                 }
@@ -372,6 +377,21 @@ fn interpret(
             }
         }
     })
+}
+
+/// The `MisreadOddOffset` defect: an offset whose minutes are 45 loses them.
+fn misread_odd_offset(
+    t: chrono::DateTime<chrono::FixedOffset>,
+) -> chrono::DateTime<chrono::FixedOffset> {
+    let seconds = t.offset().local_minus_utc();
+    if seconds.abs() % 3600 != 45 * 60 {
+        return t;
+    }
+    let hours_only = chrono::FixedOffset::east_opt(seconds / 3600 * 3600).expect("within a day");
+    t.naive_local()
+        .and_local_timezone(hours_only)
+        .single()
+        .unwrap_or(t)
 }
 
 fn with_result(mut outcome: Outcome, response: &CancelResponse) -> Outcome {

@@ -32,7 +32,8 @@ pub enum Client {
 }
 
 impl Client {
-    fn describe(&self) -> String {
+    /// How reports name the client: the adapter command, or the built-in client and its defects.
+    pub fn describe(&self) -> String {
         match self {
             Client::InProcess(d) if d.is_empty() => "built-in reference client".into(),
             Client::InProcess(d) => format!(
@@ -43,7 +44,8 @@ impl Client {
         }
     }
 
-    fn mode(&self) -> &'static str {
+    /// How the client runs: `in-process`, `exec` or `persistent`.
+    pub fn mode(&self) -> &'static str {
         match self {
             Client::InProcess(_) => "in-process",
             Client::Adapter { persistent: true, .. } => "persistent",
@@ -133,6 +135,14 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// An empty pool for the adapter command; processes start on first use, one per job.
+    pub fn new(command: impl Into<String>) -> Pool {
+        Pool {
+            command: command.into(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
     async fn run(&self, instruction: &str, limit: Duration) -> AdapterRun {
         let worker = self.idle.lock().await.pop();
         let mut worker = match worker {
@@ -158,7 +168,8 @@ impl Pool {
         run
     }
 
-    async fn close(&self) {
+    /// Ends every idle process of the pool.
+    pub async fn close(&self) {
         let workers: Vec<Persistent> = self.idle.lock().await.drain(..).collect();
         for w in workers {
             w.close().await;
