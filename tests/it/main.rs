@@ -10,3 +10,4 @@ mod report;
 mod harness;
 mod tls;
 mod cli;
+mod fuzz;
