@@ -10,6 +10,7 @@
 //! - [`markdown`]: a table, and a report card comparing several clients side by side.
 //!
 //! [`baseline`] reads and writes the expected-failures file and decides the exit code.
+//! [`card`] runs several clients and splices their side-by-side table into a document.
 //!
 //! # Example
 //! ```
@@ -36,6 +37,7 @@
 //! ```
 
 pub mod baseline;
+pub mod card;
 pub mod json;
 pub mod junit;
 pub mod markdown;
