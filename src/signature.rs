@@ -1,4 +1,4 @@
-//! The RSA256 signing scheme of the cancel API, both directions (`cancel-api.md`, "Signing").
+//! The RSA256 signing scheme of the cancel API, both directions (`docs/api.md#signing`).
 //!
 //! - The string to sign is `POST <path>\n<Client-Id>.<time>.<body>`: the URI path only, a single
 //!   line feed, the client id, the `Request-Time` (for a request) or `response-time` (for a

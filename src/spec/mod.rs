@@ -1,6 +1,6 @@
 //! The cancel API's bodies as validated types, and the result-code table.
 //!
-//! The rules are those of `cancel-api.md` (the vendor's page and the five official SDKs);
+//! The rules are those of `docs/api.md` (the vendor's page and the five official SDKs);
 //! the same rules are written as JSON Schemas under `schema/` (see [`crate::schema`]), and
 //! property tests prove both accept exactly the same bodies. Each broken rule is a
 //! [`SpecError`] naming the JSON pointer, the [`Rule`], the limit and the value found.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 /// One rule of the cancel API's body format, named after the spec's own words.
 ///
 /// The id ([`Rule::as_str`]) is stable: fixtures cite it, `validate` prints it, and
-/// [`Rule::source`] says where in `cancel-api.md` (or the seed page) the rule comes from.
+/// [`Rule::source`] says where in `docs/api.md` (or `docs/contract.md`) the rule is written.
 ///
 /// # Example
 /// ```
@@ -87,23 +87,23 @@ impl Rule {
         }
     }
 
-    /// Where the rule is written: a section of `cancel-api.md`, tagged seed or SDKs.
+    /// Where the rule is written: a section of `docs/api.md`, tagged seed (the vendor page) or SDKs.
     pub const fn source(self) -> &'static str {
         match self {
-            Rule::Json => "cancel-api.md#response-body: a JSON body (SDKs)",
-            Rule::Object => "cancel-api.md#request-body, #response-body: the body is a JSON object (seed)",
-            Rule::String => "cancel-api.md#wire-rule-for-every-field: every field except arrays is a JSON string (seed)",
-            Rule::IdLength => "cancel-api.md#request-body, #response-body: paymentId, paymentRequestId max 64 characters (seed)",
-            Rule::MerchantAccountIdLength => "cancel-api.md#request-body: merchantAccountId max 32 characters (SDKs)",
-            Rule::OneIdRequired => "cancel-api.md#request-body: paymentId and paymentRequestId must not both be null (seed)",
-            Rule::UnknownMember => "conformance-rules.md#checks-on-every-request, 6: an unknown field SHOULD not be sent",
-            Rule::ResultRequired => "cancel-api.md#response-body: result, object, required (seed)",
-            Rule::ResultCode => "cancel-api.md#response-body: resultCode, string, max 64 (SDKs)",
-            Rule::ResultStatus => "cancel-api.md#response-body: resultStatus S, F or U (SDKs)",
-            Rule::ResultMessageLength => "cancel-api.md#response-body: resultMessage, string, max 256 (SDKs)",
-            Rule::CancelTime => "cancel-api.md#response-body: cancelTime, ISO 8601 date-time such as 2019-11-27T12:01:01+08:00 (seed)",
-            Rule::RequiredOnSuccess => "cancel-api.md#response-body: paymentId, paymentRequestId, cancelTime returned when resultStatus = S (seed)",
-            Rule::KnownCodeStatus => "cancel-api.md#result-and-error-codes: the table gives each code its resultStatus (seed)",
+            Rule::Json => "docs/api.md#response-body: a JSON body (SDKs)",
+            Rule::Object => "docs/api.md#request-body, #response-body: the body is a JSON object (seed)",
+            Rule::String => "docs/api.md#wire-rule-for-every-field: every field except arrays is a JSON string (seed)",
+            Rule::IdLength => "docs/api.md#request-body, #response-body: paymentId, paymentRequestId max 64 characters (seed)",
+            Rule::MerchantAccountIdLength => "docs/api.md#request-body: merchantAccountId max 32 characters (SDKs)",
+            Rule::OneIdRequired => "docs/api.md#request-body: paymentId and paymentRequestId must not both be null (seed)",
+            Rule::UnknownMember => "docs/contract.md#request-checks 6: an unknown field SHOULD not be sent",
+            Rule::ResultRequired => "docs/api.md#response-body: result, object, required (seed)",
+            Rule::ResultCode => "docs/api.md#response-body: resultCode, string, max 64 (SDKs)",
+            Rule::ResultStatus => "docs/api.md#response-body: resultStatus S, F or U (SDKs)",
+            Rule::ResultMessageLength => "docs/api.md#response-body: resultMessage, string, max 256 (SDKs)",
+            Rule::CancelTime => "docs/api.md#response-body: cancelTime, ISO 8601 date-time such as 2019-11-27T12:01:01+08:00 (seed)",
+            Rule::RequiredOnSuccess => "docs/api.md#response-body: paymentId, paymentRequestId, cancelTime returned when resultStatus = S (seed)",
+            Rule::KnownCodeStatus => "docs/api.md#result-and-error-codes: the table gives each code its resultStatus (seed)",
         }
     }
 }

@@ -11,3 +11,4 @@ mod harness;
 mod tls;
 mod cli;
 mod fuzz;
+mod docs;

@@ -1,4 +1,4 @@
-//! The signing scheme (`cancel-api.md`, "Signing"): golden vectors with the fixed test-only
+//! The signing scheme (`docs/api.md#signing`): golden vectors with the fixed test-only
 //! keys, round trips, tolerant header parsing, and the failures the kit must tell apart.
 
 use alipay_cancel_kit::signature::{
