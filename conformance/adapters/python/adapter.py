@@ -35,7 +35,7 @@ PROTOCOL = "alipay-cancel-kit/1"
 
 # What this adapter can do beyond plain HTTP. `make_connection` already speaks HTTPS with the
 # instruction's CA; "tls" goes in here once the kit serves TLS and that path has been run.
-CAPABILITIES = []
+CAPABILITIES = ["tls"]
 
 CANCEL_PATH = "/ams/api/v1/payments/cancel"
 SANDBOX_CANCEL_PATH = "/ams/sandbox/api/v1/payments/cancel"
