@@ -37,30 +37,23 @@ impl Served {
         }
     }
 
-    /// The real gateway's refusal of a request it could not authenticate: an unsigned `F`.
+    /// The real gateway's refusal of a request it could not authenticate: an unsigned `F`,
+    /// which a client may surface as `FAILED` or `UNKNOWN`.
     pub fn unauthenticated(code: &str, why: String) -> Served {
-        Served {
-            script_index: None,
-            answer: Answer {
-                status: 200,
-                body: Some(json!({"result": {
-                    "resultCode": code,
-                    "resultStatus": "F",
-                    "resultMessage": why,
-                }})),
-                raw_body: None,
-                signing: Signing::Unsigned,
-                delay_ms: 0,
-                fault: None,
-                accept: vec![OutcomeKind::Failed, OutcomeKind::Unknown],
-                prefer: vec![],
-            },
-            note: Some(format!("gateway refused the request ({code}): {why}")),
-        }
+        Served::refusal(
+            code,
+            why,
+            Signing::Unsigned,
+            vec![OutcomeKind::Failed, OutcomeKind::Unknown],
+        )
     }
 
     /// The real gateway's signed `F` for a request whose body or path breaks the rules.
     pub fn refused(code: &str, why: String) -> Served {
+        Served::refusal(code, why, Signing::Signed, vec![OutcomeKind::Failed])
+    }
+
+    fn refusal(code: &str, why: String, signing: Signing, accept: Vec<OutcomeKind>) -> Served {
         Served {
             script_index: None,
             answer: Answer {
@@ -71,10 +64,10 @@ impl Served {
                     "resultMessage": why,
                 }})),
                 raw_body: None,
-                signing: Signing::Signed,
+                signing,
                 delay_ms: 0,
                 fault: None,
-                accept: vec![OutcomeKind::Failed],
+                accept,
                 prefer: vec![],
             },
             note: Some(format!("gateway refused the request ({code}): {why}")),

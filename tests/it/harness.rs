@@ -369,6 +369,16 @@ fn a_persistent_adapter_that_hangs_or_dies_is_error_not_a_hang() {
     }
 }
 
+fn assert_no_process_left(pattern: &str) {
+    std::thread::sleep(Duration::from_millis(100));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    assert_eq!(left, "", "processes left behind");
+}
+
 #[test]
 fn processes_an_adapter_leaves_behind_are_killed_after_a_clean_exit() {
     // The adapter answers and exits at once, leaving a child in its group that does not
@@ -379,13 +389,7 @@ fn processes_an_adapter_leaves_behind_are_killed_after_a_clean_exit() {
         false,
     );
     assert_eq!(result.verdict, Verdict::Fail, "{:?}", result.reason);
-    std::thread::sleep(Duration::from_millis(100));
-    let left = std::process::Command::new("pgrep")
-        .args(["-f", &format!("sleep {marker}")])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    assert_eq!(left, "", "processes left behind");
+    assert_no_process_left(&format!("sleep {marker}"));
 }
 
 #[test]
@@ -397,13 +401,7 @@ fn the_time_limit_kills_the_adapters_whole_process_group() {
         false,
     );
     assert_eq!(result.verdict, Verdict::Error);
-    std::thread::sleep(Duration::from_millis(100));
-    let left = std::process::Command::new("pgrep")
-        .args(["-f", &format!("sleep {marker}")])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    assert_eq!(left, "", "processes left behind");
+    assert_no_process_left(&format!("sleep {marker}"));
 }
 
 #[test]
