@@ -919,7 +919,10 @@ pub struct FuzzRun {
     pub non_strict: Vec<ScenarioResult>,
     /// How many cases ended `NON_STRICT` in all.
     pub non_strict_count: u32,
-    /// The first failing case, shrunk; `None` when every case passed.
+    /// Cases that failed among many jobs but passed when run again alone (a timeout under
+    /// load, or a client that is not deterministic); reported, not failing the run.
+    pub flaky: Vec<ScenarioResult>,
+    /// The first failing case that failed again alone, shrunk; `None` when no case did.
     pub failure: Option<FuzzFailure>,
     /// What the adapter declared.
     pub capabilities: Capabilities,
@@ -958,13 +961,34 @@ impl FuzzRun {
             "{} generated cases (seed {}) ended PASS or NON_STRICT ({} NON_STRICT)",
             self.cases_run, self.seed, self.non_strict_count
         );
+        let mut checks = vec![Check::pass("fuzz.cases", Level::Must, RULE, message)];
+        for f in &self.flaky {
+            let why: Vec<String> = f
+                .failed_checks()
+                .map(|c| c.message.clone())
+                .chain(f.reason.clone())
+                .collect();
+            checks.push(Check::fail(
+                "fuzz.flaky",
+                Level::Info,
+                RULE,
+                format!(
+                    "{} ended {} among the other jobs but passed alone: {}",
+                    f.id,
+                    f.verdict,
+                    why.join("; ")
+                ),
+                "the same verdict alone",
+                "PASS alone",
+            ));
+        }
         ScenarioResult {
             id: format!("{GROUP}/summary"),
             title: format!("{} generated cases, seed {}", self.cases_run, self.seed),
             rule: RULE.to_owned(),
             verdict: Verdict::Pass,
             reason: None,
-            checks: vec![Check::pass("fuzz.cases", Level::Must, RULE, message)],
+            checks,
             requests: 0,
             outcome: None,
             stderr: String::new(),
@@ -1039,64 +1063,75 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
     let mut cases_run = 0u32;
     let mut non_strict = Vec::new();
     let mut non_strict_count = 0u32;
-    loop {
-        while failing.is_empty() && next <= config.cases && tasks.len() < run_config.jobs.max(1) {
-            let tree = strategy
-                .new_tree(&mut runner)
-                .expect("the fuzz strategies reject almost nothing");
-            let mut case = tree.current();
-            case.id = case_id(next);
-            trees.insert(next, tree);
-            let (run_config, capabilities, pool) =
-                (run_config.clone(), capabilities.clone(), pool.clone());
-            let n = next;
-            tasks.spawn(async move {
-                let result =
-                    run::run_scenario(&case, &run_config, &capabilities, pool.as_deref()).await;
-                (n, case, result)
-            });
-            next += 1;
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        let (n, case, result) = joined.unwrap_or_else(|e| panic!("a fuzz case task failed: {e}"));
-        cases_run += 1;
-        if result.verdict.is_failure() {
-            failing.insert(n, (case, result));
-            continue;
-        }
-        trees.remove(&n);
-        if result.verdict == Verdict::NonStrict {
-            non_strict_count += 1;
-            if non_strict.len() < 20 {
-                non_strict.push(result);
+    let mut flaky = Vec::new();
+    let mut cases_duration;
+    let failure = loop {
+        loop {
+            while failing.is_empty() && next <= config.cases && tasks.len() < run_config.jobs.max(1)
+            {
+                let tree = strategy
+                    .new_tree(&mut runner)
+                    .expect("the fuzz strategies reject almost nothing");
+                let mut case = tree.current();
+                case.id = case_id(next);
+                trees.insert(next, tree);
+                let (run_config, capabilities, pool) =
+                    (run_config.clone(), capabilities.clone(), pool.clone());
+                let n = next;
+                tasks.spawn(async move {
+                    let result =
+                        run::run_scenario(&case, &run_config, &capabilities, pool.as_deref()).await;
+                    (n, case, result)
+                });
+                next += 1;
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let (n, case, result) =
+                joined.unwrap_or_else(|e| panic!("a fuzz case task failed: {e}"));
+            cases_run += 1;
+            if result.verdict.is_failure() {
+                failing.insert(n, (case, result));
+                continue;
+            }
+            trees.remove(&n);
+            if result.verdict == Verdict::NonStrict {
+                non_strict_count += 1;
+                if non_strict.len() < 20 {
+                    non_strict.push(result);
+                }
             }
         }
-    }
-    let cases_duration = started.elapsed();
-    // The first failing case in drawing order: every case before it ran, so the choice does
-    // not depend on which job finished first.
-    let first = failing.keys().min().copied();
-    let failure = match first {
-        None => None,
-        Some(n) => {
-            let (case, result) = failing.remove(&n).expect("present");
-            let tree = trees.remove(&n).expect("kept until it passes");
-            Some(
-                shrink(
-                    n,
-                    tree,
-                    case,
-                    result,
-                    config,
-                    run_config,
-                    &capabilities,
-                    pool.as_deref(),
-                )
-                .await,
-            )
+        cases_duration = started.elapsed();
+        // The first failing case in drawing order: every case before it ran, so the choice
+        // does not depend on which job finished first.
+        let Some(n) = failing.keys().min().copied() else {
+            break None;
+        };
+        let (case, result) = failing.remove(&n).expect("present");
+        let tree = trees.remove(&n).expect("kept until it passes");
+        // Confirm alone, off the load of the other jobs: a timeout case can fail only
+        // because the machine was busy. A failure that does not repeat is reported as flaky
+        // and the run goes on.
+        let again = run::run_scenario(&case, run_config, &capabilities, pool.as_deref()).await;
+        if !again.verdict.is_failure() {
+            flaky.push(result);
+            continue;
         }
+        break Some(
+            shrink(
+                n,
+                tree,
+                case,
+                result,
+                config,
+                run_config,
+                &capabilities,
+                pool.as_deref(),
+            )
+            .await,
+        );
     };
     if let Some(pool) = pool {
         pool.close().await;
@@ -1107,6 +1142,7 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
         cases_run,
         non_strict,
         non_strict_count,
+        flaky,
         failure,
         capabilities,
         cases_duration,

@@ -405,6 +405,19 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
                 run.cases_duration.as_secs_f64(),
                 run.cases_per_second()
             );
+            for f in &run.flaky {
+                let _ = writeln!(
+                    out,
+                    "warning: {} ended {} among the other jobs but passed alone (flaky; a timeout under load?): {}",
+                    f.id,
+                    f.verdict,
+                    f.failed_checks()
+                        .map(|c| c.message.as_str())
+                        .chain(f.reason.as_deref())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+            }
         }
         Some(failure) => {
             let color = match args.color {
