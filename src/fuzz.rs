@@ -61,7 +61,7 @@ pub const GROUP: &str = "fuzz";
 
 /// The rule a generated case enforces.
 pub const RULE: &str =
-    "conformance-rules.md: outcome table, retries, robustness (a generated case)";
+    "docs/contract.md#outcome-rules; docs/contract.md#robustness (a generated case)";
 
 /// Cases per run unless `--cases` says otherwise: about a minute with a fast client.
 pub const DEFAULT_CASES: u32 = 10_000;

@@ -307,6 +307,17 @@ fn depth(v: &Value) -> usize {
 }
 
 #[test]
+fn the_rule_of_a_generated_case_names_headings_of_the_contract() {
+    let contract =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/contract.md")).unwrap();
+    for heading in ["## Outcome rules", "## Robustness"] {
+        assert!(contract.lines().any(|l| l == heading), "{heading}");
+    }
+    assert!(fuzz::RULE.contains("docs/contract.md#outcome-rules"));
+    assert!(fuzz::RULE.contains("docs/contract.md#robustness"));
+}
+
+#[test]
 fn the_same_seed_draws_the_same_cases() {
     let strategy = fuzz::scenario(Timing::default());
     let draw_all = |seed| {
