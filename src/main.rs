@@ -256,7 +256,9 @@ fn run_command(args: RunArgs) -> i32 {
         },
     };
     if args.persistent && args.client.is_none() {
-        eprintln!("note: --persistent applies to --client adapters; the built-in client runs in process");
+        eprintln!(
+            "note: --persistent applies to --client adapters; the built-in client runs in process"
+        );
     }
     let client = match &args.client {
         None => Client::InProcess(Default::default()),
@@ -293,8 +295,16 @@ fn run_command(args: RunArgs) -> i32 {
     let text = if args.quiet {
         // Only what needs attention: everything but PASS, then the totals.
         let mut text = report::terminal::header(&report, color);
-        for s in report.scenarios.iter().filter(|s| s.verdict != Verdict::Pass) {
-            text.push_str(&report::terminal::scenario(s, report.baseline.as_ref(), color));
+        for s in report
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict != Verdict::Pass)
+        {
+            text.push_str(&report::terminal::scenario(
+                s,
+                report.baseline.as_ref(),
+                color,
+            ));
         }
         text.push('\n');
         text.push_str(&report::terminal::totals(&report, color));
@@ -332,7 +342,10 @@ fn run_command(args: RunArgs) -> i32 {
 
 fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
     if args.capabilities {
-        println!("{}", serde_json::to_string(reference_client::CAPABILITIES).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string(reference_client::CAPABILITIES).unwrap_or_default()
+        );
         return 0;
     }
     let defects = args.defects.iter().copied().collect();

@@ -112,13 +112,9 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
         }
         Err(_) => None,
     };
-    let keys = (
-        SigningKey::from_base64_pkcs8(&instruction.gateway.merchant_private_key),
-        VerifyingKey::from_base64_spki(&instruction.gateway.alipay_public_key),
-    );
-    let (merchant, vendor) = match keys {
-        (Ok(m), Ok(v)) => (m, v),
-        (Err(e), _) | (_, Err(e)) => {
+    let (merchant, vendor) = match load_keys(&instruction.gateway) {
+        Ok(keys) => keys,
+        Err(e) => {
             return Ok(Outcome::bare(
                 OutcomeKind::Unknown,
                 format!("cannot load the keys: {e}"),
@@ -194,7 +190,10 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
         };
         match exchange {
             Exchange::Final(outcome) => {
-                if has(Defect::RetryFailure) && outcome.outcome == OutcomeKind::Failed && attempt == 0 {
+                if has(Defect::RetryFailure)
+                    && outcome.outcome == OutcomeKind::Failed
+                    && attempt == 0
+                {
                     last = outcome;
                     continue;
                 }
@@ -206,11 +205,43 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
     Ok(last)
 }
 
-fn first_field_only(request: &Map<String, Value>) -> Map<String, Value> {
-    request.iter().take(1).map(|(k, v)| (k.clone(), v.clone())).collect()
+/// Reads the instruction's keys, remembering the last pair: a run hands every scenario the
+/// same keys, and checking an RSA private key costs more than using it.
+fn load_keys(
+    gateway: &crate::protocol::GatewayInfo,
+) -> Result<(SigningKey, VerifyingKey), signature::SignatureError> {
+    type Cached = (String, String, SigningKey, VerifyingKey);
+    static LAST: std::sync::Mutex<Option<Cached>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((private, public, m, v)) = last.as_ref() {
+        if *private == gateway.merchant_private_key && *public == gateway.alipay_public_key {
+            return Ok((m.clone(), v.clone()));
+        }
+    }
+    let merchant = SigningKey::from_base64_pkcs8(&gateway.merchant_private_key)?;
+    let vendor = VerifyingKey::from_base64_spki(&gateway.alipay_public_key)?;
+    *last = Some((
+        gateway.merchant_private_key.clone(),
+        gateway.alipay_public_key.clone(),
+        merchant.clone(),
+        vendor.clone(),
+    ));
+    Ok((merchant, vendor))
 }
 
-fn body_bytes(typed: Option<&CancelRequest>, fields: &Map<String, Value>, numbers: bool) -> Vec<u8> {
+fn first_field_only(request: &Map<String, Value>) -> Map<String, Value> {
+    request
+        .iter()
+        .take(1)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn body_bytes(
+    typed: Option<&CancelRequest>,
+    fields: &Map<String, Value>,
+    numbers: bool,
+) -> Vec<u8> {
     let mut fields = match typed {
         // The typed request guarantees strings within their limits; the defects below
         // (and an unvalidated instruction) bypass it.
@@ -316,8 +347,8 @@ fn interpret(
                     ));
                 }
                 // The defect: a client that treats "nothing to verify" as "verified".
-                let empty_ok = has(Defect::AcceptEmptySignature)
-                    && sig.trim_end().ends_with("signature=");
+                let empty_ok =
+                    has(Defect::AcceptEmptySignature) && sig.trim_end().ends_with("signature=");
                 if !empty_ok {
                     let header = match SignatureHeader::parse(sig) {
                         Ok(h) => h,
@@ -413,7 +444,11 @@ fn crash_checks(body: &[u8], defects: &Defects) -> Result<(), Crash> {
         }
     }
     if defects.contains(&Defect::CrashOnUnknownCode) {
-        if let Some(code) = top.get("result").and_then(|r| r.get("resultCode")).and_then(Value::as_str) {
+        if let Some(code) = top
+            .get("result")
+            .and_then(|r| r.get("resultCode"))
+            .and_then(Value::as_str)
+        {
             if crate::spec::ResultCode::from(code).row().is_none() {
                 return Err(Crash(format!("unknown result code `{code}`")));
             }
@@ -595,7 +630,12 @@ where
     let headers = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let body = response
         .into_body()

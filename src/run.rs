@@ -48,7 +48,9 @@ impl Client {
     pub fn mode(&self) -> &'static str {
         match self {
             Client::InProcess(_) => "in-process",
-            Client::Adapter { persistent: true, .. } => "persistent",
+            Client::Adapter {
+                persistent: true, ..
+            } => "persistent",
             Client::Adapter { .. } => "exec",
         }
     }
@@ -188,7 +190,10 @@ pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunRepor
             .await
             .map_err(RunError::Adapter)?,
         Client::InProcess(_) => Capabilities {
-            list: reference_client::CAPABILITIES.iter().map(|s| s.to_string()).collect(),
+            list: reference_client::CAPABILITIES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             note: None,
         },
     };
@@ -258,12 +263,19 @@ pub async fn run_scenario(
     if let Some(missing) = scenario.needs.iter().find(|n| !capabilities.has(n)) {
         return result(
             Verdict::Skipped,
-            Some(format!("the adapter does not declare the `{missing}` capability")),
+            Some(format!(
+                "the adapter does not declare the `{missing}` capability"
+            )),
         );
     }
     let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys()).await {
         Ok(g) => g,
-        Err(e) => return result(Verdict::Error, Some(format!("the kit's gateway could not start: {e}"))),
+        Err(e) => {
+            return result(
+                Verdict::Error,
+                Some(format!("the kit's gateway could not start: {e}")),
+            )
+        }
     };
     let tls_mode = match scenario.transport {
         Transport::Plain if config.tls => Some(tls::Mode::Trusted),
@@ -307,7 +319,10 @@ pub async fn run_scenario(
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
     let run = match &config.client {
         Client::InProcess(defects) => in_process(&instruction, defects, limit).await,
-        Client::Adapter { command, persistent } => {
+        Client::Adapter {
+            command,
+            persistent,
+        } => {
             let line = serde_json::to_string(&instruction).expect("instruction serialises");
             match (persistent, pool) {
                 (true, Some(pool)) => pool.run(&line, limit).await,
@@ -339,16 +354,20 @@ pub async fn run_scenario(
 
 async fn in_process(instruction: &Instruction, defects: &Defects, limit: Duration) -> AdapterRun {
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(limit, reference_client::cancel(instruction, defects)).await {
-        Err(_) => Err(AdapterFault(format!(
-            "the client ran past the hard time limit of {} ms",
-            limit.as_millis()
-        ))),
-        Ok(Err(Crash(why))) => Err(AdapterFault(format!("the client crashed: {why}"))),
-        Ok(Ok(o)) => Ok(o),
-    };
+    let outcome =
+        match tokio::time::timeout(limit, reference_client::cancel(instruction, defects)).await {
+            Err(_) => Err(AdapterFault(format!(
+                "the client ran past the hard time limit of {} ms",
+                limit.as_millis()
+            ))),
+            Ok(Err(Crash(why))) => Err(AdapterFault(format!("the client crashed: {why}"))),
+            Ok(Ok(o)) => Ok(o),
+        };
     AdapterRun {
-        printed: outcome.as_ref().ok().and_then(|o| serde_json::to_value(o).ok()),
+        printed: outcome
+            .as_ref()
+            .ok()
+            .and_then(|o| serde_json::to_value(o).ok()),
         outcome,
         stderr: String::new(),
         elapsed: started.elapsed(),

@@ -337,3 +337,28 @@ fn write_fixed_test_keys() {
         .unwrap();
     }
 }
+
+#[test]
+fn the_fast_signer_and_the_reference_signer_agree() {
+    let keys = TestKeys::fixed();
+    for message in [
+        &b""[..],
+        b"POST /ams/api/v1/payments/cancel\nTEST.1.{}",
+        &[0xff; 1000],
+    ] {
+        assert_eq!(
+            keys.merchant.sign_message(message),
+            keys.merchant.sign_message_reference(message)
+        );
+        let public = keys.merchant.verifying_key();
+        let signature = keys.merchant.sign_message(message);
+        assert!(public.verify_message(message, &signature).is_ok());
+        assert!(public.verify_message_reference(message, &signature).is_ok());
+        let mut tampered = signature.clone();
+        tampered[7] ^= 1;
+        assert!(public.verify_message(message, &tampered).is_err());
+        assert!(public.verify_message_reference(message, &tampered).is_err());
+        let other = keys.vendor.verifying_key();
+        assert!(other.verify_message(message, &signature).is_err());
+    }
+}
