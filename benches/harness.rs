@@ -14,22 +14,13 @@ use std::time::{Duration, Instant};
 use alipay_cancel_kit::report::{json, junit, terminal, RunReport};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
-use alipay_cancel_kit::signature::TestKeys;
 
 const ROUNDS: usize = 5;
 
 fn main() {
     let catalogue = Catalogue::embedded().expect("catalogue");
     let scenarios: Vec<_> = catalogue.select(&[], &[]);
-    let fixed = TestKeys::fixed();
-    let keys = RunKeys {
-        merchant: fixed.merchant,
-        vendor: fixed.vendor,
-        other: fixed.other_vendor,
-        tls: std::sync::Arc::new(
-            alipay_cancel_kit::gateway::tls::TestPki::generate().expect("test PKI"),
-        ),
-    };
+    let keys = RunKeys::fixed();
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let binary = std::env::current_dir()

@@ -83,6 +83,18 @@ impl RunKeys {
         }
     }
 
+    /// The fixed TEST-ONLY keys of [`TestKeys::fixed`] with a fresh test PKI: for tests and
+    /// benchmarks, where generating RSA keys would dominate the time.
+    pub fn fixed() -> RunKeys {
+        let fixed = crate::signature::TestKeys::fixed();
+        RunKeys {
+            merchant: fixed.merchant,
+            vendor: fixed.vendor,
+            other: fixed.other_vendor,
+            tls: Arc::new(TestPki::generate().expect("the test PKI generates")),
+        }
+    }
+
     fn gateway_keys(&self) -> GatewayKeys {
         GatewayKeys {
             merchant_public: self.merchant.verifying_key(),

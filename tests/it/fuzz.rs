@@ -12,7 +12,6 @@ use alipay_cancel_kit::reference_client::{Defect, Defects};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::{Catalogue, Scenario};
 use alipay_cancel_kit::schema::Schema;
-use alipay_cancel_kit::signature::TestKeys;
 use alipay_cancel_kit::spec::{result_code_table, CancelResponse, ResultStatus};
 use alipay_cancel_kit::verdict::Verdict;
 use proptest::prelude::*;
@@ -26,19 +25,7 @@ const SEED: u64 = 20_240_601;
 
 fn keys() -> RunKeys {
     static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let fixed = TestKeys::fixed();
-        RunKeys {
-            merchant: fixed.merchant,
-            vendor: fixed.vendor,
-            other: fixed.other_vendor,
-            tls: std::sync::Arc::new(
-                alipay_cancel_kit::gateway::tls::TestPki::generate()
-                    .expect("the test PKI generates"),
-            ),
-        }
-    })
-    .clone()
+    KEYS.get_or_init(|| RunKeys::fixed()).clone()
 }
 
 fn run_config(client: Client, jobs: usize) -> RunConfig {

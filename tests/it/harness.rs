@@ -11,7 +11,6 @@ use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::{Catalogue, Scenario};
 use alipay_cancel_kit::schema::Schema;
-use alipay_cancel_kit::signature::TestKeys;
 use alipay_cancel_kit::verdict::{ScenarioResult, Verdict};
 
 const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
@@ -19,19 +18,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
 fn keys() -> RunKeys {
     // Fixed TEST-ONLY keys: generating 2048-bit keys per test would dominate the run time.
     static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let fixed = TestKeys::fixed();
-        RunKeys {
-            merchant: fixed.merchant,
-            vendor: fixed.vendor,
-            other: fixed.other_vendor,
-            tls: std::sync::Arc::new(
-                alipay_cancel_kit::gateway::tls::TestPki::generate()
-                    .expect("the test PKI generates"),
-            ),
-        }
-    })
-    .clone()
+    KEYS.get_or_init(|| RunKeys::fixed()).clone()
 }
 
 fn catalogue() -> &'static Catalogue {
@@ -209,6 +196,16 @@ const SENSITIVITY: &[(Defect, &str, Verdict)] = &[
         "request/id-too-long",
         Verdict::NonStrict,
     ),
+    (
+        Defect::NoCertificateCheck,
+        "tls/untrusted-certificate",
+        Verdict::Fail,
+    ),
+    (
+        Defect::MisreadOddOffset,
+        "response/cancel-time-odd-offset",
+        Verdict::Fail,
+    ),
 ];
 
 #[test]
@@ -239,6 +236,11 @@ fn every_broken_client_is_caught_with_the_contracts_verdict() {
     }
     let defects: std::collections::BTreeSet<_> = SENSITIVITY.iter().map(|(d, _, _)| *d).collect();
     assert_eq!(caught, SENSITIVITY.len());
+    assert_eq!(
+        defects.len(),
+        Defect::all().len(),
+        "every defect has a scenario that targets it"
+    );
     assert!(
         defects.len() >= 13,
         "the sensitivity table covers {} defects",

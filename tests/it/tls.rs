@@ -1,30 +1,19 @@
 //! The TLS gateway: the reference client passes the `tls/` scenarios over real HTTPS, and a
 //! client that skips certificate verification is caught (contract, outcome rules, TLS row).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use alipay_cancel_kit::gateway::tls::TestPki;
 use alipay_cancel_kit::reference_client::{Defect, Defects};
 use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
-use alipay_cancel_kit::signature::TestKeys;
 use alipay_cancel_kit::verdict::Verdict;
 
 fn keys() -> RunKeys {
     // Fixed TEST-ONLY RSA keys; the test PKI is cheap (ECDSA P-256) and made once.
     static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let fixed = TestKeys::fixed();
-        RunKeys {
-            merchant: fixed.merchant,
-            vendor: fixed.vendor,
-            other: fixed.other_vendor,
-            tls: Arc::new(TestPki::generate().expect("the test PKI generates")),
-        }
-    })
-    .clone()
+    KEYS.get_or_init(|| RunKeys::fixed()).clone()
 }
 
 fn run_with(defects: &[Defect], patterns: &[&str], tls_everywhere: bool) -> RunReport {
