@@ -25,7 +25,7 @@ const SEED: u64 = 20_240_601;
 
 fn keys() -> RunKeys {
     static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(|| RunKeys::fixed()).clone()
+    KEYS.get_or_init(RunKeys::fixed).clone()
 }
 
 fn run_config(client: Client, jobs: usize) -> RunConfig {

@@ -18,7 +18,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
 fn keys() -> RunKeys {
     // Fixed TEST-ONLY keys: generating 2048-bit keys per test would dominate the run time.
     static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(|| RunKeys::fixed()).clone()
+    KEYS.get_or_init(RunKeys::fixed).clone()
 }
 
 fn catalogue() -> &'static Catalogue {

@@ -13,7 +13,7 @@ use alipay_cancel_kit::verdict::Verdict;
 fn keys() -> RunKeys {
     // Fixed TEST-ONLY RSA keys; the test PKI is cheap (ECDSA P-256) and made once.
     static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(|| RunKeys::fixed()).clone()
+    KEYS.get_or_init(RunKeys::fixed).clone()
 }
 
 fn run_with(defects: &[Defect], patterns: &[&str], tls_everywhere: bool) -> RunReport {
