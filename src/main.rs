@@ -349,7 +349,13 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
         return 0;
     }
     let defects = args.defects.iter().copied().collect();
-    match runtime().block_on(reference_client::serve_adapter(&defects)) {
+    // One instruction at a time: a single-threaded runtime spares the context switches of a
+    // worker pool, which adds up when a persistent run keeps a process per job.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    match runtime.block_on(reference_client::serve_adapter(&defects)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("reference adapter: {e}");

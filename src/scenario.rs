@@ -103,6 +103,9 @@ pub enum Signing {
     OtherKey,
     /// Signed, but the `response-time` header left out.
     NoResponseTime,
+    /// `response-time` sent empty, with a signature of another body: only a client that skips
+    /// verification when the time is empty believes it.
+    EmptyResponseTime,
     /// An invalid signature sent as raw base64 (with `+` and `=`), not URL-encoded.
     RawBase64Tampered,
     /// Signed for, and echoing, another merchant's client id.

@@ -124,6 +124,10 @@ pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) ->
             time = None;
             Some(header(&sign(&keys.vendor, &client_id, &body)))
         }
+        Signing::EmptyResponseTime => {
+            time = Some(String::new());
+            Some(header(&sign(&keys.vendor, &client_id, &tampered(&body))))
+        }
         Signing::RawBase64Tampered => {
             let url_encoded = sign(&keys.vendor, &client_id, &tampered(&body));
             Some(header(&url_decode_base64(&url_encoded)))
