@@ -277,7 +277,27 @@ fn run_command(args: RunArgs) -> i32 {
         keys: RunKeys::generate(),
         tls: args.tls,
     };
-    let mut report = match runtime().block_on(run::run(&selected, &config)) {
+    // A progress bar on standard error, drawn only on a terminal (indicatif hides it
+    // otherwise), so CI logs and piped output stay clean.
+    let progress = indicatif::ProgressBar::with_draw_target(
+        Some(selected.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} scenarios  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut failed = 0;
+    let on_done = |s: &alipay_cancel_kit::verdict::ScenarioResult| {
+        if s.verdict.is_failure() {
+            failed += 1;
+            progress.set_message(format!("{failed} failed; last: {}", s.id));
+        }
+        progress.inc(1);
+    };
+    let outcome = runtime().block_on(run::run_with_progress(&selected, &config, on_done));
+    progress.finish_and_clear();
+    let mut report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

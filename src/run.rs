@@ -196,6 +196,18 @@ impl Pool {
 /// # Errors
 /// [`RunError::Adapter`] when the adapter command cannot be started at all.
 pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunReport, RunError> {
+    run_with_progress(scenarios, config, |_| {}).await
+}
+
+/// [`run`], calling `on_done` as each scenario finishes (in finishing order), for progress output.
+///
+/// # Errors
+/// [`RunError::Adapter`] when the adapter command cannot be started at all.
+pub async fn run_with_progress(
+    scenarios: &[&Scenario],
+    config: &RunConfig,
+    mut on_done: impl FnMut(&ScenarioResult),
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let capabilities = match &config.client {
         Client::Adapter { command, .. } => adapter::probe_capabilities(command)
@@ -236,7 +248,10 @@ pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunRepor
     let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, result)) => results[index] = Some(result),
+            Ok((index, result)) => {
+                on_done(&result);
+                results[index] = Some(result);
+            }
             Err(e) => panic!("a scenario task failed: {e}"),
         }
     }
