@@ -34,7 +34,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proptest::char as pchar;
@@ -45,9 +44,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Number, Value};
 
-use crate::adapter::{self, Capabilities};
+use crate::adapter::Capabilities;
 use crate::protocol::OutcomeKind;
-use crate::reference_client;
 use crate::report::RunReport;
 use crate::run::{self, Client, Pool, RunConfig, RunError};
 use crate::scenario::{
@@ -1035,25 +1033,8 @@ fn case_id(n: u32) -> String {
 /// [`RunError::Adapter`] when the adapter command cannot be started at all.
 pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun, RunError> {
     let started = Instant::now();
-    let capabilities = match &run_config.client {
-        Client::Adapter { command, .. } => adapter::probe_capabilities(command)
-            .await
-            .map_err(RunError::Adapter)?,
-        Client::InProcess(_) => Capabilities {
-            list: reference_client::CAPABILITIES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            note: None,
-        },
-    };
-    let pool = match &run_config.client {
-        Client::Adapter {
-            command,
-            persistent: true,
-        } => Some(Arc::new(Pool::new(command.clone()))),
-        _ => None,
-    };
+    let capabilities = run_config.client.capabilities().await?;
+    let pool = run_config.client.pool();
     let strategy = scenario(config.timing);
     let mut runner = runner(config.seed, config.max_shrink_iters);
     let mut trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>> = HashMap::new();

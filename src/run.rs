@@ -44,6 +44,37 @@ impl Client {
         }
     }
 
+    /// What the client can do: the adapter's answer to `--capabilities`, or the built-in
+    /// client's own list.
+    ///
+    /// # Errors
+    /// [`RunError::Adapter`] when the adapter command cannot be started at all.
+    pub async fn capabilities(&self) -> Result<Capabilities, RunError> {
+        match self {
+            Client::Adapter { command, .. } => adapter::probe_capabilities(command)
+                .await
+                .map_err(RunError::Adapter),
+            Client::InProcess(_) => Ok(Capabilities {
+                list: reference_client::CAPABILITIES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                note: None,
+            }),
+        }
+    }
+
+    /// The pool of persistent adapter processes, for a persistent adapter.
+    pub fn pool(&self) -> Option<Arc<Pool>> {
+        match self {
+            Client::Adapter {
+                command,
+                persistent: true,
+            } => Some(Arc::new(Pool::new(command.clone()))),
+            _ => None,
+        }
+    }
+
     /// How the client runs: `in-process`, `exec` or `persistent`.
     pub fn mode(&self) -> &'static str {
         match self {
@@ -209,28 +240,8 @@ pub async fn run_with_progress(
     mut on_done: impl FnMut(&ScenarioResult),
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
-    let capabilities = match &config.client {
-        Client::Adapter { command, .. } => adapter::probe_capabilities(command)
-            .await
-            .map_err(RunError::Adapter)?,
-        Client::InProcess(_) => Capabilities {
-            list: reference_client::CAPABILITIES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            note: None,
-        },
-    };
-    let pool = match &config.client {
-        Client::Adapter {
-            command,
-            persistent: true,
-        } => Some(Arc::new(Pool {
-            command: command.clone(),
-            idle: Mutex::new(Vec::new()),
-        })),
-        _ => None,
-    };
+    let capabilities = config.client.capabilities().await?;
+    let pool = config.client.pool();
     let gate = Arc::new(Semaphore::new(config.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, scenario) in scenarios.iter().enumerate() {
