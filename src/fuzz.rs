@@ -79,7 +79,7 @@ const KNOWN_MEMBERS: [&str; 7] = [
     "resultMessage",
 ];
 
-/// Codes the vendor uses across its APIs that the cancel table lacks (cancel-api.md): an open set.
+/// Codes the vendor uses across its APIs that the cancel table lacks (docs/api.md#result-and-error-codes): an open set.
 const CODES_FROM_OTHER_APIS: [&str; 6] = [
     "CLIENT_INVALID",
     "INVALID_CLIENT",
