@@ -488,7 +488,10 @@ pub fn describe_answer(served: &crate::gateway::Served) -> String {
     parts.push(format!("HTTP {}", a.status));
     if let Some(body) = &a.body {
         let code = body.pointer("/result/resultCode").and_then(|v| v.as_str());
-        let status = body.pointer("/result/resultStatus").map(|v| v.to_string());
+        // A string status shows bare (`F`); anything else as JSON (`1`), since that is the fault.
+        let status = body
+            .pointer("/result/resultStatus")
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         if let (Some(code), Some(status)) = (code, status) {
             parts.push(format!("{code} ({status})"));
         }
