@@ -6,14 +6,14 @@
 # (shrinking excluded; the reference client passes, so nothing shrinks) and, where
 # /usr/bin/time exists, CPU milliseconds per case (the kit and its adapter processes).
 #
-# Usage: benches/fuzz.sh [CASES] [JOBS]    (defaults: 3000 cases, 4 jobs per core)
+# Usage: benches/fuzz.sh [CASES] [JOBS]    (defaults: 3000 cases, 12 jobs per core, as fuzz's own default)
 set -eu
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin alipay-cancel-kit
 bin=target/release/alipay-cancel-kit
 cases=${1:-3000}
 cores=$(nproc 2>/dev/null || echo 2)
-jobs=${2:-$((4 * cores))}
+jobs=${2:-$((12 * cores))}
 seed=${SEED:-42}
 echo "cores: $cores; load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'); seed $seed"
 
