@@ -49,7 +49,7 @@ use crate::protocol::OutcomeKind;
 use crate::report::RunReport;
 use crate::run::{self, Client, Pool, RunConfig, RunError};
 use crate::scenario::{
-    Answer, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
+    Answer, Fault, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
 };
 use crate::spec::{result_code_table, CancelResponse, ResultStatus};
 use crate::verdict::{Check, Level, ScenarioResult, Verdict};
@@ -760,14 +760,65 @@ pub fn delayed(mut answer: Answer, delay_ms: u64) -> Answer {
     answer
 }
 
+/// An answer no client may believe, so it must surface `UNKNOWN` (and may call again): a
+/// signature made over another body or with another key, or sent as raw base64; a success
+/// or unknown answer without signature; an HTTP error status; the connection closed before
+/// any response, or the body cut short. An unsigned `F` may also be surfaced as `FAILED`.
+pub fn unusable_answer() -> BoxedStrategy<Answer> {
+    let bad_signature = prop_oneof![
+        Just(Signing::Tampered),
+        Just(Signing::OtherKey),
+        Just(Signing::RawBase64Tampered),
+        Just(Signing::EmptySignature),
+    ];
+    prop_oneof![
+        (answer(None), bad_signature).prop_map(|(mut a, signing)| {
+            a.signing = signing;
+            a.accept = vec![OutcomeKind::Unknown];
+            a
+        }),
+        answer(None).prop_map(|mut a| {
+            a.signing = Signing::Unsigned;
+            let status = a.body.as_ref().map_or(ResultStatus::U, status_of);
+            a.accept = if status == ResultStatus::F {
+                vec![OutcomeKind::Failed, OutcomeKind::Unknown]
+            } else {
+                vec![OutcomeKind::Unknown]
+            };
+            a
+        }),
+        (
+            answer(None),
+            prop_oneof![Just(500u16), Just(502), Just(429)]
+        )
+            .prop_map(|(mut a, status)| {
+                a.status = status;
+                a.accept = vec![OutcomeKind::Unknown];
+                a
+            }),
+        (
+            answer(None),
+            prop_oneof![Just(Fault::CloseBeforeResponse), Just(Fault::TruncateBody)]
+        )
+            .prop_map(|(mut a, fault)| {
+                a.fault = Some(fault);
+                a.accept = vec![OutcomeKind::Unknown];
+                a
+            }),
+    ]
+    .boxed()
+}
+
 /// The gateway's answers for one case, within the retry rules (at most 4, so a client calling
 /// up to 5 times reaches the last): none to three answers that leave the result open (`U`,
-/// or, rarely, any answer delayed past the timeout), then a final `S`, `F` or `U`.
+/// an [`unusable_answer`], or, rarely, any answer delayed past the timeout), then a final
+/// `S`, `F` or `U`.
 /// So: S; F; U; U then S; U then F; timeout then S; and longer mixes.
 pub fn answer_sequence(timing: Timing) -> BoxedStrategy<Vec<Answer>> {
     let open = prop_oneof![
         12 => answer(Some(ResultStatus::U)),
         1 => answer(None).prop_map(move |a| delayed(a, timing.delay_ms)),
+        4 => unusable_answer(),
     ];
     let prefix = maybe(0.4, vec(open, 1..=3)).prop_map(Option::unwrap_or_default);
     let last = prop_oneof![
