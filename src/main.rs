@@ -206,6 +206,26 @@ fn catalogue() -> Result<Catalogue, i32> {
     })
 }
 
+/// A report renderer: the JSON, JUnit or markdown form of a run.
+type Render = fn(&report::RunReport) -> String;
+
+/// Writes each report asked for (`--report-json`, `--junit`, ...); `Err(2)` when one cannot be
+/// written, after saying which.
+fn write_reports<const N: usize>(
+    report: &report::RunReport,
+    reports: [(&Option<PathBuf>, Render); N],
+) -> Result<(), i32> {
+    for (path, render) in reports {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, render(report)) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Err(2);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn scenarios_command(args: &ScenariosArgs) -> i32 {
     let Ok(catalogue) = catalogue() else { return 2 };
     let selected = catalogue.select(&args.scenarios, &[]);
@@ -333,18 +353,16 @@ fn run_command(args: RunArgs) -> i32 {
         report::terminal::render(&report, color)
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    let writes: [(&Option<PathBuf>, &dyn Fn() -> String); 3] = [
-        (&args.report_json, &|| report::json::to_string(&report)),
-        (&args.junit, &|| report::junit::render(&report)),
-        (&args.markdown, &|| report::markdown::render(&report)),
-    ];
-    for (path, render) in writes {
-        if let Some(path) = path {
-            if let Err(e) = std::fs::write(path, render()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return 2;
-            }
-        }
+    let written = write_reports(
+        &report,
+        [
+            (&args.report_json, report::json::to_string as Render),
+            (&args.junit, report::junit::render),
+            (&args.markdown, report::markdown::render),
+        ],
+    );
+    if let Err(code) = written {
+        return code;
     }
     if let Some(path) = &args.write_baseline {
         let text = Baseline::from_results(
@@ -497,17 +515,15 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         }
     }
     drop(out);
-    let writes: [(&Option<PathBuf>, &dyn Fn() -> String); 2] = [
-        (&args.report_json, &|| report::json::to_string(&report)),
-        (&args.junit, &|| report::junit::render(&report)),
-    ];
-    for (path, render) in writes {
-        if let Some(path) = path {
-            if let Err(e) = std::fs::write(path, render()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return 2;
-            }
-        }
+    let written = write_reports(
+        &report,
+        [
+            (&args.report_json, report::json::to_string as Render),
+            (&args.junit, report::junit::render),
+        ],
+    );
+    if let Err(code) = written {
+        return code;
     }
     report.exit_code()
 }

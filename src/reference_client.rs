@@ -100,18 +100,17 @@ enum Exchange {
 pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outcome, Crash> {
     let has = |d| defects.contains(&d);
     // Refuse locally what the gateway would refuse: no request is better than a doomed one.
-    let typed = match CancelRequest::from_slice(
-        &serde_json::to_vec(&instruction.request).unwrap_or_default(),
-    ) {
-        Ok(r) => Some(r),
-        Err(e) if !has(Defect::NoLocalValidation) => {
+    // Once the fields pass, they are sent as given.
+    if let Err(e) =
+        CancelRequest::from_slice(&serde_json::to_vec(&instruction.request).unwrap_or_default())
+    {
+        if !has(Defect::NoLocalValidation) {
             return Ok(Outcome::bare(
                 OutcomeKind::InvalidRequest,
                 format!("refused locally: {e}"),
-            ))
+            ));
         }
-        Err(_) => None,
-    };
+    }
     let (merchant, vendor) = match load_keys(&instruction.gateway) {
         Ok(keys) => keys,
         Err(e) => {
@@ -143,7 +142,7 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
         } else {
             instruction.request.clone()
         };
-        let body = body_bytes(typed.as_ref(), &fields, has(Defect::NumberForString));
+        let body = body_bytes(fields, has(Defect::NumberForString));
         let time = chrono::Utc::now().timestamp_millis().to_string();
         let signed_path = if has(Defect::WrongStringToSign) {
             path.trim_start_matches("/ams")
@@ -237,20 +236,7 @@ fn first_field_only(request: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn body_bytes(
-    typed: Option<&CancelRequest>,
-    fields: &Map<String, Value>,
-    numbers: bool,
-) -> Vec<u8> {
-    let mut fields = match typed {
-        // The typed request guarantees strings within their limits; the defects below
-        // (and an unvalidated instruction) bypass it.
-        Some(t) if fields.len() == t_field_count(t) => match serde_json::to_value(t) {
-            Ok(Value::Object(m)) => m,
-            _ => fields.clone(),
-        },
-        _ => fields.clone(),
-    };
+fn body_bytes(mut fields: Map<String, Value>, numbers: bool) -> Vec<u8> {
     if numbers {
         for value in fields.values_mut() {
             if let Some(n) = value.as_str().and_then(|s| s.parse::<u128>().ok()) {
@@ -260,12 +246,6 @@ fn body_bytes(
         }
     }
     serde_json::to_vec(&fields).unwrap_or_default()
-}
-
-fn t_field_count(t: &CancelRequest) -> usize {
-    usize::from(t.payment_id.is_some())
-        + usize::from(t.payment_request_id.is_some())
-        + usize::from(t.merchant_account_id.is_some())
 }
 
 /// A received HTTP response.

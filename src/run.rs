@@ -88,6 +88,9 @@ impl Client {
 }
 
 /// The keys of one run: the merchant's and the vendor's, generated per run. Test-only.
+///
+/// Built by [`RunKeys::new`] (or `generate`, `fixed`), which also encodes, once, what every
+/// scenario hands out: the keys in the vendor's text formats and the gateway's key set.
 #[derive(Clone)]
 pub struct RunKeys {
     /// The merchant key: the client signs requests with it.
@@ -98,40 +101,63 @@ pub struct RunKeys {
     pub other: SigningKey,
     /// The test CAs and the gateway's TLS certificates.
     pub tls: Arc<TestPki>,
+    /// `merchant` as base64 PKCS#8 and the vendor's public key as base64 SPKI.
+    instruction_keys: (String, String),
+    gateway_keys: GatewayKeys,
 }
 
 impl RunKeys {
+    /// The keys of a run, with their encodings made once.
+    pub fn new(
+        merchant: SigningKey,
+        vendor: SigningKey,
+        other: SigningKey,
+        tls: Arc<TestPki>,
+    ) -> RunKeys {
+        let instruction_keys = (
+            merchant.to_base64_pkcs8(),
+            vendor.verifying_key().to_base64_spki(),
+        );
+        let gateway_keys = GatewayKeys {
+            merchant_public: merchant.verifying_key(),
+            vendor: vendor.clone(),
+            other: other.clone(),
+        };
+        RunKeys {
+            merchant,
+            vendor,
+            other,
+            tls,
+            instruction_keys,
+            gateway_keys,
+        }
+    }
+
     /// Generates three fresh 2048-bit keys, on as many threads.
     pub fn generate() -> RunKeys {
         let spawn = || std::thread::spawn(SigningKey::generate);
         let (a, b, c) = (spawn(), spawn(), spawn());
         let join = |h: std::thread::JoinHandle<SigningKey>| h.join().expect("key generation");
-        RunKeys {
-            merchant: join(a),
-            vendor: join(b),
-            other: join(c),
-            tls: Arc::new(TestPki::generate().expect("the test PKI generates")),
-        }
+        RunKeys::new(
+            join(a),
+            join(b),
+            join(c),
+            Arc::new(TestPki::generate().expect("the test PKI generates")),
+        )
     }
 
     /// The fixed TEST-ONLY keys of [`TestKeys::fixed`] with a fresh test PKI: for tests and
     /// benchmarks, where generating RSA keys would dominate the time.
+    ///
+    /// [`TestKeys::fixed`]: crate::signature::TestKeys::fixed
     pub fn fixed() -> RunKeys {
         let fixed = crate::signature::TestKeys::fixed();
-        RunKeys {
-            merchant: fixed.merchant,
-            vendor: fixed.vendor,
-            other: fixed.other_vendor,
-            tls: Arc::new(TestPki::generate().expect("the test PKI generates")),
-        }
-    }
-
-    fn gateway_keys(&self) -> GatewayKeys {
-        GatewayKeys {
-            merchant_public: self.merchant.verifying_key(),
-            vendor: self.vendor.clone(),
-            other: self.other.clone(),
-        }
+        RunKeys::new(
+            fixed.merchant,
+            fixed.vendor,
+            fixed.other_vendor,
+            Arc::new(TestPki::generate().expect("the test PKI generates")),
+        )
     }
 }
 
@@ -306,7 +332,8 @@ pub async fn run_scenario(
             )),
         );
     }
-    let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys()).await {
+    let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys.clone()).await
+    {
         Ok(g) => g,
         Err(e) => {
             return result(
@@ -344,8 +371,8 @@ pub async fn run_scenario(
                 .as_ref()
                 .map_or_else(|| gateway.url(), TlsFront::url),
             client_id: scenario.client_id.clone(),
-            merchant_private_key: config.keys.merchant.to_base64_pkcs8(),
-            alipay_public_key: config.keys.vendor.verifying_key().to_base64_spki(),
+            merchant_private_key: config.keys.instruction_keys.0.clone(),
+            alipay_public_key: config.keys.instruction_keys.1.clone(),
             key_version: "1".to_owned(),
             ca_certificate_pem: tls_front
                 .as_ref()
@@ -371,8 +398,7 @@ pub async fn run_scenario(
     let exchanges = gateway.exchanges();
     drop(tls_front);
     drop(gateway);
-    let merchant = config.keys.merchant.verifying_key();
-    let checks = verdict::judge(scenario, &exchanges, run.outcome.as_ref().ok(), &merchant);
+    let checks = verdict::judge(scenario, &exchanges, run.outcome.as_ref().ok());
     let (verdict, reason) = match &run.outcome {
         Err(fault) => (Verdict::Error, Some(fault.to_string())),
         Ok(_) => (verdict::grade(&checks), None),

@@ -128,10 +128,13 @@ pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) ->
             time = Some(String::new());
             Some(header(&sign(&keys.vendor, &client_id, &tampered(&body))))
         }
-        Signing::RawBase64Tampered => {
-            let url_encoded = sign(&keys.vendor, &client_id, &tampered(&body));
-            Some(header(&url_decode_base64(&url_encoded)))
-        }
+        Signing::RawBase64Tampered => Some(header(&signature::sign_base64(
+            &keys.vendor,
+            path,
+            &client_id,
+            &response_time,
+            &tampered(&body),
+        ))),
         Signing::ForeignClientId => {
             client_id = FOREIGN_CLIENT_ID.to_owned();
             Some(header(&sign(&keys.vendor, &client_id, &body)))
@@ -165,14 +168,6 @@ fn tampered(body: &[u8]) -> Vec<u8> {
     let mut other = body.to_vec();
     other.push(b' ');
     other
-}
-
-/// Undoes the URL-encoding of a base64 value (only `+`, `/` and `=` are ever escaped).
-fn url_decode_base64(value: &str) -> String {
-    value
-        .replace("%2B", "+")
-        .replace("%2F", "/")
-        .replace("%3D", "=")
 }
 
 /// `%2B` → `%2b`: the escapes .NET emits, which a client must accept.

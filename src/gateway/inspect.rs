@@ -75,15 +75,16 @@ impl RecordedRequest {
     }
 }
 
-/// What the gateway makes of a request before answering it.
-pub struct GatewayView {
-    /// The real gateway's refusal, when it would refuse; `None` means serve the script.
-    pub refusal: Option<Served>,
-}
-
-/// Decides whether the real gateway would refuse this request, and how.
-pub fn gateway_view(req: &RecordedRequest, script: &Script, key: &VerifyingKey) -> GatewayView {
-    let refusal = if req.header("client-id") != Some(script.client_id.as_str()) {
+/// Decides, from a request's checks, whether the real gateway would refuse it, and how;
+/// `None` means serve the script. The checks are computed once, when the request arrives,
+/// and serve both this decision and the verdict.
+pub fn refusal(req: &RecordedRequest, checks: &[Check]) -> Option<Served> {
+    let failed = |name: &str| {
+        checks
+            .iter()
+            .find(|c| !c.held && c.id.rsplit('.').next() == Some(name))
+    };
+    if failed("client-id").is_some() {
         Some(Served::unauthenticated(
             "CLIENT_INVALID",
             format!(
@@ -92,18 +93,20 @@ pub fn gateway_view(req: &RecordedRequest, script: &Script, key: &VerifyingKey) 
                     .map_or("absent".into(), |v| format!("`{v}`"))
             ),
         ))
-    } else if let Err(why) = signature_finding(req, key) {
-        Some(Served::unauthenticated("INVALID_SIGNATURE", why.message))
+    } else if let Some(signature) = failed("signature") {
+        Some(Served::unauthenticated(
+            "INVALID_SIGNATURE",
+            signature.message.clone(),
+        ))
     } else if !is_cancel_path(&req.path) {
         Some(Served::refused(
             "NO_INTERFACE_DEF",
             format!("no API at `{}`", req.path),
         ))
     } else {
-        let violations = body_violations(&req.body);
-        (!violations.is_empty()).then(|| Served::refused("PARAM_ILLEGAL", violations.join("; ")))
-    };
-    GatewayView { refusal }
+        failed("body")
+            .map(|body| Served::refused("PARAM_ILLEGAL", body.seen.clone().unwrap_or_default()))
+    }
 }
 
 fn is_cancel_path(path: &str) -> bool {

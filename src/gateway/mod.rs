@@ -50,6 +50,8 @@ pub struct GatewayKeys {
 pub struct Exchange {
     /// The request as received, raw bytes included.
     pub request: RecordedRequest,
+    /// The contract's checks on the request, made once when it arrived.
+    pub checks: Vec<crate::verdict::Check>,
     /// The answer served to it.
     pub served: Served,
 }
@@ -95,9 +97,10 @@ struct Log {
 impl Core {
     /// Records a request and decides its answer.
     pub(crate) fn answer(&self, request: RecordedRequest) -> HttpAnswer {
-        let findings = inspect::gateway_view(&request, &self.script, &self.keys.merchant_public);
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        let served = match findings.refusal {
+        let n = log.exchanges.len() + 1;
+        let checks = inspect::check_request(&request, n, &self.script, &self.keys.merchant_public);
+        let served = match inspect::refusal(&request, &checks) {
             Some(refusal) => refusal,
             None => {
                 let index = log.scripted_served.min(self.script.answers.len() - 1);
@@ -106,7 +109,11 @@ impl Core {
             }
         };
         let http = answer::render(&served, &request, &self.keys);
-        log.exchanges.push(Exchange { request, served });
+        log.exchanges.push(Exchange {
+            request,
+            checks,
+            served,
+        });
         http
     }
 }
