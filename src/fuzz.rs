@@ -1086,6 +1086,8 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
     let started = Instant::now();
     let capabilities = run_config.client.capabilities().await?;
     let pool = run_config.client.pool();
+    // Shared, not copied per case: the config holds RSA keys.
+    let shared = std::sync::Arc::new((run_config.clone(), capabilities.clone()));
     let strategy = scenario(config.timing);
     let mut runner = runner(config.seed, config.max_shrink_iters);
     let mut trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>> = HashMap::new();
@@ -1107,12 +1109,12 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 let mut case = tree.current();
                 case.id = case_id(next);
                 trees.insert(next, tree);
-                let (run_config, capabilities, pool) =
-                    (run_config.clone(), capabilities.clone(), pool.clone());
+                let (shared, pool) = (shared.clone(), pool.clone());
                 let n = next;
                 tasks.spawn(async move {
+                    let (run_config, capabilities) = &*shared;
                     let result =
-                        run::run_scenario(&case, &run_config, &capabilities, pool.as_deref()).await;
+                        run::run_scenario(&case, run_config, capabilities, pool.as_deref()).await;
                     (n, case, result)
                 });
                 next += 1;

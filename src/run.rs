@@ -270,15 +270,17 @@ pub async fn run_with_progress(
     let pool = config.client.pool();
     let gate = Arc::new(Semaphore::new(config.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    // Shared, not copied per task: the config holds RSA keys.
+    let shared = Arc::new((config.clone(), capabilities.clone()));
     for (index, scenario) in scenarios.iter().enumerate() {
         let scenario = (*scenario).clone();
-        let config = config.clone();
-        let capabilities = capabilities.clone();
+        let shared = shared.clone();
         let pool = pool.clone();
         let gate = gate.clone();
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await.expect("semaphore open");
-            let result = run_scenario(&scenario, &config, &capabilities, pool.as_deref()).await;
+            let (config, capabilities) = &*shared;
+            let result = run_scenario(&scenario, config, capabilities, pool.as_deref()).await;
             (index, result)
         });
     }
