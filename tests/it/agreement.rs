@@ -293,25 +293,27 @@ fn outcome_line() -> BoxedStrategy<Value> {
         text(),
         extra_members(),
     )
-        .prop_map(|(kind, (code, status, message), (pid, prid), time, error, extra)| {
-            let mut line = Map::new();
-            insert(&mut line, "outcome", kind);
-            for (name, value) in [
-                ("resultCode", code),
-                ("resultStatus", status),
-                ("resultMessage", message),
-                ("paymentId", pid),
-                ("paymentRequestId", prid),
-                ("cancelTime", time),
-                ("error", error),
-            ] {
-                insert(&mut line, name, value);
-            }
-            for (k, v) in extra {
-                line.entry(k).or_insert(v);
-            }
-            Value::Object(line)
-        });
+        .prop_map(
+            |(kind, (code, status, message), (pid, prid), time, error, extra)| {
+                let mut line = Map::new();
+                insert(&mut line, "outcome", kind);
+                for (name, value) in [
+                    ("resultCode", code),
+                    ("resultStatus", status),
+                    ("resultMessage", message),
+                    ("paymentId", pid),
+                    ("paymentRequestId", prid),
+                    ("cancelTime", time),
+                    ("error", error),
+                ] {
+                    insert(&mut line, name, value);
+                }
+                for (k, v) in extra {
+                    line.entry(k).or_insert(v);
+                }
+                Value::Object(line)
+            },
+        );
     prop_oneof![20 => members, 1 => non_string(), 1 => Just(Value::Null)].boxed()
 }
 
