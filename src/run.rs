@@ -33,7 +33,8 @@ pub enum Client {
 }
 
 impl Client {
-    /// How reports name the client: the adapter command, or the built-in client and its defects.
+    /// How reports name the client: the adapter command, or the built-in client with its
+    /// defects and styles.
     pub fn describe(&self) -> String {
         match self {
             Client::InProcess(b) => {

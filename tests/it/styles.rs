@@ -15,6 +15,7 @@ use alipay_cancel_kit::reference_client::{Behaviour, Style};
 use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::{Catalogue, Scenario};
+use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::spec::CancelTime;
 use alipay_cancel_kit::verdict::{ScenarioResult, Verdict, CANCEL_TIME, CANCEL_TIME_PRECISION};
 use serde_json::Value;
@@ -210,6 +211,12 @@ fn each_style_passes_the_whole_catalogue_through_the_reference_adapter() {
     for styles in STYLES {
         let report = run_catalogue(styled_adapter(styles, true), &[]);
         assert_eq!(report.mode, "persistent");
+        assert_eq!(report.exit_code(), 0);
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(
+            Schema::Report.is_valid(&json),
+            "{styles:?}: the JSON report"
+        );
         assert_passes_the_catalogue(&report, styles);
         if styles.contains(&Style::Nulls) {
             assert_nulls_written(&report);
