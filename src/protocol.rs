@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::spec::describe_value;
+
 /// The protocol version string every instruction carries.
 pub const PROTOCOL: &str = "alipay-cancel-kit/1";
 
@@ -167,7 +169,8 @@ impl Outcome {
                     OutcomeError::new(
                         "/outcome",
                         format!(
-                            "expected SUCCESS, FAILED, UNKNOWN or INVALID_REQUEST, found {word}"
+                            "expected SUCCESS, FAILED, UNKNOWN or INVALID_REQUEST, found {}",
+                            describe_value(word)
                         ),
                     )
                 })?,
@@ -177,7 +180,7 @@ impl Outcome {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(OutcomeError::new(
                 &format!("/{name}"),
-                format!("expected a string or null, found {other}"),
+                format!("expected a string or null, found {}", describe_value(other)),
             )),
         };
         let outcome = Outcome {
@@ -192,7 +195,7 @@ impl Outcome {
         };
         if let Some(t) = &outcome.cancel_time {
             crate::spec::CancelTime::parse(t)
-                .map_err(|_| OutcomeError::new("/cancelTime", format!("not RFC 3339: {t:?}")))?;
+                .map_err(|e| OutcomeError::new("/cancelTime", e.message()))?;
         }
         let required: &[(&str, &Option<String>)] = match kind {
             OutcomeKind::Success => &[
