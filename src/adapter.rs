@@ -177,7 +177,8 @@ fn none(note: String) -> Capabilities {
     }
 }
 
-/// Reads an outcome line: JSON, valid against the outcome schema, then typed.
+/// Reads an outcome line: JSON, valid against the outcome schema, then typed
+/// ([`Outcome::from_value`]: an explicit `null` member reads as absent).
 pub fn parse_outcome(line: &str) -> (Option<Value>, Result<Outcome, AdapterFault>) {
     let value: Value = match serde_json::from_str(line.trim()) {
         Ok(v) => v,
@@ -202,7 +203,8 @@ pub fn parse_outcome(line: &str) -> (Option<Value>, Result<Outcome, AdapterFault
             ))),
         );
     }
-    let outcome = serde_json::from_value(value.clone())
+    // The schema has spoken; the typed reading states the same rules (null reads as absent).
+    let outcome = Outcome::from_value(&value)
         .map_err(|e| AdapterFault(format!("the outcome cannot be read: {e}")));
     (Some(value), outcome)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
-use alipay_cancel_kit::reference_client::{self, Defect};
+use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
@@ -67,6 +67,10 @@ struct FuzzArgs {
     /// Switch on a deliberate defect of the built-in client (no --client). Repeatable.
     #[arg(long = "defect", value_enum, conflicts_with = "client")]
     defects: Vec<Defect>,
+    /// Have the built-in client (no --client) write its outcome as some correct clients do:
+    /// `nulls` (absent members as null), `millis` or `micros` (cancelTime kept to that). Repeatable.
+    #[arg(long = "style", value_enum, conflicts_with = "client")]
+    styles: Vec<Style>,
     /// Serve every case over HTTPS, as `run --tls` does.
     #[arg(long)]
     tls: bool,
@@ -171,6 +175,10 @@ struct ReferenceAdapterArgs {
     /// Switch on a deliberate defect (for the kit's sensitivity tests). Repeatable.
     #[arg(long = "defect", value_enum)]
     defects: Vec<Defect>,
+    /// Write outcomes as some correct clients do: `nulls` (absent members as null), `millis` or
+    /// `micros` (cancelTime kept to that). Repeatable.
+    #[arg(long = "style", value_enum)]
+    styles: Vec<Style>,
     /// Print the adapter's capabilities as a JSON array and exit.
     #[arg(long)]
     capabilities: bool,
@@ -386,19 +394,26 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
         );
         return 0;
     }
-    let defects = args.defects.iter().copied().collect();
+    let behaviour = behaviour(&args.defects, &args.styles);
     // One instruction at a time: a single-threaded runtime spares the context switches of a
     // worker pool, which adds up when a persistent run keeps a process per job.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(reference_client::serve_adapter(&defects)) {
+    match runtime.block_on(reference_client::serve_adapter(&behaviour)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("reference adapter: {e}");
             1
         }
+    }
+}
+
+fn behaviour(defects: &[Defect], styles: &[Style]) -> Behaviour {
+    Behaviour {
+        defects: defects.iter().copied().collect(),
+        styles: styles.iter().copied().collect(),
     }
 }
 
@@ -409,7 +424,7 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         );
     }
     let client = match &args.client {
-        None => Client::InProcess(args.defects.iter().copied().collect()),
+        None => Client::InProcess(behaviour(&args.defects, &args.styles)),
         Some(command) => Client::Adapter {
             command: command.clone(),
             persistent: args.persistent,
@@ -507,6 +522,9 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
             }
             for d in &args.defects {
                 replay.push_str(&format!(" --defect {}", d.name()));
+            }
+            for s in &args.styles {
+                replay.push_str(&format!(" --style {}", s.name()));
             }
             if args.timeout_ms != Timing::default().timeout_ms {
                 replay.push_str(&format!(" --timeout-ms {}", args.timeout_ms));

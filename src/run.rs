@@ -11,7 +11,7 @@ use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, S
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
-use crate::reference_client::{self, Crash, Defects};
+use crate::reference_client::{self, Behaviour, Crash};
 use crate::report::RunReport;
 use crate::scenario::{Scenario, Transport};
 use crate::signature::SigningKey;
@@ -20,8 +20,9 @@ use crate::verdict::{self, ScenarioResult, Verdict};
 /// The client under test.
 #[derive(Clone, Debug)]
 pub enum Client {
-    /// The built-in reference client, called in process (with deliberate defects, if any).
-    InProcess(Defects),
+    /// The built-in reference client, called in process (with deliberate defects or styles,
+    /// if any). Its outcome goes through the adapter protocol's JSON, as an adapter's does.
+    InProcess(Behaviour),
     /// Any client, through an adapter command run by `sh -c`.
     Adapter {
         /// The command line.
@@ -32,14 +33,22 @@ pub enum Client {
 }
 
 impl Client {
-    /// How reports name the client: the adapter command, or the built-in client and its defects.
+    /// How reports name the client: the adapter command, or the built-in client with its
+    /// defects and styles.
     pub fn describe(&self) -> String {
         match self {
-            Client::InProcess(d) if d.is_empty() => "built-in reference client".into(),
-            Client::InProcess(d) => format!(
-                "built-in reference client with defects: {}",
-                d.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
-            ),
+            Client::InProcess(b) => {
+                let mut name = String::from("built-in reference client");
+                if !b.defects.is_empty() {
+                    let names: Vec<String> = b.defects.iter().map(|d| d.name()).collect();
+                    name.push_str(&format!(" with defects: {}", names.join(", ")));
+                }
+                if !b.styles.is_empty() {
+                    let names: Vec<String> = b.styles.iter().map(|s| s.name()).collect();
+                    name.push_str(&format!(" in styles: {}", names.join(", ")));
+                }
+                name
+            }
             Client::Adapter { command, .. } => command.clone(),
         }
     }
@@ -385,7 +394,7 @@ pub async fn run_scenario(
     };
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
     let run = match &config.client {
-        Client::InProcess(defects) => in_process(&instruction, defects, limit).await,
+        Client::InProcess(behaviour) => in_process(&instruction, behaviour, limit).await,
         Client::Adapter {
             command,
             persistent,
@@ -418,22 +427,31 @@ pub async fn run_scenario(
     }
 }
 
-async fn in_process(instruction: &Instruction, defects: &Defects, limit: Duration) -> AdapterRun {
+async fn in_process(
+    instruction: &Instruction,
+    behaviour: &Behaviour,
+    limit: Duration,
+) -> AdapterRun {
     let started = Instant::now();
-    let outcome =
-        match tokio::time::timeout(limit, reference_client::cancel(instruction, defects)).await {
-            Err(_) => Err(AdapterFault(format!(
+    let done = tokio::time::timeout(limit, reference_client::cancel(instruction, behaviour)).await;
+    // The outcome is printed and read back as an adapter's is (schema and all), so the styles
+    // that change only the JSON, such as `nulls`, are judged in process too.
+    let (printed, outcome) = match done {
+        Err(_) => (
+            None,
+            Err(AdapterFault(format!(
                 "the client ran past the hard time limit of {} ms",
                 limit.as_millis()
             ))),
-            Ok(Err(Crash(why))) => Err(AdapterFault(format!("the client crashed: {why}"))),
-            Ok(Ok(o)) => Ok(o),
-        };
+        ),
+        Ok(Err(Crash(why))) => (
+            None,
+            Err(AdapterFault(format!("the client crashed: {why}"))),
+        ),
+        Ok(Ok(o)) => adapter::parse_outcome(&reference_client::outcome_line(&o, &behaviour.styles)),
+    };
     AdapterRun {
-        printed: outcome
-            .as_ref()
-            .ok()
-            .and_then(|o| serde_json::to_value(o).ok()),
+        printed,
         outcome,
         stderr: String::new(),
         elapsed: started.elapsed(),

@@ -11,5 +11,6 @@ mod report;
 mod schema;
 mod signature;
 mod spec;
+mod styles;
 mod tls;
 mod validate;
