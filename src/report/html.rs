@@ -16,7 +16,8 @@ use super::RunReport;
 use crate::verdict::{Check, Level, ScenarioResult, Verdict};
 
 /// The page's one script: hides the rows and sections the filters leave out, and says how many
-/// are shown. It reads the `data-` attributes of the rows; it evaluates nothing from the run.
+/// are shown; `#verdict=FAIL&group=result` in the link presets the filters. It reads the
+/// `data-` attributes of the rows; it evaluates nothing from the run.
 const SCRIPT: &str = r#"
 (function () {
   var group = document.getElementById('f-group');
@@ -34,6 +35,11 @@ const SCRIPT: &str = r#"
     shown.textContent = 'showing ' + n + ' of ' + all + ' scenarios';
   }
   [group, verdict, text].forEach(function (el) { el.addEventListener('input', apply); });
+  // A link may preset the filters: report.html#verdict=FAIL&group=result
+  location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
+    var kv = pair.split('='), el = { group: group, verdict: verdict, id: text }[kv[0]];
+    if (el && kv.length === 2) { el.value = decodeURIComponent(kv[1]); }
+  });
   apply();
 })();
 "#;
@@ -321,12 +327,18 @@ fn table(out: &mut String, k: usize, report: &RunReport) {
     );
     for (i, s) in report.scenarios.iter().enumerate() {
         let about = s.reason.as_deref().unwrap_or(&s.title);
-        let failed = s.failed_checks().count();
-        let note = if failed > 0 {
-            format!(" <span class=\"broken\">({failed} failed)</span>")
-        } else {
-            String::new()
-        };
+        // The failed checks show in the table too: the first thing a reader looks for.
+        let note: String = s
+            .failed_checks()
+            .map(|c| {
+                format!(
+                    "<div class=\"broken\">{} <code>{}</code>: {}</div>",
+                    level_word(c.level),
+                    escape(&c.id),
+                    escape(&c.message)
+                )
+            })
+            .collect();
         let _ = writeln!(
             out,
             "<tr {}><td class=\"v {v}\">{v}</td><td><a href=\"#c{k}s{i}\">{}</a></td><td>{}{note}</td>\
