@@ -166,7 +166,7 @@ fn a_directory_of_group_files_adds_every_file_in_name_order() {
     std::fs::write(dir.join("b.json"), group_file("mine", "second")).unwrap();
     std::fs::write(dir.join("a.json"), group_file("mine", "first")).unwrap();
     std::fs::write(dir.join("notes.txt"), "not a scenario file").unwrap();
-    let catalogue = Catalogue::with_files(&[dir.clone()]).unwrap();
+    let catalogue = Catalogue::with_files(std::slice::from_ref(&dir)).unwrap();
     let n = catalogue.scenarios().len();
     let last: Vec<&str> = catalogue.scenarios()[n - 2..]
         .iter()
@@ -185,7 +185,7 @@ fn a_directory_of_group_files_adds_every_file_in_name_order() {
     assert!(text(&out.stdout).contains("2 scenarios: 2 PASS"));
 
     let empty = scratch("empty-directory");
-    let err = Catalogue::with_files(&[empty.clone()]).unwrap_err();
+    let err = Catalogue::with_files(std::slice::from_ref(&empty)).unwrap_err();
     assert_eq!(err.file, path(&empty));
     assert!(err.message.contains("no `*.json` scenario file"), "{err}");
 }
