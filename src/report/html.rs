@@ -57,7 +57,8 @@ table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: le
 details.scenario { border: 1px solid #ddd; border-radius: 4px; margin: .5em 0; padding: .3em .7em; }
 details.scenario > summary { cursor: pointer; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: .2em 0; }
-.checks td { border-top: 1px solid #eee; } .held { color: #1a7f37; } .broken { color: #cf222e; font-weight: 600; }
+.checks { width: 100%; } .checks td { border-top: 1px solid #eee; overflow-wrap: anywhere; }
+details.scenario { overflow-x: auto; } .held { color: #1a7f37; } .broken { color: #cf222e; font-weight: 600; }
 .x { margin: .4em 0 .8em 1em; } code { font-family: ui-monospace, monospace; }
 .dim { color: #666; }
 "#;
