@@ -58,6 +58,7 @@ details.scenario { border: 1px solid #ddd; border-radius: 4px; margin: .5em 0; p
 details.scenario > summary { cursor: pointer; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: .2em 0; }
 .checks { width: 100%; } .checks td { border-top: 1px solid #eee; overflow-wrap: anywhere; }
+.checks td:nth-child(-n+3) { white-space: nowrap; overflow-wrap: normal; }
 details.scenario { overflow-x: auto; } .held { color: #1a7f37; } .broken { color: #cf222e; font-weight: 600; }
 .x { margin: .4em 0 .8em 1em; } code { font-family: ui-monospace, monospace; }
 .dim { color: #666; }
