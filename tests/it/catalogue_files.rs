@@ -53,6 +53,7 @@ fn group_file(group: &str, name: &str) -> String {
 fn a_case_saved_by_fuzz_fails_the_client_it_was_found_on_and_passes_a_correct_one() {
     let dir = scratch("save-case");
     let case = dir.join("case.json");
+    let page = dir.join("fuzz.html");
     // Arrange: fuzz a client that takes a U for a failure, saving the shrunk case.
     let out = kit(&[
         "fuzz",
@@ -64,6 +65,8 @@ fn a_case_saved_by_fuzz_fails_the_client_it_was_found_on_and_passes_a_correct_on
         "500",
         "--save-case",
         path(&case),
+        "--html",
+        path(&page),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(
@@ -76,6 +79,10 @@ fn a_case_saved_by_fuzz_fails_the_client_it_was_found_on_and_passes_a_correct_on
     let loaded = Catalogue::from_sources([(path(&case).to_owned(), saved)]).unwrap();
     let id = loaded.scenarios()[0].id.clone();
     assert!(id.starts_with("fuzz/seed-7-case-"), "{id}");
+    // The fuzz run's page shows the shrunk case failing, with its transcript.
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("1 scenarios: 0 PASS, 0 NON_STRICT, 1 FAIL"));
+    assert!(page.contains("<h3>Transcript</h3>"));
 
     // Act and assert: through `run --catalogue`, the defective client fails it...
     let defective = format!("'{BIN}' reference-adapter --defect unknown-as-failure");

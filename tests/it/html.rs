@@ -240,3 +240,36 @@ fn a_transcript_is_bounded_in_exchanges_headers_and_body_size() {
     let page = html::render(&report);
     assert!(page.contains("12 more request(s) not kept (the transcript keeps 8)"));
 }
+
+#[test]
+fn the_report_card_page_shows_every_column_with_its_totals() {
+    let dir = std::env::temp_dir().join(format!("ack-html-card-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (card, page) = (dir.join("card.md"), dir.join("card.html"));
+    let out = Command::new(BIN)
+        .args([
+            "report-card",
+            "--out",
+            card.to_str().unwrap(),
+            "--html",
+            page.to_str().unwrap(),
+            "--column",
+            &format!("broken={BIN} reference-adapter --defect unknown-as-failure"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("<h2 class=\"column\">reference client</h2>"));
+    assert!(page.contains("<h2 class=\"column\">broken</h2>"));
+    assert!(page.contains("70 scenarios: 70 PASS, 0 NON_STRICT, 0 FAIL"));
+    assert!(page.contains("70 scenarios: 63 PASS, 0 NON_STRICT, 7 FAIL"));
+    // One filter bar over both columns, and anchors unique per column.
+    assert_eq!(page.matches("id=\"f-group\"").count(), 1);
+    assert!(page.contains("id=\"c1s0\""));
+}
