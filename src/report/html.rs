@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use super::RunReport;
+use super::{group_of, RunReport};
 use crate::verdict::{Check, Level, ScenarioResult, Verdict};
 
 /// The page's one script: hides the rows and sections the filters leave out, and says how many
@@ -126,10 +126,6 @@ fn level_word(level: Level) -> &'static str {
         Level::Should => "SHOULD",
         Level::Info => "INFO",
     }
-}
-
-fn group_of(id: &str) -> &str {
-    super::group_of(id)
 }
 
 /// The whole page.

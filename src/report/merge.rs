@@ -35,13 +35,16 @@ impl std::error::Error for MergeError {}
 /// not hold the scenarios its position says.
 pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
     let err = |m: String| Err(MergeError(m));
+    let unmarked = |file: &str| {
+        err(format!(
+            "{file}: no `catalogue` fingerprint (a report of an older kit, or of `fuzz`): cannot tell which run it belongs to"
+        ))
+    };
     let Some((first_file, first)) = reports.first() else {
         return err("no report to merge".into());
     };
     let Some(selection) = &first.catalogue else {
-        return err(format!(
-            "{first_file}: no `catalogue` fingerprint (a report of an older kit, or of `fuzz`): cannot tell which run it belongs to"
-        ));
+        return unmarked(first_file);
     };
     let whole = Shard { index: 1, count: 1 };
     let count = first.shard.unwrap_or(whole).count;
@@ -63,11 +66,7 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
                     s.scenarios, s.fingerprint, selection.scenarios, selection.fingerprint
                 ))
             }
-            None => {
-                return err(format!(
-                    "{file}: no `catalogue` fingerprint (a report of an older kit, or of `fuzz`): cannot tell which run it belongs to"
-                ))
-            }
+            None => return unmarked(file),
         }
         let shard = report.shard.unwrap_or(whole);
         if shard.count != count {
