@@ -3,6 +3,7 @@
 //!
 //! - [`spec`]: the request and response rules as validated types, and the result-code table.
 //! - [`schema`]: the JSON Schemas under `schema/`, embedded and compiled.
+//! - [`openapi`]: the cancel API as an OpenAPI 3.1 document, generated from the schemas.
 //! - [`validate`]: the `validate` command: bodies from files, stdin and NDJSON streams.
 //! - [`signature`]: the RSA256 signing scheme, both directions, and test keys.
 //! - [`scenario`]: the conformance catalogue under `conformance/`.
@@ -18,6 +19,7 @@
 pub mod adapter;
 pub mod fuzz;
 pub mod gateway;
+pub mod openapi;
 pub mod protocol;
 pub mod reference_client;
 pub mod report;
