@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 
 use super::{group_of, RunReport};
+use crate::scenario::Fault;
 use crate::verdict::{Check, Level, ScenarioResult, Verdict};
 
 /// The page's one script: hides the rows and sections the filters leave out, and says how many
@@ -470,24 +471,34 @@ fn exchange(out: &mut String, n: usize, e: &crate::transcript::Exchange) {
     if a.delay_ms > 0 {
         how.push(format!("after {} ms", a.delay_ms));
     }
-    if let Some(fault) = a.fault {
-        how.push(format!("fault: {}", escape(&format!("{fault:?}"))));
-    }
     match (a.script_index, &a.note) {
         (_, Some(note)) => how.push(escape(note)),
         (Some(i), None) => how.push(format!("scripted answer {}", i + 1)),
         (None, None) => {}
     }
+    let how = if how.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", how.join("; "))
+    };
+    // A fault replaces (part of) the answer: say what went on the wire.
+    let what = match a.fault {
+        Some(Fault::CloseBeforeResponse) => {
+            let _ = writeln!(
+                out,
+                "<p><b>answer {n}</b>: none: the connection was closed before any response (fault <code>close-before-response</code>){how}</p></div>"
+            );
+            return;
+        }
+        Some(Fault::TruncateBody) => format!(
+            "HTTP {}, {} bytes announced, half of them sent, then the connection closed (fault <code>truncate-body</code>)",
+            a.status, a.body_bytes
+        ),
+        None => format!("HTTP {} ({} bytes)", a.status, a.body_bytes),
+    };
     let _ = writeln!(
         out,
-        "<p><b>answer {n}</b>: HTTP {} ({} bytes){}</p><pre>{}</pre><pre>{}</pre></div>",
-        a.status,
-        a.body_bytes,
-        if how.is_empty() {
-            String::new()
-        } else {
-            format!("; {}", how.join("; "))
-        },
+        "<p><b>answer {n}</b>: {what}{how}</p><pre>{}</pre><pre>{}</pre></div>",
         headers(&a.headers),
         escape(&a.body)
     );
