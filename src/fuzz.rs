@@ -1043,20 +1043,25 @@ impl FuzzRun {
             stderr: String::new(),
             duration_ms: self.cases_duration.as_secs_f64() * 1000.0,
             adapter_ms: 0.0,
+            transcript: Vec::new(),
         }
     }
 
     /// The shrunk failing case as a catalogue group file (`{"group": "fuzz", "scenarios":
-    /// [...]}`), loadable by [`crate::scenario::Catalogue::from_sources`].
+    /// [...]}`), loadable by [`crate::scenario::Catalogue::from_sources`] and `run --catalogue`.
+    /// Its id, `fuzz/seed-<seed>-case-<n>`, names where it was found, so cases saved from
+    /// several runs load side by side.
     pub fn scenario_file(&self) -> Option<String> {
         let f = self.failure.as_ref()?;
+        let mut shrunk = f.shrunk.clone();
+        shrunk.id = format!("{GROUP}/seed-{}-case-{}", self.seed, f.case);
         let file = serde_json::json!({
             "$comment": format!(
                 "found by fuzz: seed {}, case {} of {}, shrunk in {} steps ({} runs); replay with --seed {} --cases {}",
                 self.seed, f.case, self.cases, f.shrink_steps, f.shrink_runs, self.seed, f.case
             ),
             "group": GROUP,
-            "scenarios": [f.shrunk],
+            "scenarios": [shrunk],
         });
         Some(serde_json::to_string_pretty(&file).expect("a scenario serialises") + "\n")
     }

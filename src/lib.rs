@@ -13,6 +13,7 @@
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
 //! - [`run`]: one conformance run, end to end.
+//! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
@@ -25,7 +26,9 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+pub mod shard;
 pub mod signature;
 pub mod spec;
+pub mod transcript;
 pub mod validate;
 pub mod verdict;

@@ -10,6 +10,7 @@ use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::shard::{Selection, Shard};
 use alipay_cancel_kit::validate;
 use alipay_cancel_kit::verdict::Verdict;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -37,6 +38,49 @@ enum Command {
     ReportCard(ReportCardArgs),
     /// Check a client against generated cases; shrink the first failing one (README, "Fuzzing").
     Fuzz(FuzzArgs),
+    /// Work with JSON reports: `report merge` puts the reports of a sharded run together.
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[command(subcommand)]
+    command: ReportCommand,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Merge the JSON reports of `run --shard K/N` into the whole run's report, and exit as
+    /// the whole run would have.
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// The shard reports (`run --shard K/N --report-json FILE`), every shard once.
+    #[arg(required = true, value_name = "REPORT")]
+    reports: Vec<PathBuf>,
+    /// Apply this baseline to the merged run (instead of combining the shards' own).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the merged JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a markdown report to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Colour on the terminal.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Print only what is not PASS, and the totals.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -80,6 +124,12 @@ struct FuzzArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML report (the shrunk case with its transcript) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write the shrunk failing case to FILE as a catalogue group file, for `run --catalogue`.
+    #[arg(long, value_name = "FILE")]
+    save_case: Option<PathBuf>,
     /// Milliseconds added to `timeoutMs × 5` for a case's hard time limit.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     time_limit_margin_ms: u64,
@@ -106,6 +156,17 @@ struct RunArgs {
     /// Leave out scenarios matching PATTERN. Repeatable.
     #[arg(long, value_name = "PATTERN")]
     exclude: Vec<String>,
+    /// Add the scenario group files at PATH (a file, or a directory of `*.json` files) to the
+    /// catalogue. Repeatable.
+    #[arg(long = "catalogue", value_name = "PATH")]
+    catalogues: Vec<PathBuf>,
+    /// Select only scenarios of the `--catalogue` files, none of the kit's own.
+    #[arg(long, requires = "catalogues")]
+    catalogue_only: bool,
+    /// Run shard K of N: every N-th selected scenario in catalogue order, from the K-th on
+    /// (merge the shards' JSON reports with `report merge`).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
     /// Write the JSON report (schema/report.schema.json) to FILE.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -115,6 +176,9 @@ struct RunArgs {
     /// Write a markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report (checks and transcripts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Known failures, each with a reason: listed failures do not fail the run; stale entries do.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -151,6 +215,12 @@ struct ScenariosArgs {
     /// Print the scenarios as JSON, in the catalogue's own format.
     #[arg(long)]
     json: bool,
+    /// Add the scenario group files at PATH (a file or a directory) to the catalogue. Repeatable.
+    #[arg(long = "catalogue", value_name = "PATH")]
+    catalogues: Vec<PathBuf>,
+    /// List only the scenarios of the `--catalogue` files.
+    #[arg(long, requires = "catalogues")]
+    catalogue_only: bool,
 }
 
 #[derive(clap::Args)]
@@ -168,6 +238,9 @@ struct ReportCardArgs {
     /// Scenarios run at once. Default: the number of cores.
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
+    /// Also write every column's run, checks and transcripts, as one HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -196,6 +269,9 @@ fn main() -> ExitCode {
         Command::ReferenceAdapter(args) => reference_adapter(&args),
         Command::ReportCard(args) => report_card_command(&args),
         Command::Fuzz(args) => fuzz_command(args),
+        Command::Report(ReportArgs {
+            command: ReportCommand::Merge(args),
+        }) => merge_command(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -207,11 +283,60 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("the async runtime starts")
 }
 
-fn catalogue() -> Result<Catalogue, i32> {
-    Catalogue::embedded().map_err(|e| {
-        eprintln!("error: the scenario catalogue is broken: {e}");
+/// The embedded catalogue, extended with the `--catalogue` files.
+fn catalogue(files: &[PathBuf]) -> Result<Catalogue, i32> {
+    if files.is_empty() {
+        return Catalogue::embedded().map_err(|e| {
+            eprintln!("error: the scenario catalogue is broken: {e}");
+            2
+        });
+    }
+    Catalogue::with_files(files).map_err(|e| {
+        eprintln!("error: {e}");
         2
     })
+}
+
+/// The scenarios the patterns select, only those of `--catalogue` files when `only`.
+fn select<'a>(
+    catalogue: &'a Catalogue,
+    include: &[String],
+    exclude: &[String],
+    only: bool,
+) -> Vec<&'a alipay_cancel_kit::scenario::Scenario> {
+    let mut selected = catalogue.select(include, exclude);
+    if only {
+        selected.retain(|s| !catalogue.is_builtin(&s.id));
+    }
+    selected
+}
+
+/// How the terminal shows a report: every scenario, or (`quiet`) only what is not `PASS`.
+fn terminal_text(report: &report::RunReport, color: Color, quiet: bool) -> String {
+    let color = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    if !quiet {
+        return report::terminal::render(report, color);
+    }
+    // Only what needs attention: everything but PASS, then the totals.
+    let mut text = report::terminal::header(report, color);
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass)
+    {
+        text.push_str(&report::terminal::scenario(
+            s,
+            report.baseline.as_ref(),
+            color,
+        ));
+    }
+    text.push('\n');
+    text.push_str(&report::terminal::totals(report, color));
+    text
 }
 
 /// A report renderer: the JSON, JUnit or markdown form of a run.
@@ -235,8 +360,10 @@ fn write_reports<const N: usize>(
 }
 
 fn scenarios_command(args: &ScenariosArgs) -> i32 {
-    let Ok(catalogue) = catalogue() else { return 2 };
-    let selected = catalogue.select(&args.scenarios, &[]);
+    let Ok(catalogue) = catalogue(&args.catalogues) else {
+        return 2;
+    };
+    let selected = select(&catalogue, &args.scenarios, &[], args.catalogue_only);
     if selected.is_empty() {
         eprintln!("error: no scenario matches {:?}", args.scenarios);
         return 2;
@@ -260,14 +387,35 @@ fn scenarios_command(args: &ScenariosArgs) -> i32 {
 }
 
 fn run_command(args: RunArgs) -> i32 {
-    let Ok(catalogue) = catalogue() else { return 2 };
-    let selected = catalogue.select(&args.scenarios, &args.exclude);
+    let Ok(catalogue) = catalogue(&args.catalogues) else {
+        return 2;
+    };
+    let selected = select(
+        &catalogue,
+        &args.scenarios,
+        &args.exclude,
+        args.catalogue_only,
+    );
     if selected.is_empty() {
         eprintln!(
             "error: no scenario matches --scenario {:?} --exclude {:?} (see `alipay-cancel-kit scenarios`)",
             args.scenarios, args.exclude
         );
         return 2;
+    }
+    // The fingerprint is of the whole selection, so that the shards of one run, and only
+    // they, merge.
+    let selection = Selection::of(&selected);
+    let selected = match args.shard {
+        None => selected,
+        Some(shard) => shard.select(selected),
+    };
+    if selected.is_empty() {
+        eprintln!(
+            "note: shard {} holds no scenario of the {} selected",
+            args.shard.map(|s| s.to_string()).unwrap_or_default(),
+            selection.scenarios
+        );
     }
     // Read the baseline first: a broken one is a usage error before any work is done.
     let baseline = match &args.baseline {
@@ -332,34 +480,12 @@ fn run_command(args: RunArgs) -> i32 {
             return 2;
         }
     };
+    report.catalogue = Some(selection);
+    report.shard = args.shard;
     if let Some(baseline) = &baseline {
         report.baseline = Some(report::baseline::apply(baseline, &report.scenarios));
     }
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let text = if args.quiet {
-        // Only what needs attention: everything but PASS, then the totals.
-        let mut text = report::terminal::header(&report, color);
-        for s in report
-            .scenarios
-            .iter()
-            .filter(|s| s.verdict != Verdict::Pass)
-        {
-            text.push_str(&report::terminal::scenario(
-                s,
-                report.baseline.as_ref(),
-                color,
-            ));
-        }
-        text.push('\n');
-        text.push_str(&report::terminal::totals(&report, color));
-        text
-    } else {
-        report::terminal::render(&report, color)
-    };
+    let text = terminal_text(&report, args.color, args.quiet);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     let written = write_reports(
         &report,
@@ -367,6 +493,7 @@ fn run_command(args: RunArgs) -> i32 {
             (&args.report_json, report::json::to_string as Render),
             (&args.junit, report::junit::render),
             (&args.markdown, report::markdown::render),
+            (&args.html, report::html::render),
         ],
     );
     if let Err(code) = written {
@@ -533,11 +660,27 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         }
     }
     drop(out);
+    if let Some(path) = &args.save_case {
+        match run.scenario_file() {
+            Some(file) => {
+                if let Err(e) = std::fs::write(path, file) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    return 2;
+                }
+                println!(
+                    "the shrunk case is saved in {0}: `alipay-cancel-kit run --catalogue {0} --catalogue-only ...` replays it",
+                    path.display()
+                );
+            }
+            None => println!("no case failed: nothing saved in {}", path.display()),
+        }
+    }
     let written = write_reports(
         &report,
         [
             (&args.report_json, report::json::to_string as Render),
             (&args.junit, report::junit::render),
+            (&args.html, report::html::render),
         ],
     );
     if let Err(code) = written {
@@ -546,9 +689,63 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     report.exit_code()
 }
 
+fn merge_command(args: &MergeArgs) -> i32 {
+    let mut reports = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let file = path.display().to_string();
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {file}: {e}"))
+            .and_then(|text| {
+                serde_json::from_str::<report::RunReport>(&text).map_err(|e| {
+                    format!("{file}: not a JSON report (schema/report.schema.json): {e}")
+                })
+            });
+        match parsed {
+            Ok(r) => reports.push((file, r)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    let mut merged = match report::merge::merge(&reports) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if let Some(path) = &args.baseline {
+        match Baseline::load(path) {
+            Ok(b) => merged = merged.with_baseline(&b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    let text = terminal_text(&merged, args.color, args.quiet);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let written = write_reports(
+        &merged,
+        [
+            (&args.report_json, report::json::to_string as Render),
+            (&args.junit, report::junit::render),
+            (&args.markdown, report::markdown::render),
+            (&args.html, report::html::render),
+        ],
+    );
+    if let Err(code) = written {
+        return code;
+    }
+    merged.exit_code()
+}
+
 fn report_card_command(args: &ReportCardArgs) -> i32 {
     use alipay_cancel_kit::report::card::{self, Column};
-    let Ok(catalogue) = catalogue() else { return 2 };
+    let Ok(catalogue) = catalogue(&[]) else {
+        return 2;
+    };
     let mut columns = vec![Column {
         name: "reference client".to_owned(),
         client: Client::InProcess(Default::default()),
@@ -592,6 +789,12 @@ fn report_card_command(args: &ReportCardArgs) -> i32 {
     }
     let pairs: Vec<(&str, &report::RunReport)> =
         reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    if let Some(path) = &args.html {
+        if let Err(e) = std::fs::write(path, report::html::render_columns(&pairs)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return 2;
+        }
+    }
     let table = report::markdown_matrix(&pairs);
     let existing = match std::fs::read_to_string(&args.out) {
         Ok(text) => text,

@@ -322,6 +322,7 @@ pub async fn run_scenario(
     pool: Option<&Pool>,
 ) -> ScenarioResult {
     let started = Instant::now();
+    let started_utc = chrono::Utc::now();
     let result = |verdict: Verdict, reason: Option<String>| ScenarioResult {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
@@ -334,6 +335,7 @@ pub async fn run_scenario(
         stderr: String::new(),
         duration_ms: 0.0,
         adapter_ms: 0.0,
+        transcript: Vec::new(),
     };
     if let Some(missing) = scenario.needs.iter().find(|n| !capabilities.has(n)) {
         return result(
@@ -423,6 +425,7 @@ pub async fn run_scenario(
         stderr: run.stderr,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         adapter_ms: run.elapsed.as_secs_f64() * 1000.0,
+        transcript: crate::transcript::of(&exchanges, started_utc),
         ..result(Verdict::Pass, None)
     }
 }

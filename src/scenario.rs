@@ -8,8 +8,9 @@
 //! (the last one repeats for any further request), and for every answer the outcomes a client
 //! may surface when that answer is the last it received.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -247,6 +248,8 @@ struct GroupFile {
 #[derive(Clone, Debug)]
 pub struct Catalogue {
     scenarios: Vec<Scenario>,
+    /// The file each scenario came from, index for index.
+    files: Vec<String>,
 }
 
 impl Catalogue {
@@ -272,6 +275,7 @@ impl Catalogue {
         sources: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Catalogue, CatalogueError> {
         let mut scenarios = Vec::new();
+        let mut files = Vec::new();
         for (file, text) in sources {
             let err = |message: String| CatalogueError {
                 file: file.clone(),
@@ -285,18 +289,58 @@ impl Catalogue {
             for s in &found {
                 check_scenario(s, &group.group).map_err(err)?;
             }
+            files.extend(std::iter::repeat_n(file.clone(), found.len()));
             scenarios.extend(found);
         }
-        let mut seen = BTreeSet::new();
-        for s in &scenarios {
-            if !seen.insert(s.id.clone()) {
+        // Ids are what baselines and dashboards name, so a clash is an error, naming both files.
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (s, file) in scenarios.iter().zip(&files) {
+            if let Some(first) = seen.insert(&s.id, file) {
                 return Err(CatalogueError {
-                    file: "catalogue".into(),
-                    message: format!("scenario id `{}` appears twice", s.id),
+                    file: file.clone(),
+                    message: format!(
+                        "scenario id `{}` appears twice: already defined in {first}",
+                        s.id
+                    ),
                 });
             }
         }
-        Ok(Catalogue { scenarios })
+        Ok(Catalogue { scenarios, files })
+    }
+
+    /// The embedded catalogue extended with the group files at `paths` (each a file, or a
+    /// directory whose `*.json` files are read in name order), with the same load-time checks.
+    ///
+    /// # Errors
+    /// A path that cannot be read, a directory without `*.json` files, a file that breaks a
+    /// catalogue rule, or an id already defined (by the kit or another file), naming the files.
+    pub fn with_files(paths: &[PathBuf]) -> Result<Catalogue, CatalogueError> {
+        let mut sources: Vec<(String, String)> = EMBEDDED
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect();
+        for path in paths {
+            for file in group_files(path)? {
+                let text = std::fs::read_to_string(&file).map_err(|e| CatalogueError {
+                    file: file.display().to_string(),
+                    message: format!("cannot read the scenario file: {e}"),
+                })?;
+                sources.push((file.display().to_string(), text));
+            }
+        }
+        Catalogue::from_sources(sources)
+    }
+
+    /// Whether the scenario `id` is one of the kit's own (embedded), not from a `--catalogue` file.
+    pub fn is_builtin(&self, id: &str) -> bool {
+        self.file_of(id)
+            .is_some_and(|f| EMBEDDED.iter().any(|(name, _)| *name == f))
+    }
+
+    /// The file the scenario `id` was loaded from.
+    pub fn file_of(&self, id: &str) -> Option<&str> {
+        let index = self.scenarios.iter().position(|s| s.id == id)?;
+        Some(&self.files[index])
     }
 
     /// Every scenario, in catalogue order.
@@ -317,6 +361,30 @@ impl Catalogue {
             .filter(|s| !exclude.iter().any(|p| matches(p, &s.id)))
             .collect()
     }
+}
+
+/// The group files a `--catalogue` path names: the file itself, or a directory's `*.json`
+/// files in name order (not recursing, so a directory of fixtures beside them stays out).
+fn group_files(path: &Path) -> Result<Vec<PathBuf>, CatalogueError> {
+    let err = |message: String| CatalogueError {
+        file: path.display().to_string(),
+        message,
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| err(format!("cannot read the scenario file: {e}")))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| err(format!("cannot read the directory: {e}")))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(err("the directory holds no `*.json` scenario file".into()));
+    }
+    Ok(files)
 }
 
 /// Whether a scenario id matches a pattern: `*` matches any run of characters, and a pattern

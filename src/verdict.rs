@@ -175,6 +175,10 @@ pub struct ScenarioResult {
     pub duration_ms: f64,
     /// Of which the adapter's time (instruction written to outcome read), in milliseconds.
     pub adapter_ms: f64,
+    /// Every request the gateway received and the answer it sent (bounded, see
+    /// [`crate::transcript`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<crate::transcript::Exchange>,
 }
 
 impl ScenarioResult {

@@ -54,6 +54,8 @@ pub struct Exchange {
     pub checks: Vec<crate::verdict::Check>,
     /// The answer served to it.
     pub served: Served,
+    /// The answer as sent: status, headers, body bytes.
+    pub sent: HttpAnswer,
 }
 
 /// What the gateway needs to know about the scenario to answer and check.
@@ -113,6 +115,7 @@ impl Core {
             request,
             checks,
             served,
+            sent: http.clone(),
         });
         http
     }

@@ -7,7 +7,10 @@
 //! - [`terminal`]: the human summary, a line per scenario, failed checks under it, totals last;
 //! - [`json`]: the JSON report, whose shape `schema/report.schema.json` publishes;
 //! - [`junit`]: JUnit XML, one test case per scenario, for CI dashboards;
-//! - [`markdown`]: a table, and a report card comparing several clients side by side.
+//! - [`markdown`]: a table, and a report card comparing several clients side by side;
+//! - [`html`]: one self-contained page, filterable, with every check and transcript.
+//!
+//! [`merge`] puts the reports of a sharded run (`run --shard K/N`) back together.
 //!
 //! [`baseline`] reads and writes the expected-failures file and decides the exit code.
 //! [`card`] runs several clients and splices their side-by-side table into a document.
@@ -29,6 +32,7 @@
 //!     stderr: String::new(),
 //!     duration_ms: 3.0,
 //!     adapter_ms: 2.0,
+//!     transcript: Vec::new(),
 //! };
 //! let report = RunReport::new("built-in reference client", "exec", vec![pass]);
 //! assert_eq!(report.summary.pass, 1);
@@ -38,9 +42,11 @@
 
 pub mod baseline;
 pub mod card;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod terminal;
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +54,7 @@ use serde::{Deserialize, Serialize};
 pub use baseline::{apply, exit_code, Baseline, BaselineEntry, BaselineError, BaselineOutcome};
 pub use markdown::markdown_matrix;
 
+use crate::shard::{Selection, Shard};
 use crate::verdict::{ScenarioResult, Verdict};
 
 /// The tool's name and version as reports print it, e.g. `alipay-cancel-kit 0.1.0`.
@@ -68,6 +75,13 @@ pub struct RunReport {
     /// Why the capability list is empty when the probe failed (non-zero exit, bad output).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities_note: Option<String>,
+    /// The selection the run was cut from (its fingerprint and size), so that `report merge`
+    /// can tell which shard reports belong together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<Selection>,
+    /// Which shard of the selection this run is (`run --shard K/N`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     /// Every scenario run, in catalogue order.
     pub scenarios: Vec<ScenarioResult>,
     /// Counts per verdict.
@@ -93,6 +107,8 @@ impl RunReport {
             mode: mode.into(),
             capabilities: Vec::new(),
             capabilities_note: None,
+            catalogue: None,
+            shard: None,
             summary: Summary::of(&scenarios),
             scenarios,
             baseline: None,

@@ -1,14 +1,17 @@
 //! The one integration test binary: a module per part of the kit.
 
 mod agreement;
+mod catalogue_files;
 mod cli;
 mod docs;
 mod fixtures;
 mod fuzz;
 mod harness;
+mod html;
 mod openapi;
 mod report;
 mod schema;
+mod shard;
 mod signature;
 mod spec;
 mod styles;

@@ -19,6 +19,7 @@ fn scenario(id: &str, title: &str, verdict: Verdict, checks: Vec<Check>) -> Scen
         stderr: String::new(),
         duration_ms: 12.5,
         adapter_ms: 10.0,
+        transcript: Vec::new(),
     }
 }
 
