@@ -92,16 +92,61 @@ fn shell(command: &str, args: &[&str]) -> Command {
     cmd
 }
 
-/// Kills a process group with SIGKILL.
+/// An adapter's process group, killed (SIGKILL) when this guard is dropped or
+/// [`kill_every_group`] is called, whichever comes first.
 ///
-/// Takes the pid recorded at spawn: tokio forgets a child's pid once it has been waited on,
+/// Holds the pid recorded at spawn: tokio forgets a child's pid once it has been waited on,
 /// and the group must be killed after a clean exit too, for whatever the adapter left behind.
-/// The group id cannot be reused while the group has members, so this never hits a stranger.
+/// Being a guard, it also kills the group when the task running the scenario is dropped
+/// mid-way, as an interrupted run does (`docs/contract.md`, "Interrupted runs"). The group id
+/// cannot be reused while the group has members, so this never hits a stranger.
+struct ProcessGroup(Option<i32>);
+
+/// The process groups of every adapter alive, so an interrupted run can kill them all at once.
+static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+impl ProcessGroup {
+    fn new(pid: Option<u32>) -> ProcessGroup {
+        let pgid = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0);
+        if let Some(pgid) = pgid {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(pgid);
+        }
+        ProcessGroup(pgid)
+    }
+
+    /// Kills the group now (once).
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            signal_group(pgid);
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|g| *g != pgid);
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Kills the process group of every adapter still alive (exec, persistent or probe), with
+/// everything they started. For an interrupted run: the groups are killed at once, before
+/// the tasks that own them have wound down.
+pub fn kill_every_group() {
+    let groups = std::mem::take(&mut *LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()));
+    for pgid in groups {
+        signal_group(pgid);
+    }
+}
+
 #[allow(unsafe_code)]
-fn kill_group(pid: Option<u32>) {
-    let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) else {
-        return;
-    };
+fn signal_group(pgid: i32) {
     // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects
     // on this process, and the group is the one `process_group(0)` created for the adapter.
     unsafe {
@@ -119,7 +164,7 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
     let mut child = shell(command, &["--capabilities"])
         .spawn()
         .map_err(|e| StartError(format!("cannot start `sh` to run the adapter: {e}")))?;
-    let pid = child.id();
+    let mut group = ProcessGroup::new(child.id());
     drop(child.stdin.take());
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
@@ -137,14 +182,14 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
             return Ok(none(format!("the capabilities probe failed: {e}")));
         }
         Err(_) => {
-            kill_group(pid);
+            group.kill();
             return Ok(none(format!(
                 "`--capabilities` ran past {} s; assuming no capabilities",
                 PROBE_LIMIT.as_secs()
             )));
         }
     };
-    kill_group(pid);
+    group.kill();
     let err = String::from_utf8_lossy(&err);
     match status.code() {
         Some(127) | Some(126) => {
@@ -168,6 +213,13 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
             truncate(text.trim(), 200)
         ))),
     }
+}
+
+/// Why an over-long outcome line ended the scenario.
+fn too_long() -> String {
+    format!(
+        "the outcome line is longer than {MAX_LINE} bytes (1 MiB), the protocol's limit; the adapter was killed with its process group"
+    )
 }
 
 fn none(note: String) -> Capabilities {
@@ -251,7 +303,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
             }
         }
     };
-    let pid = child.id();
+    let mut group = ProcessGroup::new(child.id());
     let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
     // Standard error is drained by its own task, so what the adapter said before it hung
@@ -268,16 +320,21 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         let _ = stdin.write_all(&line).await;
         drop(stdin);
         let mut out = Vec::new();
+        // One byte past the limit tells an over-long line from one that fits: the scenario
+        // ends at once, not when the adapter, blocked writing the rest, hits the time limit.
         (&mut stdout)
-            .take(MAX_LINE as u64 * 4)
+            .take(MAX_LINE as u64 + 1)
             .read_to_end(&mut out)
             .await?;
+        if out.len() > MAX_LINE {
+            return Ok(Err(out.len()));
+        }
         let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, out))
+        Ok::<_, std::io::Error>(Ok((status, out)))
     };
     let result = tokio::time::timeout(limit, work).await;
     let elapsed = started.elapsed();
-    kill_group(pid);
+    group.kill();
     // The group is dead, so the pipe closes; wait briefly for the last bytes.
     let _ = tokio::time::timeout(Duration::from_millis(200), drain).await;
     let err = {
@@ -304,7 +361,15 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
                 elapsed,
             }
         }
-        Ok(Ok(done)) => done,
+        Ok(Ok(Err(_))) => {
+            return AdapterRun {
+                outcome: Err(AdapterFault(too_long())),
+                printed: None,
+                stderr: tail(&err),
+                elapsed,
+            }
+        }
+        Ok(Ok(Ok(done))) => done,
     };
     let stderr = tail(&err);
     let text = String::from_utf8_lossy(&out);
@@ -343,7 +408,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
 /// A persistent adapter process: one instruction line in, one outcome line out, in order.
 pub struct Persistent {
     child: Child,
-    pid: Option<u32>,
+    group: ProcessGroup,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -365,10 +430,10 @@ impl Persistent {
             child.stderr.take().expect("piped"),
             stderr.clone(),
         ));
-        let pid = child.id();
+        let group = ProcessGroup::new(child.id());
         Ok(Persistent {
             child,
-            pid,
+            group,
             stdin,
             stdout,
             stderr,
@@ -401,7 +466,7 @@ impl Persistent {
         let result = tokio::time::timeout(limit, work).await;
         let elapsed = started.elapsed();
         let faulted = |this: &mut Persistent, message: String| {
-            kill_group(this.pid);
+            this.group.kill();
             (
                 AdapterRun {
                     outcome: Err(AdapterFault(message)),
@@ -430,10 +495,9 @@ impl Persistent {
                 };
                 faulted(self, format!("the adapter {how} before printing an outcome"))
             }
-            Ok(Ok(out)) if !out.ends_with(b"\n") && out.len() >= MAX_LINE => faulted(
-                self,
-                format!("the outcome line is longer than {MAX_LINE} bytes"),
-            ),
+            Ok(Ok(out)) if !out.ends_with(b"\n") && out.len() >= MAX_LINE => {
+                faulted(self, too_long())
+            }
             Ok(Ok(out)) => {
                 let text = String::from_utf8_lossy(&out);
                 let (printed, outcome) = parse_outcome(&text);
@@ -454,6 +518,6 @@ impl Persistent {
     pub async fn close(mut self) {
         drop(self.stdin);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-        kill_group(self.pid);
+        self.group.kill();
     }
 }
