@@ -7,6 +7,7 @@ mod fixtures;
 mod fuzz;
 mod harness;
 mod report;
+mod robust;
 mod schema;
 mod signature;
 mod spec;

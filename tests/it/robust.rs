@@ -1,0 +1,256 @@
+//! A kit no input can break: an interrupted run still reports and leaves no process behind;
+//! over-long outcome lines, huge request bodies and endless input lines stay bounded
+//! (`docs/contract.md`, "Interrupted runs" and "Limits").
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alipay_cancel_kit::schema::Schema;
+
+const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ack-robust-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An adapter that never answers: it records its pid and its child's pid in `pids`, then
+/// waits on a long sleep, as a client stuck on a slow network would.
+fn slow_adapter(dir: &Path) -> String {
+    let pids = dir.join("pids");
+    std::fs::create_dir_all(&pids).unwrap();
+    let script = dir.join("slow-adapter.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "if [ \"$1\" = --capabilities ]; then echo '[]'; exit 0; fi\n\
+             echo $$ > '{pids}/'$$\n\
+             sleep 300 &\n\
+             echo $! > '{pids}/'$!\n\
+             wait\n",
+            pids = pids.display()
+        ),
+    )
+    .unwrap();
+    format!("sh '{}'", script.display())
+}
+
+fn recorded_pids(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir(dir.join("pids"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits (a generous bound, not a timing assertion) until `n` adapter pids are recorded.
+fn wait_for_pids(dir: &Path, n: usize, kit: &mut Child) {
+    let start = Instant::now();
+    while recorded_pids(dir).len() < n {
+        assert!(
+            kit.try_wait().unwrap().is_none(),
+            "the kit ended before the adapters started"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the adapters never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether a process is gone: no such pid, or a zombie waiting for init to reap it.
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+fn assert_all_gone(pids: &[u32]) {
+    assert!(!pids.is_empty());
+    // Killing is immediate; reaping by init may lag a little.
+    let start = Instant::now();
+    while !pids.iter().all(|p| gone(*p)) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alive: Vec<&u32> = pids.iter().filter(|p| !gone(**p)).collect();
+    assert!(alive.is_empty(), "adapter processes left behind: {alive:?}");
+}
+
+fn signal(kit: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &kit.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_for_exit(kit: &mut Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = kit.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = kit.kill();
+            panic!("the kit did not exit after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn report_of(path: &Path) -> serde_json::Value {
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let violations = Schema::Report.violations(&report);
+    assert!(violations.is_empty(), "{violations:?}");
+    report
+}
+
+/// The `message` of every `<skipped>` in a JUnit file (which must parse).
+fn junit_skipped(path: &Path) -> Vec<String> {
+    let xml = std::fs::read_to_string(path).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut skipped = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed JUnit XML") {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == b"skipped" =>
+            {
+                let message = e
+                    .try_get_attribute("message")
+                    .unwrap()
+                    .expect("skipped has a message");
+                skipped.push(
+                    message
+                        .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                        .unwrap()
+                        .into_owned(),
+                );
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    skipped
+}
+
+#[test]
+fn sigterm_mid_run_writes_every_report_kills_every_adapter_and_exits_143() {
+    let dir = scratch("sigterm");
+    let (json, junit, markdown) = (
+        dir.join("report.json"),
+        dir.join("report.xml"),
+        dir.join("report.md"),
+    );
+    let mut kit = Command::new(BIN)
+        .args([
+            "run",
+            "--client",
+            &slow_adapter(&dir),
+            "-j",
+            "2",
+            "-s",
+            "result",
+        ])
+        .arg("--report-json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--markdown")
+        .arg(&markdown)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Two scenarios under way, each an adapter and its child.
+    wait_for_pids(&dir, 4, &mut kit);
+    signal(&kit, "TERM");
+    let status = wait_for_exit(&mut kit);
+    let out = kit.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(status.code(), Some(143), "{stdout}");
+    assert_all_gone(&recorded_pids(&dir));
+
+    let report = report_of(&json);
+    assert_eq!(report["interrupted"]["signal"], "SIGTERM");
+    let total = report["summary"]["total"].as_u64().unwrap();
+    assert!(total > 2, "every selected scenario is in the report");
+    let not_run = report["interrupted"]["notRun"].as_array().unwrap();
+    assert_eq!(not_run.len() as u64, total, "no scenario could finish");
+    for s in report["scenarios"].as_array().unwrap() {
+        assert_eq!(s["verdict"], "SKIPPED");
+        assert!(s["reason"].as_str().unwrap().starts_with("not run:"));
+    }
+    let skipped = junit_skipped(&junit);
+    assert_eq!(skipped.len() as u64, total);
+    assert!(skipped.iter().all(|m| m.contains("interrupted (SIGTERM)")));
+    assert!(std::fs::read_to_string(&markdown)
+        .unwrap()
+        .contains("SKIPPED"));
+    assert!(
+        stdout.contains(&format!(
+            "interrupted by SIGTERM: {total} scenario(s) not run"
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sigint_mid_fuzz_writes_the_report_kills_every_adapter_and_exits_130() {
+    let dir = scratch("sigint");
+    let json = dir.join("report.json");
+    let mut kit = Command::new(BIN)
+        .args(["fuzz", "--persistent", "--client", &slow_adapter(&dir)])
+        .args(["-j", "2", "--cases", "50", "--seed", "7", "--report-json"])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_pids(&dir, 4, &mut kit);
+    signal(&kit, "INT");
+    let status = wait_for_exit(&mut kit);
+    let out = kit.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("INTERRUPTED (SIGINT)"), "{stdout}");
+    assert_all_gone(&recorded_pids(&dir));
+    let report = report_of(&json);
+    assert_eq!(report["interrupted"]["signal"], "SIGINT");
+    assert_eq!(report["interrupted"]["notRun"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let dir = scratch("twice");
+    let mut kit = Command::new(BIN)
+        .args([
+            "run",
+            "--client",
+            &slow_adapter(&dir),
+            "-j",
+            "1",
+            "-s",
+            "result",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_pids(&dir, 2, &mut kit);
+    signal(&kit, "TERM");
+    signal(&kit, "TERM");
+    let status = wait_for_exit(&mut kit);
+    // Either the first signal's orderly stop won the race, or the second cut it short: both
+    // exit 143, and neither leaves an adapter behind.
+    assert_eq!(status.code(), Some(143));
+    assert_all_gone(&recorded_pids(&dir));
+}
