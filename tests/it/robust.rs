@@ -254,3 +254,42 @@ fn a_second_signal_exits_at_once() {
     assert_eq!(status.code(), Some(143));
     assert_all_gone(&recorded_pids(&dir));
 }
+
+#[test]
+fn an_outcome_line_over_1_mib_ends_the_scenario_error_at_once_in_both_modes() {
+    use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+    use alipay_cancel_kit::scenario::Catalogue;
+    use alipay_cancel_kit::verdict::Verdict;
+
+    let catalogue = Catalogue::embedded().unwrap();
+    let scenario = catalogue.get("result/ORDER_NOT_EXIST").unwrap();
+    // 2 MiB without a line break, then the adapter holds on: reported as too long, not as a
+    // time-out after the hard limit.
+    let flood = "head -c 2097152 /dev/zero | tr '\\0' x; sleep 300";
+    for (command, persistent) in [
+        (flood.to_owned(), false),
+        (format!("read line; {flood}"), true),
+    ] {
+        let config = RunConfig {
+            client: Client::Adapter {
+                command,
+                persistent,
+            },
+            jobs: 1,
+            time_limit_margin: Duration::from_secs(60),
+            keys: RunKeys::fixed(),
+            tls: false,
+        };
+        let report = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(run::run(&[scenario], &config))
+            .unwrap();
+        let result = &report.scenarios[0];
+        assert_eq!(result.verdict, Verdict::Error, "persistent={persistent}");
+        let why = result.reason.as_deref().unwrap_or_default();
+        assert!(
+            why.contains("longer than 1048576 bytes"),
+            "persistent={persistent}: {why}"
+        );
+    }
+}
