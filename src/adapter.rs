@@ -173,12 +173,9 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
         let mut err = Vec::new();
         // Bounded reads: a hostile probe cannot grow the kit's memory; one that fills its
         // pipes past the bounds blocks, and the probe's time limit ends it.
-        let (a, b) = tokio::join!(
-            (&mut stdout).take(MAX_LINE as u64).read_to_end(&mut out),
-            (&mut stderr)
-                .take(STDERR_KEEP as u64 * 4)
-                .read_to_end(&mut err)
-        );
+        let mut stdout = (&mut stdout).take(MAX_LINE as u64);
+        let mut stderr = (&mut stderr).take(STDERR_KEEP as u64 * 4);
+        let (a, b) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
         a.and(b)?;
         let status = child.wait().await?;
         Ok::<_, std::io::Error>((status, out, err))
