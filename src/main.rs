@@ -488,7 +488,9 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         keys: RunKeys::generate(),
         tls: args.tls,
     };
-    println!(
+    // Written, not `println!`: a closed pipe (`| head`) must not panic the run.
+    let _ = writeln!(
+        std::io::stdout(),
         "fuzz: seed {seed}, up to {} cases against {} ({}), {jobs} at a time",
         args.cases,
         run_config.client.describe(),

@@ -293,3 +293,59 @@ fn an_outcome_line_over_1_mib_ends_the_scenario_error_at_once_in_both_modes() {
         );
     }
 }
+
+#[test]
+fn validate_streams_an_endless_line_reports_it_and_goes_on_at_the_next() {
+    use alipay_cancel_kit::validate::{run_with_stdin, Format, ValidateArgs};
+    use std::io::Read;
+
+    let args = ValidateArgs {
+        files: vec!["-".into()],
+        kind: None,
+        format: Format::Text,
+        schema: false,
+    };
+    // 20 MiB of zeros without a line break (as `head -c 20M /dev/zero`), made as it is read:
+    // a validator that held the line would hold all of it. Then a body that breaks a rule.
+    let endless = std::io::repeat(0).take(20 << 20);
+    let input = endless.chain(&b"\n{\"paymentId\":5}\n"[..]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_with_stdin(&args, input, &mut out, &mut err);
+    assert_eq!(code, 1);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "-:1: (root): json: expected a body of at most 1048576 bytes, found 20971520 bytes (not parsed)\n\
+         -:2: /paymentId: string: expected a string, found 5\n"
+    );
+    assert!(
+        String::from_utf8_lossy(&err).starts_with("2 bodies, 2 invalid"),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+}
+
+#[test]
+fn validate_into_a_closed_pipe_ends_quietly() {
+    use std::io::BufRead;
+
+    let dir = scratch("pipe");
+    let file = dir.join("big.ndjson");
+    std::fs::write(&file, "{\"paymentId\":5}\n".repeat(200_000)).unwrap();
+    let mut kit = Command::new(BIN)
+        .arg("validate")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe, as `| head -1` does.
+    let mut first = String::new();
+    std::io::BufReader::new(kit.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("big.ndjson:1: /paymentId"), "{first}");
+    let out = kit.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    // The status of what was read: invalid bodies.
+    assert_eq!(out.status.code(), Some(1));
+}
