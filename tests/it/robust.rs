@@ -349,3 +349,91 @@ fn validate_into_a_closed_pipe_ends_quietly() {
     // The status of what was read: invalid bodies.
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Sends `head` and then `body_len` bytes in pieces to the gateway, as a client streaming a
+/// huge body would, and returns the status line of the answer.
+async fn send_huge(addr: std::net::SocketAddr, head: String, body: &[u8], pieces: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let sending = tokio::spawn({
+        let body = body.to_vec();
+        async move {
+            write.write_all(head.as_bytes()).await?;
+            for _ in 0..pieces {
+                write.write_all(&body).await?;
+            }
+            write.flush().await
+        }
+    });
+    let mut answer = Vec::new();
+    read.read_to_end(&mut answer).await.unwrap();
+    // The gateway read (and dropped) the whole body before closing: the send completed.
+    sending.await.unwrap().unwrap();
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
+    use alipay_cancel_kit::gateway::limit::MAX_BODY_BYTES;
+    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script, CANCEL_PATH};
+    use alipay_cancel_kit::run::RunKeys;
+    use alipay_cancel_kit::scenario::Catalogue;
+    use alipay_cancel_kit::verdict::Level;
+
+    let catalogue = Catalogue::embedded().unwrap();
+    let keys = RunKeys::fixed();
+    let gateway_keys = GatewayKeys {
+        merchant_public: keys.merchant.verifying_key(),
+        vendor: keys.vendor.clone(),
+        other: keys.other.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // A wiremock-served scenario and a raw-served one (a transport fault): the same front.
+    for id in ["result/SUCCESS", "fault/connection-closed"] {
+        let scenario = catalogue.get(id).unwrap();
+        let gateway = rt
+            .block_on(Gateway::start(Script::of(scenario), gateway_keys.clone()))
+            .unwrap();
+        let piece = vec![b' '; 64 * 1024];
+        // 8 MiB declared by Content-Length, then the same chunked.
+        let declared = format!(
+            "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            128 * piece.len()
+        );
+        let status = rt.block_on(send_huge(gateway.addr(), declared, &piece, 128));
+        assert_eq!(status, "HTTP/1.1 413 Payload Too Large", "{id}");
+        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+        chunk.extend_from_slice(&piece);
+        chunk.extend_from_slice(b"\r\n");
+        let chunked = format!(
+            "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        let status = rt.block_on(send_huge(gateway.addr(), chunked, &chunk, 128));
+        assert_eq!(status, "HTTP/1.1 413 Payload Too Large", "{id}");
+
+        let exchanges = gateway.exchanges();
+        assert_eq!(exchanges.len(), 2, "{id}: both recorded");
+        for (exchange, seen) in exchanges.iter().zip([
+            "Content-Length: 8388608".to_owned(),
+            format!("a chunked body past {MAX_BODY_BYTES} bytes"),
+        ]) {
+            assert_eq!(
+                exchange.request.body.len(),
+                MAX_BODY_BYTES,
+                "{id}: cut at 1 MiB"
+            );
+            assert_eq!(exchange.served.answer.status, 413);
+            let check = &exchange.checks[0];
+            assert!(check.id.ends_with(".body-size"), "{}", check.id);
+            assert!(!check.held);
+            assert_eq!(check.level, Level::Must);
+            assert_eq!(check.rule, "docs/contract.md#request-checks 8");
+            assert_eq!(check.seen.as_deref(), Some(seen.as_str()));
+        }
+    }
+}
