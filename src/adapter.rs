@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::protocol::Outcome;
@@ -171,12 +171,18 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
     let work = async {
         let mut out = Vec::new();
         let mut err = Vec::new();
-        // Bounded reads: a hostile probe cannot grow the kit's memory; one that fills its
-        // pipes past the bounds blocks, and the probe's time limit ends it.
-        let mut stdout = (&mut stdout).take(MAX_LINE as u64);
-        let mut stderr = (&mut stderr).take(STDERR_KEEP as u64 * 4);
-        let (a, b) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+        // Bounded: standard output up to the outcome line's limit (the group is killed
+        // there, which ends the other read too), standard error only its tail.
+        let (a, b) = tokio::join!(
+            read_bounded(&mut stdout, &mut out, MAX_LINE, group.0),
+            read_tail(&mut stderr, &mut err)
+        );
         a.and(b)?;
+        if out.len() >= MAX_LINE {
+            return Err(std::io::Error::other(format!(
+                "`--capabilities` printed {MAX_LINE} bytes or more"
+            )));
+        }
         let status = child.wait().await?;
         Ok::<_, std::io::Error>((status, out, err))
     };
@@ -216,6 +222,37 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
             "`--capabilities` printed {:?}, not a JSON array of strings; assuming no capabilities",
             truncate(text.trim(), 200)
         ))),
+    }
+}
+
+/// Reads `pipe` to its end or to `max` bytes; at `max`, kills the process group `pgid`, so a
+/// probe that prints without end is stopped rather than left blocked on a full pipe.
+async fn read_bounded(
+    pipe: &mut (impl AsyncRead + Unpin),
+    sink: &mut Vec<u8>,
+    max: usize,
+    pgid: Option<i32>,
+) -> std::io::Result<usize> {
+    let read = pipe.take(max as u64).read_to_end(sink).await;
+    if sink.len() >= max {
+        pgid.into_iter().for_each(signal_group);
+    }
+    read
+}
+
+/// Reads `pipe` to its end, keeping its last few [`STDERR_KEEP`]s in `sink`.
+async fn read_tail(pipe: &mut (impl AsyncRead + Unpin), sink: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = pipe.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        sink.extend_from_slice(&buf[..n]);
+        if sink.len() > 4 * STDERR_KEEP {
+            let cut = sink.len() - STDERR_KEEP;
+            sink.drain(..cut);
+        }
     }
 }
 

@@ -17,8 +17,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// An adapter that never answers: it records its pid and its child's pid in `pids`, then
-/// waits on a long sleep, as a client stuck on a slow network would.
+/// An adapter that answers `result/SUCCESS` at once (wrongly: `UNKNOWN`) and never answers
+/// anything else: it records its pid and its child's pid in `pids`, then waits on a long
+/// sleep, as a client stuck on a slow network would.
 fn slow_adapter(dir: &Path) -> String {
     let pids = dir.join("pids");
     std::fs::create_dir_all(&pids).unwrap();
@@ -27,6 +28,8 @@ fn slow_adapter(dir: &Path) -> String {
         &script,
         format!(
             "if [ \"$1\" = --capabilities ]; then echo '[]'; exit 0; fi\n\
+             read -r line\n\
+             case \"$line\" in *'\"result/SUCCESS\"'*) echo '{{\"outcome\":\"UNKNOWN\"}}'; exit 0;; esac\n\
              echo $$ > '{pids}/'$$\n\
              sleep 300 &\n\
              echo $! > '{pids}/'$!\n\
@@ -184,20 +187,35 @@ fn sigterm_mid_run_writes_every_report_kills_every_adapter_and_exits_143() {
     let total = report["summary"]["total"].as_u64().unwrap();
     assert!(total > 2, "every selected scenario is in the report");
     let not_run = report["interrupted"]["notRun"].as_array().unwrap();
-    assert_eq!(not_run.len() as u64, total, "no scenario could finish");
+    assert_eq!(
+        not_run.len() as u64,
+        total - 1,
+        "all but result/SUCCESS are not run"
+    );
     for s in report["scenarios"].as_array().unwrap() {
-        assert_eq!(s["verdict"], "SKIPPED");
-        assert!(s["reason"].as_str().unwrap().starts_with("not run:"));
+        if s["id"] == "result/SUCCESS" {
+            // Finished before the signal: its verdict stands.
+            assert_eq!(s["verdict"], "FAIL");
+        } else {
+            assert_eq!(s["verdict"], "SKIPPED");
+            assert!(s["reason"].as_str().unwrap().starts_with("not run:"));
+            assert!(not_run.contains(&s["id"]));
+        }
     }
+    assert_eq!(report["summary"]["FAIL"], 1);
     let skipped = junit_skipped(&junit);
-    assert_eq!(skipped.len() as u64, total);
+    assert_eq!(skipped.len() as u64, total - 1);
     assert!(skipped.iter().all(|m| m.contains("interrupted (SIGTERM)")));
     assert!(std::fs::read_to_string(&markdown)
         .unwrap()
-        .contains("SKIPPED"));
+        .contains(&format!(
+            "**Interrupted** by SIGTERM: {} scenario(s) not run",
+            total - 1
+        )));
     assert!(
         stdout.contains(&format!(
-            "interrupted by SIGTERM: {total} scenario(s) not run"
+            "interrupted by SIGTERM: {} scenario(s) not run",
+            total - 1
         )),
         "{stdout}"
     );
