@@ -455,3 +455,63 @@ fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
         }
     }
 }
+
+#[test]
+fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_answered() {
+    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script, CANCEL_PATH};
+    use alipay_cancel_kit::run::RunKeys;
+    use alipay_cancel_kit::scenario::Catalogue;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+    let catalogue = Catalogue::embedded().unwrap();
+    let keys = RunKeys::fixed();
+    let gateway_keys = GatewayKeys {
+        merchant_public: keys.merchant.verifying_key(),
+        vendor: keys.vendor.clone(),
+        other: keys.other.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenario = catalogue.get("result/SUCCESS").unwrap();
+    let gateway = rt
+        .block_on(Gateway::start(Script::of(scenario), gateway_keys))
+        .unwrap();
+    let body = br#"{"paymentId":"p-1"}"#;
+    let (interim, status) = rt.block_on(async {
+        let stream = tokio::net::TcpStream::connect(gateway.addr())
+            .await
+            .unwrap();
+        let mut stream = tokio::io::BufReader::new(stream);
+        let head = format!(
+            "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             transfer-encoding: chunked\r\nexpect: 100-continue\r\n\r\n"
+        );
+        stream.get_mut().write_all(head.as_bytes()).await.unwrap();
+        // The client waits for the interim answer before it sends the body.
+        let mut interim = String::new();
+        stream.read_line(&mut interim).await.unwrap();
+        let mut blank = String::new();
+        stream.read_line(&mut blank).await.unwrap();
+        let (a, b) = body.split_at(7);
+        let chunks = format!(
+            "{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+            a.len(),
+            String::from_utf8_lossy(a),
+            b.len(),
+            String::from_utf8_lossy(b)
+        );
+        stream.get_mut().write_all(chunks.as_bytes()).await.unwrap();
+        let mut status = String::new();
+        stream.read_line(&mut status).await.unwrap();
+        let mut rest = [0u8; 1];
+        let _ = stream.read(&mut rest).await;
+        (interim, status)
+    });
+    assert_eq!(interim.trim_end(), "HTTP/1.1 100 Continue");
+    // Unsigned, so the gateway refuses it as the real one would; what matters is that the
+    // request went through whole, and only one interim answer came.
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let exchanges = gateway.exchanges();
+    assert_eq!(exchanges.len(), 1);
+    assert_eq!(exchanges[0].request.body, body);
+    assert!(exchanges[0].request.header("expect").is_none());
+}
