@@ -140,7 +140,8 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write, err: &mut impl Write) -> i
 }
 
 /// Runs `validate` with `stdin` standing for `-`. Returns the exit status; a failure to
-/// write the output is status 2.
+/// write the output is status 2, except a closed pipe (`| head`), which ends the run quietly
+/// with the status of the bodies read so far.
 pub fn run_with_stdin(
     args: &ValidateArgs,
     stdin: impl Read,
