@@ -228,6 +228,8 @@ fn sigint_mid_fuzz_writes_the_report_kills_every_adapter_and_exits_130() {
     let mut kit = Command::new(BIN)
         .args(["fuzz", "--persistent", "--client", &slow_adapter(&dir)])
         .args(["-j", "2", "--cases", "50", "--seed", "7", "--report-json"])
+        // Far past the test: no case may end on its time limit before the signal.
+        .args(["--time-limit-margin-ms", "600000"])
         .arg(&json)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
