@@ -227,9 +227,10 @@ fn sigint_mid_fuzz_writes_the_report_kills_every_adapter_and_exits_130() {
     let json = dir.join("report.json");
     let mut kit = Command::new(BIN)
         .args(["fuzz", "--persistent", "--client", &slow_adapter(&dir)])
-        .args(["-j", "2", "--cases", "50", "--seed", "7", "--report-json"])
+        .args(["-j", "2", "--cases", "50", "--seed", "7"])
         // Far past the test: no case may end on its time limit before the signal.
         .args(["--time-limit-margin-ms", "600000"])
+        .arg("--report-json")
         .arg(&json)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
