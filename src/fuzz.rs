@@ -47,7 +47,7 @@ use serde_json::{Map, Number, Value};
 use crate::adapter::Capabilities;
 use crate::protocol::OutcomeKind;
 use crate::report::RunReport;
-use crate::run::{self, Client, Pool, RunConfig, RunError};
+use crate::run::{self, Client, Pool, RunConfig, RunError, Stop};
 use crate::scenario::{
     Answer, Fault, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
 };
@@ -979,6 +979,11 @@ pub struct FuzzRun {
     pub cases_duration: Duration,
     /// Wall time of the whole run.
     pub duration: Duration,
+    /// Set when a signal cut the run short (`SIGINT`, `SIGTERM`): the report says so, and
+    /// lists the cases under way as not run.
+    pub interrupted: Option<String>,
+    /// The cases under way when the run was interrupted; they ran to no verdict.
+    pub not_run: Vec<Scenario>,
 }
 
 impl FuzzRun {
@@ -999,6 +1004,16 @@ impl FuzzRun {
             }
         };
         let mut report = RunReport::new(client.describe(), client.mode(), scenarios);
+        if let Some(signal) = &self.interrupted {
+            report
+                .scenarios
+                .extend(self.not_run.iter().map(|case| run::not_run(case, signal)));
+            report.summary = crate::report::Summary::of(&report.scenarios);
+            report.interrupted = Some(crate::report::Interrupted {
+                signal: signal.clone(),
+                not_run: self.not_run.iter().map(|case| case.id.clone()).collect(),
+            });
+        }
         report.capabilities = self.capabilities.list.clone();
         report.capabilities_note = self.capabilities.note.clone();
         report.duration_ms = self.duration.as_secs_f64() * 1000.0;
@@ -1006,10 +1021,16 @@ impl FuzzRun {
     }
 
     fn summary_result(&self) -> ScenarioResult {
-        let message = format!(
+        let mut message = format!(
             "{} generated cases (seed {}) ended PASS or NON_STRICT ({} NON_STRICT)",
             self.cases_run, self.seed, self.non_strict_count
         );
+        if let Some(signal) = &self.interrupted {
+            message.push_str(&format!(
+                "; interrupted ({signal}) before the {} cases asked for",
+                self.cases
+            ));
+        }
         let mut checks = vec![Check::pass("fuzz.cases", Level::Must, RULE, message)];
         for f in &self.flaky {
             let why: Vec<String> = f
@@ -1088,6 +1109,20 @@ fn case_id(n: u32) -> String {
 /// # Errors
 /// [`RunError::Adapter`] when the adapter command cannot be started at all.
 pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun, RunError> {
+    fuzz_until(config, run_config, &Stop::new()).await
+}
+
+/// [`fuzz`] that ends early when `stop` is requested: no case starts after it, the cases under
+/// way are dropped (their adapters' process groups killed) and listed as not run, and a
+/// failure being shrunk is reported as shrunk so far.
+///
+/// # Errors
+/// [`RunError::Adapter`] when the adapter command cannot be started at all.
+pub async fn fuzz_until(
+    config: &FuzzConfig,
+    run_config: &RunConfig,
+    stop: &Stop,
+) -> Result<FuzzRun, RunError> {
     let started = Instant::now();
     let capabilities = run_config.client.capabilities().await?;
     let pool = run_config.client.pool();
@@ -1098,6 +1133,8 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
     let mut trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>> = HashMap::new();
     let mut failing: HashMap<u32, (Scenario, ScenarioResult)> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
+    // The cases started and not yet finished, for an interrupted run's report.
+    let mut under_way: HashMap<u32, Scenario> = HashMap::new();
     let mut next = 1u32;
     let mut cases_run = 0u32;
     let mut non_strict = Vec::new();
@@ -1106,7 +1143,10 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
     let mut cases_duration;
     let failure = loop {
         loop {
-            while failing.is_empty() && next <= config.cases && tasks.len() < run_config.jobs.max(1)
+            while failing.is_empty()
+                && next <= config.cases
+                && tasks.len() < run_config.jobs.max(1)
+                && stop.reason().is_none()
             {
                 let tree = strategy
                     .new_tree(&mut runner)
@@ -1116,6 +1156,7 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 trees.insert(next, tree);
                 let (shared, pool) = (shared.clone(), pool.clone());
                 let n = next;
+                under_way.insert(n, case.clone());
                 tasks.spawn(async move {
                     let (run_config, capabilities) = &*shared;
                     let result =
@@ -1124,11 +1165,17 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 });
                 next += 1;
             }
-            let Some(joined) = tasks.join_next().await else {
+            let joined = tokio::select! {
+                biased;
+                _ = stop.requested() => break,
+                joined = tasks.join_next() => joined,
+            };
+            let Some(joined) = joined else {
                 break;
             };
             let (n, case, result) =
                 joined.unwrap_or_else(|e| panic!("a fuzz case task failed: {e}"));
+            under_way.remove(&n);
             cases_run += 1;
             if result.verdict.is_failure() {
                 failing.insert(n, (case, result));
@@ -1143,6 +1190,12 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
             }
         }
         cases_duration = started.elapsed();
+        if stop.reason().is_some() {
+            // Dropping a case's future kills its adapter's process group; waiting for the
+            // aborted tasks makes sure every one is gone before the report is written.
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
         // The first failing case in drawing order: every case before it ran, so the choice
         // does not depend on which job finished first.
         let Some(n) = failing.keys().min().copied() else {
@@ -1153,7 +1206,12 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
         // Confirm alone, off the load of the other jobs: a timeout case can fail only
         // because the machine was busy. A failure that does not repeat is reported as flaky
         // and the run goes on.
-        let again = run::run_scenario(&case, run_config, &capabilities, pool.as_deref()).await;
+        let again = tokio::select! {
+            biased;
+            // Interrupted before the confirmation: the failure stands as first seen.
+            _ = stop.requested() => result.clone(),
+            again = run::run_scenario(&case, run_config, &capabilities, pool.as_deref()) => again,
+        };
         if !again.verdict.is_failure() {
             flaky.push(result);
             continue;
@@ -1168,13 +1226,20 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 run_config,
                 &capabilities,
                 pool.as_deref(),
+                stop,
             )
             .await,
         );
     };
     if let Some(pool) = pool {
-        pool.close().await;
+        match stop.reason() {
+            // Idle processes die with the pool, at once: no time for a polite close.
+            Some(_) => drop(pool),
+            None => pool.close().await,
+        }
     }
+    let mut not_run: Vec<(u32, Scenario)> = under_way.into_iter().collect();
+    not_run.sort_by_key(|(n, _)| *n);
     Ok(FuzzRun {
         seed: config.seed,
         cases: config.cases,
@@ -1186,6 +1251,11 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
         capabilities,
         cases_duration,
         duration: started.elapsed(),
+        interrupted: stop.reason(),
+        not_run: match stop.reason() {
+            Some(_) => not_run.into_iter().map(|(_, case)| case).collect(),
+            None => Vec::new(),
+        },
     })
 }
 
@@ -1201,6 +1271,7 @@ async fn shrink(
     run_config: &RunConfig,
     capabilities: &Capabilities,
     pool: Option<&Pool>,
+    stop: &Stop,
 ) -> FuzzFailure {
     let mut best = (original.clone(), original_result.clone());
     let (mut runs, mut steps) = (0u32, 0u32);
@@ -1209,7 +1280,12 @@ async fn shrink(
             runs += 1;
             let mut case = tree.current();
             case.id = case_id(n);
-            let result = run::run_scenario(&case, run_config, capabilities, pool).await;
+            let result = tokio::select! {
+                biased;
+                // Interrupted: the failure stands as shrunk so far.
+                _ = stop.requested() => break,
+                result = run::run_scenario(&case, run_config, capabilities, pool) => result,
+            };
             if result.verdict.is_failure() {
                 steps += 1;
                 best = (case, result);

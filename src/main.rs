@@ -8,7 +8,7 @@ use std::time::Duration;
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys, Stop};
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::shard::{Selection, Shard};
 use alipay_cancel_kit::validate;
@@ -283,6 +283,45 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("the async runtime starts")
 }
 
+/// The exit code of a run cut short by a signal: 128 + its number, as shells report it.
+fn signal_exit_code(signal: &str) -> i32 {
+    match signal {
+        "SIGINT" => 130,
+        _ => 143,
+    }
+}
+
+/// Takes over SIGINT and SIGTERM for a run or fuzz (`docs/contract.md`, "Interrupted runs").
+/// The first kills every adapter's process group and asks `stop` to end the run, which then
+/// writes its reports; a second exits at once. Call inside the runtime: the handlers are
+/// installed before this returns, so no signal falls between.
+fn watch_signals(stop: Stop) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        eprintln!("warning: cannot watch SIGINT and SIGTERM; an interrupted run writes no report");
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            alipay_cancel_kit::adapter::kill_every_group();
+            if !stop.request(name) {
+                eprintln!("{name} again: exiting now, without the reports");
+                std::process::exit(signal_exit_code(name));
+            }
+            eprintln!(
+                "\n{name}: stopping; adapters killed, writing the reports (a second signal exits at once)"
+            );
+        }
+    });
+}
+
 /// The embedded catalogue, extended with the `--catalogue` files.
 fn catalogue(files: &[PathBuf]) -> Result<Catalogue, i32> {
     if files.is_empty() {
@@ -471,7 +510,14 @@ fn run_command(args: RunArgs) -> i32 {
         }
         progress.inc(1);
     };
-    let outcome = runtime().block_on(run::run_with_progress(&selected, &config, on_done));
+    // The runtime lives as long as the command, so a second signal still exits at once while
+    // the reports are being written.
+    let runtime = runtime();
+    let stop = Stop::new();
+    let outcome = runtime.block_on(async {
+        watch_signals(stop.clone());
+        run::run_until(&selected, &config, &stop, on_done).await
+    });
     progress.finish_and_clear();
     let mut report = match outcome {
         Ok(r) => r,
@@ -509,6 +555,9 @@ fn run_command(args: RunArgs) -> i32 {
             eprintln!("error: cannot write {}: {e}", path.display());
             return 2;
         }
+    }
+    if let Some(interrupted) = &report.interrupted {
+        return signal_exit_code(&interrupted.signal);
     }
     report::baseline::exit_code(&report.scenarios, report.baseline.as_ref())
 }
@@ -581,13 +630,21 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         keys: RunKeys::generate(),
         tls: args.tls,
     };
-    println!(
+    // Written, not `println!`: a closed pipe (`| head`) must not panic the run.
+    let _ = writeln!(
+        std::io::stdout(),
         "fuzz: seed {seed}, up to {} cases against {} ({}), {jobs} at a time",
         args.cases,
         run_config.client.describe(),
         run_config.client.mode()
     );
-    let run = match runtime().block_on(fuzz::fuzz(&config, &run_config)) {
+    let runtime = runtime();
+    let stop = Stop::new();
+    let outcome = runtime.block_on(async {
+        watch_signals(stop.clone());
+        fuzz::fuzz_until(&config, &run_config, &stop).await
+    });
+    let run = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -597,6 +654,17 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     let report = run.report(&run_config.client);
     let mut out = std::io::stdout().lock();
     match &run.failure {
+        None if run.interrupted.is_some() => {
+            let _ = writeln!(
+                out,
+                "INTERRUPTED ({}): {} cases passed ({} NON_STRICT), {} under way not run, of {} asked for; seed {seed}",
+                run.interrupted.as_deref().unwrap_or_default(),
+                run.cases_run,
+                run.non_strict_count,
+                run.not_run.len(),
+                run.cases
+            );
+        }
         None => {
             let _ = writeln!(
                 out,
@@ -685,6 +753,9 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     );
     if let Err(code) = written {
         return code;
+    }
+    if let Some(interrupted) = &report.interrupted {
+        return signal_exit_code(&interrupted.signal);
     }
     report.exit_code()
 }

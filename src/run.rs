@@ -12,7 +12,7 @@ use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
 use crate::reference_client::{self, Behaviour, Crash};
-use crate::report::RunReport;
+use crate::report::{Interrupted, RunReport};
 use crate::scenario::{Scenario, Transport};
 use crate::signature::SigningKey;
 use crate::verdict::{self, ScenarioResult, Verdict};
@@ -257,6 +257,80 @@ impl Pool {
     }
 }
 
+/// A request to stop a run early (SIGINT, SIGTERM), shared by everything that must notice it.
+///
+/// Cloning gives another handle on the same request. The first [`Stop::request`] wins; its
+/// reason (e.g. `SIGTERM`) names the interruption in the report.
+#[derive(Clone, Debug)]
+pub struct Stop(Arc<tokio::sync::watch::Sender<Option<String>>>);
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop::new()
+    }
+}
+
+impl Stop {
+    /// A stop not yet requested.
+    pub fn new() -> Stop {
+        Stop(Arc::new(tokio::sync::watch::Sender::new(None)))
+    }
+
+    /// Asks the run to stop; returns whether this was the first request.
+    pub fn request(&self, reason: impl Into<String>) -> bool {
+        let reason = reason.into();
+        self.0.send_if_modified(|slot| {
+            if slot.is_some() {
+                return false;
+            }
+            *slot = Some(reason);
+            true
+        })
+    }
+
+    /// The reason given, once a stop was requested.
+    pub fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    /// Resolves, with the reason, once a stop is requested.
+    pub async fn requested(&self) -> String {
+        let mut watch = self.0.subscribe();
+        let reason = match watch.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone(),
+            // The sender lives in `self`, so it cannot have closed.
+            Err(_) => None,
+        };
+        match reason {
+            Some(reason) => reason,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The reason a scenario that did not finish carries in an interrupted run's report.
+pub fn not_run_reason(stop_reason: &str) -> String {
+    format!("not run: the run was interrupted ({stop_reason}) before this scenario finished")
+}
+
+/// A `SKIPPED` result for a scenario an interrupted run did not finish.
+pub fn not_run(scenario: &Scenario, stop_reason: &str) -> ScenarioResult {
+    ScenarioResult {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        rule: scenario.rule.clone(),
+        verdict: Verdict::Skipped,
+        reason: Some(not_run_reason(stop_reason)),
+        checks: Vec::new(),
+        requests: 0,
+        outcome: None,
+        stderr: String::new(),
+        duration_ms: 0.0,
+        adapter_ms: 0.0,
+        transcript: Vec::new(),
+    }
+}
+
 /// Runs the scenarios against the client and reports in catalogue order.
 ///
 /// # Errors
@@ -272,6 +346,22 @@ pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunRepor
 pub async fn run_with_progress(
     scenarios: &[&Scenario],
     config: &RunConfig,
+    on_done: impl FnMut(&ScenarioResult),
+) -> Result<RunReport, RunError> {
+    run_until(scenarios, config, &Stop::new(), on_done).await
+}
+
+/// [`run_with_progress`] that ends early when `stop` is requested: no scenario starts after
+/// it, the ones under way are dropped (their adapters' process groups killed), and the report
+/// lists every scenario that did not finish as `SKIPPED` "not run", with
+/// [`RunReport::interrupted`] set (`docs/contract.md`, "Interrupted runs").
+///
+/// # Errors
+/// [`RunError::Adapter`] when the adapter command cannot be started at all.
+pub async fn run_until(
+    scenarios: &[&Scenario],
+    config: &RunConfig,
+    stop: &Stop,
     mut on_done: impl FnMut(&ScenarioResult),
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
@@ -294,20 +384,47 @@ pub async fn run_with_progress(
         });
     }
     let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
-    while let Some(joined) = tasks.join_next().await {
+    let stopped = loop {
+        let joined = tokio::select! {
+            biased;
+            reason = stop.requested() => break Some(reason),
+            joined = tasks.join_next() => joined,
+        };
         match joined {
-            Ok((index, result)) => {
+            Some(Ok((index, result))) => {
                 on_done(&result);
                 results[index] = Some(result);
             }
-            Err(e) => panic!("a scenario task failed: {e}"),
+            Some(Err(e)) => panic!("a scenario task failed: {e}"),
+            None => break None,
         }
+    };
+    if stopped.is_some() {
+        // Dropping a scenario's future kills its adapter's process group; waiting for the
+        // aborted tasks makes sure every one is gone before the report is written.
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     if let Some(pool) = pool {
-        pool.close().await;
+        match stopped {
+            // Idle processes die with the pool, at once: no time for a polite close.
+            Some(_) => drop(pool),
+            None => pool.close().await,
+        }
     }
-    let results: Vec<ScenarioResult> = results.into_iter().flatten().collect();
+    let mut not_run = Vec::new();
+    let results: Vec<ScenarioResult> = results
+        .into_iter()
+        .zip(scenarios)
+        .map(|(result, scenario)| {
+            result.unwrap_or_else(|| {
+                not_run.push(scenario.id.clone());
+                self::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
+            })
+        })
+        .collect();
     let mut report = RunReport::new(config.client.describe(), config.client.mode(), results);
+    report.interrupted = stopped.map(|signal| Interrupted { signal, not_run });
     report.capabilities = capabilities.list;
     report.capabilities_note = capabilities.note;
     report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;

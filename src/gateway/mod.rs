@@ -9,11 +9,13 @@
 //!
 //! Answers travel through wiremock; the faults wiremock cannot express (a connection closed
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
-//! that speaks just enough HTTP/1.1. For HTTPS, [`tls`] terminates TLS on its own port and
-//! relays the bytes to whichever of the two serves the scenario.
+//! that speaks just enough HTTP/1.1. Either sits behind [`limit`], which holds the gateway's
+//! port and refuses a request body over 1 MiB with HTTP 413 before it is read into memory.
+//! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
 pub mod inspect;
+pub mod limit;
 pub mod raw;
 pub mod tls;
 
@@ -119,6 +121,61 @@ impl Core {
         });
         http
     }
+
+    /// Records a request whose body is over [`limit::MAX_BODY_BYTES`] (its body cut there)
+    /// with the one check it fails, and returns the text of the 413 it gets.
+    pub(crate) fn refuse_too_large(&self, request: RecordedRequest, seen: String) -> String {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let n = log.exchanges.len() + 1;
+        let message = format!(
+            "the request body is larger than {} bytes (1 MiB), the gateway's limit",
+            limit::MAX_BODY_BYTES
+        );
+        let check = crate::verdict::Check::fail(
+            &format!("request[{n}].body-size"),
+            crate::verdict::Level::Must,
+            "docs/contract.md#request-checks 8",
+            format!("{message}; refused with HTTP 413"),
+            format!("at most {} bytes", limit::MAX_BODY_BYTES),
+            seen,
+        );
+        let served = Served {
+            script_index: None,
+            answer: Answer {
+                status: 413,
+                body: None,
+                raw_body: Some(message.clone()),
+                signing: crate::scenario::Signing::Unsigned,
+                delay_ms: 0,
+                fault: None,
+                // An HTTP status other than 200 is no usable answer.
+                accept: vec![crate::protocol::OutcomeKind::Unknown],
+                prefer: Vec::new(),
+            },
+            note: Some(format!("gateway refused the request (HTTP 413): {message}")),
+        };
+        // What the limit front writes (`limit.rs`), recorded as sent.
+        let sent = HttpAnswer {
+            status: 413,
+            headers: vec![
+                (
+                    "content-type".to_owned(),
+                    "text/plain; charset=UTF-8".to_owned(),
+                ),
+                ("connection".to_owned(), "close".to_owned()),
+            ],
+            body: message.clone().into_bytes(),
+            delay: Duration::ZERO,
+            fault: None,
+        };
+        log.exchanges.push(Exchange {
+            request,
+            checks: vec![check],
+            served,
+            sent,
+        });
+        message
+    }
 }
 
 /// A running gateway for one scenario.
@@ -126,6 +183,8 @@ pub struct Gateway {
     core: Arc<Core>,
     addr: SocketAddr,
     front: Front,
+    /// Holds `addr`; relays to `front` on a port of its own.
+    _limit: limit::LimitFront,
 }
 
 enum Front {
@@ -171,9 +230,16 @@ impl Gateway {
             keys,
             log: Mutex::new(Log::default()),
         });
-        let listener = std::net::TcpListener::bind(bind)
+        let public = std::net::TcpListener::bind(bind)
             .map_err(|e| GatewayError(format!("gateway: cannot listen on {bind}: {e}")))?;
-        let addr = listener
+        let addr = public
+            .local_addr()
+            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        // The server behind the limit front, on a loopback port of its own.
+        let inner = SocketAddr::new(addr.ip(), 0);
+        let listener = std::net::TcpListener::bind(inner)
+            .map_err(|e| GatewayError(format!("gateway: cannot listen on {inner}: {e}")))?;
+        let upstream = listener
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         let front = if needs_raw {
@@ -186,7 +252,13 @@ impl Gateway {
                 .await;
             Front::Wiremock(server)
         };
-        Ok(Gateway { core, addr, front })
+        let limit = limit::LimitFront::start(public, upstream, core.clone())?;
+        Ok(Gateway {
+            core,
+            addr,
+            front,
+            _limit: limit,
+        })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

@@ -162,7 +162,7 @@ async fn read_request(
 }
 
 /// The path of a request target in origin form (`/a?b`) or absolute form (`https://h/a?b`).
-fn path_of(target: &str) -> String {
+pub(crate) fn path_of(target: &str) -> String {
     let without_scheme = target.split_once("://").map_or(target, |(_, rest)| {
         rest.find('/').map_or("/", |i| &rest[i..])
     });

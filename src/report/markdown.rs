@@ -78,6 +78,14 @@ pub fn render(report: &RunReport) -> String {
         report.summary.total,
         counts(report)
     );
+    if let Some(i) = &report.interrupted {
+        let _ = writeln!(
+            out,
+            "**Interrupted** by {}: {} scenario(s) not run (`SKIPPED`).\n",
+            cell(&i.signal),
+            i.not_run.len()
+        );
+    }
     out.push_str("| verdict | scenario | about | failed checks |\n");
     out.push_str("|---|---|---|---|\n");
     for s in &report.scenarios {

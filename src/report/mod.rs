@@ -91,6 +91,20 @@ pub struct RunReport {
     pub baseline: Option<BaselineOutcome>,
     /// Wall time of the whole run, in milliseconds.
     pub duration_ms: f64,
+    /// Set when a signal cut the run short: the scenarios it did not finish are `SKIPPED`
+    /// with a "not run" reason, and listed here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interrupted>,
+}
+
+/// How a run was cut short (`docs/contract.md`, "Interrupted runs").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Interrupted {
+    /// What stopped the run: `SIGINT` or `SIGTERM`.
+    pub signal: String,
+    /// The scenarios that did not finish, in report order; each is `SKIPPED` in the report.
+    pub not_run: Vec<String>,
 }
 
 impl RunReport {
@@ -113,6 +127,7 @@ impl RunReport {
             scenarios,
             baseline: None,
             duration_ms: 0.0,
+            interrupted: None,
         }
     }
 

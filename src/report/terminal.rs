@@ -176,6 +176,14 @@ fn failed_check(check: &Check, color: bool) -> String {
 /// The closing lines: the baseline's verdict (when one was given), then the counts.
 pub fn totals(report: &RunReport, color: bool) -> String {
     let mut out = String::new();
+    if let Some(i) = &report.interrupted {
+        let _ = writeln!(
+            out,
+            "interrupted by {}: {} scenario(s) not run (SKIPPED)",
+            i.signal,
+            i.not_run.len()
+        );
+    }
     if let Some(b) = &report.baseline {
         let _ = writeln!(
             out,

@@ -10,6 +10,7 @@ mod harness;
 mod html;
 mod openapi;
 mod report;
+mod robust;
 mod schema;
 mod shard;
 mod signature;
