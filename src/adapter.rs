@@ -75,6 +75,11 @@ impl Capabilities {
     pub fn has(&self, name: &str) -> bool {
         self.list.iter().any(|c| c == name)
     }
+
+    /// The ids the client can send: those it declared, or all three when it declared none.
+    pub fn ids(&self) -> crate::capability::Ids {
+        crate::capability::Ids::from_capabilities(&self.list)
+    }
 }
 
 fn shell(command: &str, args: &[&str]) -> Command {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alipay_cancel_kit::capability::{IdKind, Ids};
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::reference_client::{self, Defect};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
@@ -67,6 +68,15 @@ struct FuzzArgs {
     /// Switch on a deliberate defect of the built-in client (no --client). Repeatable.
     #[arg(long = "defect", value_enum, conflicts_with = "client")]
     defects: Vec<Defect>,
+    /// Make the built-in client (no --client) send only this kind of id, and declare it.
+    /// Repeatable.
+    #[arg(
+        long = "id",
+        value_enum,
+        value_name = "KIND",
+        conflicts_with = "client"
+    )]
+    ids: Vec<IdKind>,
     /// Serve every case over HTTPS, as `run --tls` does.
     #[arg(long)]
     tls: bool,
@@ -174,6 +184,10 @@ struct ReferenceAdapterArgs {
     /// Print the adapter's capabilities as a JSON array and exit.
     #[arg(long)]
     capabilities: bool,
+    /// Send only this kind of id, and declare it (a client that cancels by one kind of id).
+    /// Repeatable; without it the client sends all three and declares none.
+    #[arg(long = "id", value_enum, value_name = "KIND")]
+    ids: Vec<IdKind>,
 }
 
 fn main() -> ExitCode {
@@ -379,10 +393,11 @@ fn run_command(args: RunArgs) -> i32 {
 }
 
 fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
+    let ids = Ids::only(args.ids.iter().copied());
     if args.capabilities {
         println!(
             "{}",
-            serde_json::to_string(reference_client::CAPABILITIES).unwrap_or_default()
+            serde_json::to_string(&reference_client::capabilities(ids)).unwrap_or_default()
         );
         return 0;
     }
@@ -393,7 +408,7 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(reference_client::serve_adapter(&defects)) {
+    match runtime.block_on(reference_client::serve_adapter(&defects, ids)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("reference adapter: {e}");
@@ -409,7 +424,11 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         );
     }
     let client = match &args.client {
-        None => Client::InProcess(args.defects.iter().copied().collect()),
+        None if args.ids.is_empty() => Client::InProcess(args.defects.iter().copied().collect()),
+        None => Client::InProcessWithIds {
+            defects: args.defects.iter().copied().collect(),
+            ids: Ids::only(args.ids.iter().copied()),
+        },
         Some(command) => Client::Adapter {
             command: command.clone(),
             persistent: args.persistent,
@@ -417,7 +436,7 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = args.jobs.unwrap_or(match client {
-        Client::InProcess(_) => 16,
+        Client::InProcess(_) | Client::InProcessWithIds { .. } => 16,
         // A delayed case holds its job for the whole delay while using no CPU, so the CPU
         // stays busy only with many jobs: 12 per core measured fastest (README, "Fuzzing").
         Client::Adapter { .. } => 12 * cores,

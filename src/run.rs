@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, StartError};
+use crate::capability::Ids;
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
@@ -22,6 +23,14 @@ use crate::verdict::{self, ScenarioResult, Verdict};
 pub enum Client {
     /// The built-in reference client, called in process (with deliberate defects, if any).
     InProcess(Defects),
+    /// The built-in reference client, called in process, able to send only some of the ids
+    /// and declaring them: a client that cancels by one kind of id (with defects, if any).
+    InProcessWithIds {
+        /// Its deliberate defects.
+        defects: Defects,
+        /// The ids it can send and declares.
+        ids: Ids,
+    },
     /// Any client, through an adapter command run by `sh -c`.
     Adapter {
         /// The command line.
@@ -39,6 +48,14 @@ impl Client {
             Client::InProcess(d) => format!(
                 "built-in reference client with defects: {}",
                 d.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+            ),
+            Client::InProcessWithIds { defects, ids } => format!(
+                "{} sending {} only",
+                Client::InProcess(defects.clone()).describe(),
+                ids.kinds()
+                    .map(|k| k.member())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
             Client::Adapter { command, .. } => command.clone(),
         }
@@ -61,6 +78,10 @@ impl Client {
                     .collect(),
                 note: None,
             }),
+            Client::InProcessWithIds { ids, .. } => Ok(Capabilities {
+                list: reference_client::capabilities(*ids),
+                note: None,
+            }),
         }
     }
 
@@ -78,7 +99,7 @@ impl Client {
     /// How the client runs: `in-process`, `exec` or `persistent`.
     pub fn mode(&self) -> &'static str {
         match self {
-            Client::InProcess(_) => "in-process",
+            Client::InProcess(_) | Client::InProcessWithIds { .. } => "in-process",
             Client::Adapter {
                 persistent: true, ..
             } => "persistent",
@@ -334,6 +355,25 @@ pub async fn run_scenario(
             )),
         );
     }
+    // A client that cannot send an id of `request` gets another form of it, if the scenario
+    // has one it can send; the instruction, the gateway's checks and the verdict all use it.
+    let chosen;
+    let scenario = match scenario.request_for(capabilities.ids()) {
+        Ok(request) if *request == scenario.request => scenario,
+        Ok(request) => {
+            chosen = Scenario {
+                request: request.clone(),
+                ..scenario.clone()
+            };
+            &chosen
+        }
+        Err(lacking) => {
+            return result(
+                Verdict::Skipped,
+                Some(format!("the client declares no `{lacking}`")),
+            )
+        }
+    };
     let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys.clone()).await
     {
         Ok(g) => g,
@@ -386,6 +426,14 @@ pub async fn run_scenario(
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
     let run = match &config.client {
         Client::InProcess(defects) => in_process(&instruction, defects, limit).await,
+        Client::InProcessWithIds { defects, ids } => {
+            in_process(
+                &reference_client::narrowed(&instruction, *ids),
+                defects,
+                limit,
+            )
+            .await
+        }
         Client::Adapter {
             command,
             persistent,
