@@ -6,6 +6,7 @@ mod docs;
 mod fixtures;
 mod fuzz;
 mod harness;
+mod ids;
 mod report;
 mod schema;
 mod signature;
