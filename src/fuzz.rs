@@ -1032,8 +1032,7 @@ impl FuzzRun {
             }
         };
         let mut report = RunReport::new(client.describe(), client.mode(), scenarios);
-        report.capabilities = self.capabilities.list.clone();
-        report.capabilities_note = self.capabilities.note.clone();
+        report.set_capabilities(&self.capabilities);
         report.duration_ms = self.duration.as_secs_f64() * 1000.0;
         report
     }

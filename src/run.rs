@@ -320,8 +320,7 @@ pub async fn run_with_progress(
     }
     let results: Vec<ScenarioResult> = results.into_iter().flatten().collect();
     let mut report = RunReport::new(config.client.describe(), config.client.mode(), results);
-    report.capabilities = capabilities.list;
-    report.capabilities_note = capabilities.note;
+    report.set_capabilities(&capabilities);
     report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)
 }

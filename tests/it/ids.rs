@@ -10,9 +10,10 @@ use alipay_cancel_kit::adapter::Capabilities;
 use alipay_cancel_kit::capability::{IdKind, Ids};
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::reference_client::{Defect, Defects};
-use alipay_cancel_kit::report::RunReport;
+use alipay_cancel_kit::report::{json, junit, markdown, markdown_matrix, terminal, RunReport};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::verdict::Verdict;
 use proptest::strategy::{Strategy, ValueTree};
 
@@ -363,4 +364,150 @@ fn a_broken_fuzz_client_of_that_shape_is_still_caught() {
         "{:?}",
         failure.shrunk.request
     );
+}
+
+fn run_some(client: Client, patterns: &[&str]) -> RunReport {
+    let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+    let selected = catalogue().select(&patterns, &[]);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(run::run(&selected, &config(client)))
+        .expect("the run starts")
+}
+
+#[test]
+fn every_report_says_which_ids_the_client_declared() {
+    // Arrange
+    let narrow = run_some(
+        narrow(IdKind::PaymentRequestId, &[]),
+        &["result/SUCCESS", "request/both-ids"],
+    );
+    let legacy = run_some(Client::InProcess(Defects::new()), &["result/SUCCESS"]);
+
+    // Act
+    let value = json::to_value(&narrow);
+    let terminal = terminal::render(&narrow, false);
+    let markdown = markdown::render(&narrow);
+    let junit = junit::render(&narrow);
+    let card = markdown_matrix(&[("legacy", &legacy), ("narrow", &narrow)]);
+    let legacy_card = markdown_matrix(&[("legacy", &legacy)]);
+
+    // Assert
+    assert_eq!(value["ids"], serde_json::json!(["payment-request-id"]));
+    assert_eq!(value["idsDeclared"], true);
+    assert!(Schema::Report.violations(&value).is_empty());
+    assert_eq!(json::to_value(&legacy)["idsDeclared"], false);
+    assert!(
+        terminal.contains("\nids: paymentRequestId (declared)\n"),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("SKIPPED     request/both-ids  the client declares no `payment-id`"),
+        "{terminal}"
+    );
+    assert!(
+        markdown.contains("Ids: paymentRequestId (declared)."),
+        "{markdown}"
+    );
+    assert!(
+        junit.contains(r#"name="ids" value="paymentRequestId (declared)""#),
+        "{junit}"
+    );
+    assert!(
+        card.ends_with("| **ids** | paymentId, paymentRequestId, merchantAccountId (none declared, so all) | paymentRequestId (declared) |\n"),
+        "{card}"
+    );
+    // A card of clients that send every id is as before: no ids row.
+    assert!(!legacy_card.contains("**ids**"), "{legacy_card}");
+    // A report read back keeps what was declared.
+    let back: RunReport = serde_json::from_value(value).unwrap();
+    assert_eq!(back.id_set(), Ids::only([IdKind::PaymentRequestId]));
+}
+
+#[test]
+fn the_fuzz_report_says_which_ids_the_client_declared() {
+    let config = FuzzConfig {
+        cases: 20,
+        seed: 3,
+        max_shrink_iters: 0,
+        timing: Timing::default(),
+    };
+    let client = narrow(IdKind::PaymentId, &[]);
+    let run = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(fuzz::fuzz(&config, &self::config(client.clone())))
+        .expect("the run starts");
+    let report = run.report(&client);
+    assert_eq!(report.ids, ["payment-id"]);
+    assert!(report.ids_declared);
+    assert!(terminal::header(&report, false).contains("ids: paymentId (declared)"));
+}
+
+/// A catalogue file of one `fault/` scenario whose `requestAlternatives` is `alternatives`.
+fn with_alternatives(alternatives: &str) -> Result<Catalogue, String> {
+    let text = format!(
+        r#"{{"group": "fault", "scenarios": [{{
+            "id": "fault/x", "title": "t", "rule": "r",
+            "request": {{"paymentId": "P1", "extra": "e"}},
+            "requestAlternatives": {alternatives},
+            "answers": [{{"body": {{"result": {{"resultCode": "SUCCESS", "resultStatus": "S"}},
+                "paymentId": "P1", "paymentRequestId": "R1", "cancelTime": "2019-06-12T19:07:11+08:00"}},
+                "accept": ["SUCCESS"]}}]
+        }}]}}"#
+    );
+    Catalogue::from_sources([("conformance/scenarios/x.json".to_owned(), text)])
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_malformed_request_alternative_is_refused_when_the_catalogue_loads() {
+    assert!(with_alternatives(r#"[{"paymentRequestId": "R1", "extra": "e"}]"#).is_ok());
+    let cases = [
+        (
+            r#"[{"extra": "e"}]"#,
+            "requestAlternatives[0] names no id (paymentId, paymentRequestId or merchantAccountId)",
+        ),
+        (
+            r#"[{"paymentId": "P2", "extra": "e"}]"#,
+            "requestAlternatives[0] names the same ids as `request` or an earlier alternative, so it is never chosen",
+        ),
+        (
+            r#"[{"paymentRequestId": "R1"}]"#,
+            "requestAlternatives[0] must differ from `request` in its ids only",
+        ),
+        (
+            r#"[{"paymentRequestId": "R1", "extra": "e"}, {"paymentRequestId": "R2", "extra": "e"}]"#,
+            "requestAlternatives[1] names the same ids",
+        ),
+        (
+            r#"[{"paymentRequestId": "R2", "extra": "e"}]"#,
+            r#"requestAlternatives[0].paymentRequestId is "R2", but answers[0] serves "R1": the answers must echo the ids sent"#,
+        ),
+        (r#"[7]"#, "invalid type: integer `7`, expected a map"),
+    ];
+    for (alternatives, message) in cases {
+        let err = with_alternatives(alternatives).unwrap_err();
+        assert!(
+            err.starts_with("conformance/scenarios/x.json: ") && err.contains(message),
+            "{alternatives}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_shipped_scenarios_about_an_id_are_exactly_those_without_a_form_for_every_client() {
+    // Every scenario outside `request/` can be instructed to a client by either id alone.
+    for s in catalogue().scenarios() {
+        for kind in [IdKind::PaymentId, IdKind::PaymentRequestId] {
+            let form = s.request_for(Ids::only([kind]));
+            if !s.id.starts_with("request/") {
+                assert!(form.is_ok(), "{} for {kind}: {form:?}", s.id);
+            }
+            if let Ok(form) = form {
+                assert!(Ids::only([kind]).missing(form).is_empty(), "{}", s.id);
+            }
+        }
+        // A client that declares nothing gets `request` as written: today's verdicts.
+        assert_eq!(s.request_for(Ids::all()), Ok(&s.request), "{}", s.id);
+    }
 }
