@@ -331,8 +331,7 @@ fn fuzz_refuses_a_client_that_declares_no_payment_id_of_either_kind() {
             &config,
             &self::config(narrow(IdKind::MerchantAccountId, &[])),
         ))
-        .err()
-        .expect("no valid instruction exists");
+        .expect_err("no valid instruction exists");
     assert!(
         err.to_string()
             .contains("declares neither `payment-id` nor `payment-request-id`"),
