@@ -103,6 +103,15 @@ struct RunArgs {
     /// One adapter process serves many scenarios (one process per job).
     #[arg(long)]
     persistent: bool,
+    /// Make the built-in client (no --client) send only this kind of id, and declare it.
+    /// Repeatable.
+    #[arg(
+        long = "id",
+        value_enum,
+        value_name = "KIND",
+        conflicts_with = "client"
+    )]
+    ids: Vec<IdKind>,
     /// Scenarios run at once. Default: the number of cores.
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -295,7 +304,11 @@ fn run_command(args: RunArgs) -> i32 {
         );
     }
     let client = match &args.client {
-        None => Client::InProcess(Default::default()),
+        None if args.ids.is_empty() => Client::InProcess(Default::default()),
+        None => Client::InProcessWithIds {
+            defects: Default::default(),
+            ids: Ids::only(args.ids.iter().copied()),
+        },
         Some(command) => Client::Adapter {
             command: command.clone(),
             persistent: args.persistent,
@@ -473,6 +486,10 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     };
     let report = run.report(&run_config.client);
     let mut out = std::io::stdout().lock();
+    if run.failure.is_none() {
+        // A failure prints the whole report, header and ids included.
+        let _ = writeln!(out, "ids: {}", report.id_set().describe());
+    }
     match &run.failure {
         None => {
             let _ = writeln!(

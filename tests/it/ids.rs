@@ -510,3 +510,54 @@ fn the_shipped_scenarios_about_an_id_are_exactly_those_without_a_form_for_every_
         assert_eq!(s.request_for(Ids::all()), Ok(&s.request), "{}", s.id);
     }
 }
+
+#[test]
+fn an_id_capability_is_had_when_declared_or_when_no_id_is_declared() {
+    let caps = |list: &[&str]| Capabilities {
+        list: list.iter().map(|c| c.to_string()).collect(),
+        note: None,
+    };
+    assert!(caps(&[]).has("payment-id"));
+    assert!(caps(&["tls"]).has("merchant-account-id"));
+    assert!(!caps(&[]).has("tls"));
+    assert!(caps(&["payment-request-id"]).has("payment-request-id"));
+    assert!(!caps(&["payment-request-id"]).has("payment-id"));
+}
+
+#[test]
+fn the_command_line_runs_and_fuzzes_the_built_in_client_by_one_kind_of_id() {
+    // Arrange
+    let run = std::process::Command::new(BIN)
+        .args([
+            "run",
+            "--color",
+            "never",
+            "--id",
+            "payment-request-id",
+            "--scenario",
+            "request",
+        ])
+        .output()
+        .unwrap();
+    let fuzz = std::process::Command::new(BIN)
+        .args(["fuzz", "--id", "payment-id", "--cases", "30", "--seed", "5"])
+        .output()
+        .unwrap();
+    let conflict = std::process::Command::new(BIN)
+        .args(["run", "--client", "true", "--id", "payment-id"])
+        .output()
+        .unwrap();
+
+    // Assert
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{text}");
+    assert!(text.contains("ids: paymentRequestId (declared)"), "{text}");
+    assert!(
+        text.contains("11 scenarios: 7 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 4 SKIPPED"),
+        "{text}"
+    );
+    let text = String::from_utf8_lossy(&fuzz.stdout);
+    assert_eq!(fuzz.status.code(), Some(0), "{text}");
+    assert!(text.contains("ids: paymentId (declared)"), "{text}");
+    assert_eq!(conflict.status.code(), Some(2));
+}
