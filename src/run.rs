@@ -358,7 +358,7 @@ pub async fn run_scenario(
     // has one it can send; the instruction, the gateway's checks and the verdict all use it.
     let chosen;
     let scenario = match scenario.request_for(capabilities.ids()) {
-        Ok(request) if *request == scenario.request => scenario,
+        Ok(request) if std::ptr::eq(request, &scenario.request) => scenario,
         Ok(request) => {
             chosen = Scenario {
                 request: request.clone(),
