@@ -6,7 +6,9 @@
 //!
 //! A scenario is the instruction to hand the client, the gateway's scripted answers in order
 //! (the last one repeats for any further request), and for every answer the outcomes a client
-//! may surface when that answer is the last it received.
+//! may surface when that answer is the last it received. A scenario whose subject is not the
+//! kind of id also lists other forms of its request (`requestAlternatives`), so that a client
+//! that cancels by one kind of id is instructed with one it can send ([`Scenario::request_for`]).
 
 use std::collections::BTreeSet;
 use std::fmt;
