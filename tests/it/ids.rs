@@ -181,42 +181,54 @@ fn the_narrow_test_client_really_cannot_send_a_payment_id() {
     }
 }
 
+/// The scenarios where a defect shows, with their verdicts.
+fn caught(report: &RunReport) -> BTreeSet<(String, Verdict)> {
+    report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass && s.verdict != Verdict::Skipped)
+        .map(|s| (s.id.clone(), s.verdict))
+        .collect()
+}
+
 #[test]
 fn a_broken_client_of_that_shape_is_caught_on_the_same_scenarios_as_today() {
-    for defect in [
-        Defect::NoResponseVerification,
-        Defect::UnknownAsFailure,
-        Defect::TransportErrorAsFailure,
-        Defect::IgnoreCancelTimeOffset,
-        Defect::NoLocalValidation,
-    ] {
-        let today = run_all(Client::InProcess([defect].into_iter().collect()));
-        let caught_today: BTreeSet<(String, Verdict)> = today
-            .scenarios
-            .iter()
-            .filter(|s| s.verdict != Verdict::Pass && s.verdict != Verdict::Skipped)
-            .map(|s| (s.id.clone(), s.verdict))
-            .collect();
-        assert!(!caught_today.is_empty(), "{defect:?} is caught today");
+    let mut not_caught = BTreeSet::new();
+    for defect in Defect::all() {
+        let today = caught(&run_all(Client::InProcess([defect].into_iter().collect())));
+        assert!(!today.is_empty(), "{defect:?} is caught today");
         for (kind, skipped) in [
             (IdKind::PaymentRequestId, SKIPPED_BY_REQUEST_ID_ONLY),
             (IdKind::PaymentId, SKIPPED_BY_PAYMENT_ID_ONLY),
         ] {
-            let report = run_all(narrow(kind, &[defect]));
-            let caught: BTreeSet<(String, Verdict)> = report
-                .scenarios
-                .iter()
-                .filter(|s| s.verdict != Verdict::Pass && s.verdict != Verdict::Skipped)
-                .map(|s| (s.id.clone(), s.verdict))
-                .collect();
-            let expected: BTreeSet<(String, Verdict)> = caught_today
+            let mut expected: BTreeSet<(String, Verdict)> = today
                 .iter()
                 .filter(|(id, _)| !skipped.iter().any(|(s, _)| s == id))
                 .cloned()
                 .collect();
-            assert_eq!(caught, expected, "{defect:?} by {kind} only");
+            if defect == Defect::RetryWithOtherIds {
+                // It retries with the first id of a two-id instruction; a client by one
+                // kind of id is never given two, so it cannot have this bug.
+                expected.clear();
+            }
+            let seen = caught(&run_all(narrow(kind, &[defect])));
+            assert_eq!(seen, expected, "{defect:?} by {kind} only");
+            if seen.is_empty() {
+                not_caught.insert((defect, kind));
+            }
         }
     }
+    // Every other defect is still caught, by both shapes of client. A number for an
+    // all-digit paymentId shows only in `request/numeric-looking-id`, which is about a
+    // paymentId: a client by paymentRequestId alone never sends one.
+    assert_eq!(
+        not_caught,
+        BTreeSet::from([
+            (Defect::NumberForString, IdKind::PaymentRequestId),
+            (Defect::RetryWithOtherIds, IdKind::PaymentRequestId),
+            (Defect::RetryWithOtherIds, IdKind::PaymentId),
+        ])
+    );
 }
 
 #[test]
