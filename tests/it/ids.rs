@@ -48,8 +48,7 @@ fn catalogue() -> &'static Catalogue {
 fn config(client: Client) -> RunConfig {
     RunConfig {
         client,
-        // In process, a job costs little: the runs are bound by the scenarios that time out.
-        jobs: 16,
+        jobs: 4,
         time_limit_margin: Duration::from_secs(5),
         keys: keys(),
         tls: false,
@@ -198,41 +197,42 @@ fn a_broken_client_of_that_shape_is_caught_on_the_same_scenarios_as_today() {
     let selected = catalogue().select(&[], &[]);
     let mut not_caught = BTreeSet::new();
     for defect in Defect::all() {
-        // The three clients at once: the runs wait on the timeout scenarios, not the CPU.
-        let (full, by_request_id, by_payment_id) = (
-            config(Client::InProcess([defect].into_iter().collect())),
-            config(narrow(IdKind::PaymentRequestId, &[defect])),
-            config(narrow(IdKind::PaymentId, &[defect])),
-        );
-        let (today, by_request_id, by_payment_id) = runtime.block_on(async {
-            tokio::join!(
-                run::run(&selected, &full),
-                run::run(&selected, &by_request_id),
-                run::run(&selected, &by_payment_id),
+        // One run at a time: the timeout scenarios must not be starved of CPU, or a verdict
+        // would differ for the machine's sake, not the client's.
+        let run = |client| {
+            caught(
+                &runtime
+                    .block_on(run::run(&selected, &config(client)))
+                    .unwrap(),
             )
-        });
-        let today = caught(&today.unwrap());
-        assert!(!today.is_empty(), "{defect:?} is caught today");
-        for (kind, skipped, report) in [
-            (
-                IdKind::PaymentRequestId,
-                SKIPPED_BY_REQUEST_ID_ONLY,
-                by_request_id,
-            ),
-            (IdKind::PaymentId, SKIPPED_BY_PAYMENT_ID_ONLY, by_payment_id),
-        ] {
-            let mut expected: BTreeSet<(String, Verdict)> = today
-                .iter()
-                .filter(|(id, _)| !skipped.iter().any(|(s, _)| s == id))
-                .cloned()
-                .collect();
+        };
+        let full = || Client::InProcess([defect].into_iter().collect());
+        let expected = |today: &BTreeSet<(String, Verdict)>, skipped: &[(&str, &str)]| {
             if defect == Defect::RetryWithOtherIds {
                 // It retries with the first id of a two-id instruction; a client by one
                 // kind of id is never given two, so it cannot have this bug.
-                expected.clear();
+                return BTreeSet::new();
             }
-            let seen = caught(&report.unwrap());
-            assert_eq!(seen, expected, "{defect:?} by {kind} only");
+            today
+                .iter()
+                .filter(|(id, _)| !skipped.iter().any(|(s, _)| s == id))
+                .cloned()
+                .collect::<BTreeSet<_>>()
+        };
+        let mut today = run(full());
+        assert!(!today.is_empty(), "{defect:?} is caught today");
+        for (kind, skipped) in [
+            (IdKind::PaymentRequestId, SKIPPED_BY_REQUEST_ID_ONLY),
+            (IdKind::PaymentId, SKIPPED_BY_PAYMENT_ID_ONLY),
+        ] {
+            let mut seen = run(narrow(kind, &[defect]));
+            if seen != expected(&today, skipped) {
+                // Confirm both runs once more, as `fuzz` confirms a failure alone: a timeout
+                // scenario can end otherwise on a machine busy with other builds.
+                today = run(full());
+                seen = run(narrow(kind, &[defect]));
+            }
+            assert_eq!(seen, expected(&today, skipped), "{defect:?} by {kind} only");
             if seen.is_empty() {
                 not_caught.insert((defect, kind));
             }
