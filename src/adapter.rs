@@ -71,9 +71,18 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Whether the adapter declared this capability.
+    /// Whether the adapter has this capability: declared it or, for an id capability, declared
+    /// no id at all (and so is taken to support all three).
     pub fn has(&self, name: &str) -> bool {
-        self.list.iter().any(|c| c == name)
+        match crate::capability::IdKind::of_capability(name) {
+            Some(kind) => self.ids().contains(kind),
+            None => self.list.iter().any(|c| c == name),
+        }
+    }
+
+    /// The ids the client can send: those it declared, or all three when it declared none.
+    pub fn ids(&self) -> crate::capability::Ids {
+        crate::capability::Ids::from_capabilities(&self.list)
     }
 }
 

@@ -44,7 +44,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Number, Value};
 
-use crate::adapter::Capabilities;
+use crate::adapter::{Capabilities, StartError};
+use crate::capability::{IdKind, Ids};
 use crate::protocol::OutcomeKind;
 use crate::report::RunReport;
 use crate::run::{self, Client, Pool, RunConfig, RunError, Stop};
@@ -411,12 +412,34 @@ pub fn id_text(max: usize) -> BoxedStrategy<String> {
 /// The `request` of a valid instruction: `paymentId`, `paymentRequestId` or both (1..64
 /// characters each), with or without a `merchantAccountId` (1..32).
 pub fn cancel_request() -> BoxedStrategy<Map<String, Value>> {
-    let ids = prop_oneof![
-        id_text(64).prop_map(|p| (Some(p), None)),
-        id_text(64).prop_map(|r| (None, Some(r))),
-        (id_text(64), id_text(64)).prop_map(|(p, r)| (Some(p), Some(r))),
-    ];
-    (ids, maybe(0.5, id_text(32)))
+    cancel_request_within(Ids::all())
+}
+
+/// [`cancel_request`] for a client that can send only `ids`: the same forms, less those
+/// naming an id it lacks. With all three it draws exactly what [`cancel_request`] draws, so
+/// a seed replays the same cases.
+///
+/// A client with neither `paymentId` nor `paymentRequestId` has no valid request; it gets
+/// `paymentId` ones (which [`fuzz`] refuses to run).
+pub fn cancel_request_within(ids: Ids) -> BoxedStrategy<Map<String, Value>> {
+    let by_payment_id = ids.contains(IdKind::PaymentId);
+    let by_request_id = ids.contains(IdKind::PaymentRequestId);
+    let ids_drawn = match (by_payment_id, by_request_id) {
+        (true, true) => prop_oneof![
+            id_text(64).prop_map(|p| (Some(p), None)),
+            id_text(64).prop_map(|r| (None, Some(r))),
+            (id_text(64), id_text(64)).prop_map(|(p, r)| (Some(p), Some(r))),
+        ]
+        .boxed(),
+        (false, true) => id_text(64).prop_map(|r| (None, Some(r))).boxed(),
+        (_, false) => id_text(64).prop_map(|p| (Some(p), None)).boxed(),
+    };
+    let merchant_account = if ids.contains(IdKind::MerchantAccountId) {
+        maybe(0.5, id_text(32)).boxed()
+    } else {
+        Just(None).boxed()
+    };
+    (ids_drawn, merchant_account)
         .prop_map(|((payment_id, payment_request_id), merchant_account_id)| {
             let mut m = Map::new();
             for (k, v) in [
@@ -837,7 +860,16 @@ pub fn answer_sequence(timing: Timing) -> BoxedStrategy<Vec<Answer>> {
 /// A whole case as a catalogue scenario (`fuzz/case`): a [`cancel_request`], an
 /// [`answer_sequence`], and, half the time, success bodies that echo the instructed ids.
 pub fn scenario(timing: Timing) -> BoxedStrategy<Scenario> {
-    (cancel_request(), answer_sequence(timing), any::<bool>())
+    scenario_within(timing, Ids::all())
+}
+
+/// [`scenario`] for a client that can send only `ids` (see [`cancel_request_within`]).
+pub fn scenario_within(timing: Timing, ids: Ids) -> BoxedStrategy<Scenario> {
+    (
+        cancel_request_within(ids),
+        answer_sequence(timing),
+        any::<bool>(),
+    )
         .prop_map(move |(request, mut answers, echo)| {
             if echo {
                 for body in answers.iter_mut().filter_map(|a| a.body.as_mut()) {
@@ -862,6 +894,7 @@ pub fn scenario(timing: Timing) -> BoxedStrategy<Scenario> {
                 needs: Vec::new(),
                 client_id: DEFAULT_CLIENT_ID.to_owned(),
                 request,
+                request_alternatives: Vec::new(),
                 timeout_ms: if delayed {
                     timing.timeout_ms
                 } else {
@@ -1014,8 +1047,7 @@ impl FuzzRun {
                 not_run: self.not_run.iter().map(|case| case.id.clone()).collect(),
             });
         }
-        report.capabilities = self.capabilities.list.clone();
-        report.capabilities_note = self.capabilities.note.clone();
+        report.set_capabilities(&self.capabilities);
         report.duration_ms = self.duration.as_secs_f64() * 1000.0;
         report
     }
@@ -1125,10 +1157,17 @@ pub async fn fuzz_until(
 ) -> Result<FuzzRun, RunError> {
     let started = Instant::now();
     let capabilities = run_config.client.capabilities().await?;
+    let ids = capabilities.ids();
+    if !ids.contains(IdKind::PaymentId) && !ids.contains(IdKind::PaymentRequestId) {
+        return Err(RunError::Adapter(StartError(format!(
+            "the adapter declares neither `payment-id` nor `payment-request-id` (only {}): no valid instruction names only the ids it can send",
+            ids.describe()
+        ))));
+    }
     let pool = run_config.client.pool();
     // Shared, not copied per case: the config holds RSA keys.
     let shared = std::sync::Arc::new((run_config.clone(), capabilities.clone()));
-    let strategy = scenario(config.timing);
+    let strategy = scenario_within(config.timing, ids);
     let mut runner = runner(config.seed, config.max_shrink_iters);
     let mut trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>> = HashMap::new();
     let mut failing: HashMap<u32, (Scenario, ScenarioResult)> = HashMap::new();

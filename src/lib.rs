@@ -9,6 +9,7 @@
 //! - [`scenario`]: the conformance catalogue under `conformance/`.
 //! - [`gateway`]: the signing mock gateway that records and checks every request.
 //! - [`adapter`]: running any client through the adapter protocol.
+//! - [`capability`]: the id capabilities: which ids a client can send.
 //! - [`verdict`]: checks and their grading.
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
@@ -17,6 +18,7 @@
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
+pub mod capability;
 pub mod fuzz;
 pub mod gateway;
 pub mod openapi;

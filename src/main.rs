@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alipay_cancel_kit::capability::{IdKind, Ids};
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
@@ -115,6 +116,15 @@ struct FuzzArgs {
     /// `nulls` (absent members as null), `millis` or `micros` (cancelTime kept to that). Repeatable.
     #[arg(long = "style", value_enum, conflicts_with = "client")]
     styles: Vec<Style>,
+    /// Make the built-in client (no --client) send only this kind of id, and declare it.
+    /// Repeatable.
+    #[arg(
+        long = "id",
+        value_enum,
+        value_name = "KIND",
+        conflicts_with_all = ["client", "styles"]
+    )]
+    ids: Vec<IdKind>,
     /// Serve every case over HTTPS, as `run --tls` does.
     #[arg(long)]
     tls: bool,
@@ -147,6 +157,15 @@ struct RunArgs {
     /// One adapter process serves many scenarios (one process per job).
     #[arg(long)]
     persistent: bool,
+    /// Make the built-in client (no --client) send only this kind of id, and declare it.
+    /// Repeatable.
+    #[arg(
+        long = "id",
+        value_enum,
+        value_name = "KIND",
+        conflicts_with = "client"
+    )]
+    ids: Vec<IdKind>,
     /// Scenarios run at once. Default: the number of cores.
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -255,6 +274,10 @@ struct ReferenceAdapterArgs {
     /// Print the adapter's capabilities as a JSON array and exit.
     #[arg(long)]
     capabilities: bool,
+    /// Send only this kind of id, and declare it (a client that cancels by one kind of id).
+    /// Repeatable; without it the client sends all three and declares none.
+    #[arg(long = "id", value_enum, value_name = "KIND")]
+    ids: Vec<IdKind>,
 }
 
 fn main() -> ExitCode {
@@ -476,7 +499,11 @@ fn run_command(args: RunArgs) -> i32 {
         );
     }
     let client = match &args.client {
-        None => Client::InProcess(Default::default()),
+        None if args.ids.is_empty() => Client::InProcess(Default::default()),
+        None => Client::InProcessWithIds {
+            defects: Default::default(),
+            ids: Ids::only(args.ids.iter().copied()),
+        },
         Some(command) => Client::Adapter {
             command: command.clone(),
             persistent: args.persistent,
@@ -563,10 +590,11 @@ fn run_command(args: RunArgs) -> i32 {
 }
 
 fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
+    let ids = Ids::only(args.ids.iter().copied());
     if args.capabilities {
         println!(
             "{}",
-            serde_json::to_string(reference_client::CAPABILITIES).unwrap_or_default()
+            serde_json::to_string(&reference_client::capabilities(ids)).unwrap_or_default()
         );
         return 0;
     }
@@ -577,7 +605,7 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(reference_client::serve_adapter(&behaviour)) {
+    match runtime.block_on(reference_client::serve_adapter(&behaviour, ids)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("reference adapter: {e}");
@@ -600,7 +628,11 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         );
     }
     let client = match &args.client {
-        None => Client::InProcess(behaviour(&args.defects, &args.styles)),
+        None if args.ids.is_empty() => Client::InProcess(behaviour(&args.defects, &args.styles)),
+        None => Client::InProcessWithIds {
+            defects: args.defects.iter().copied().collect(),
+            ids: Ids::only(args.ids.iter().copied()),
+        },
         Some(command) => Client::Adapter {
             command: command.clone(),
             persistent: args.persistent,
@@ -608,7 +640,7 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = args.jobs.unwrap_or(match client {
-        Client::InProcess(_) => 16,
+        Client::InProcess(_) | Client::InProcessWithIds { .. } => 16,
         // A delayed case holds its job for the whole delay while using no CPU, so the CPU
         // stays busy only with many jobs: 12 per core measured fastest (README, "Fuzzing").
         Client::Adapter { .. } => 12 * cores,
@@ -653,6 +685,10 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
     };
     let report = run.report(&run_config.client);
     let mut out = std::io::stdout().lock();
+    if run.failure.is_none() {
+        // A failure prints the whole report, header and ids included.
+        let _ = writeln!(out, "ids: {}", report.id_set().describe());
+    }
     match &run.failure {
         None if run.interrupted.is_some() => {
             let _ = writeln!(

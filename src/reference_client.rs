@@ -16,6 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 
+use crate::capability::Ids;
 use crate::gateway::{CANCEL_PATH, SANDBOX_CANCEL_PATH};
 use crate::protocol::{Instruction, Outcome, OutcomeKind};
 use crate::signature::{self, SignatureHeader, SigningKey, VerifyingKey};
@@ -24,6 +25,31 @@ use crate::spec::{CancelRequest, CancelResponse, ResultStatus};
 /// The adapter capabilities the reference client declares: it speaks HTTPS, trusting exactly
 /// the instruction's `caCertificatePem` and checking the host name.
 pub const CAPABILITIES: &[&str] = &["tls"];
+
+/// The capabilities the reference client declares when it can send only `ids`: [`CAPABILITIES`]
+/// and, unless it sends all three undeclared, the id capabilities.
+pub fn capabilities(ids: Ids) -> Vec<String> {
+    let mut list: Vec<String> = CAPABILITIES.iter().map(|c| c.to_string()).collect();
+    if ids.declared() {
+        list.extend(ids.kinds().map(|k| k.capability().to_owned()));
+    }
+    list
+}
+
+/// The instruction as a client that can send only `ids` sees it: the id members it has no
+/// way to express are left out, as a client built on such an SDK leaves them out (so a kit
+/// that instructed an undeclared id would see the request lack it, and fail the scenario).
+pub fn narrowed(instruction: &Instruction, ids: Ids) -> std::borrow::Cow<'_, Instruction> {
+    let missing = ids.missing(&instruction.request);
+    if missing.is_empty() {
+        return std::borrow::Cow::Borrowed(instruction);
+    }
+    let mut narrow = instruction.clone();
+    for kind in missing {
+        narrow.request.remove(kind.member());
+    }
+    std::borrow::Cow::Owned(narrow)
+}
 
 /// How many times the reference client calls in all when the answer leaves the result open
 /// (`U`, or no usable answer). The contract allows up to 5.
@@ -763,8 +789,8 @@ where
 }
 
 /// Serves the adapter protocol on standard input and output, for as many instructions as
-/// arrive (so it works in exec and persistent mode alike).
-pub async fn serve_adapter(behaviour: &Behaviour) -> std::io::Result<()> {
+/// arrive (so it works in exec and persistent mode alike), sending only the ids in `ids`.
+pub async fn serve_adapter(behaviour: &Behaviour, ids: Ids) -> std::io::Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
@@ -773,7 +799,7 @@ pub async fn serve_adapter(behaviour: &Behaviour) -> std::io::Result<()> {
             continue;
         }
         let outcome = match serde_json::from_str::<Instruction>(&line) {
-            Ok(instruction) => match cancel(&instruction, behaviour).await {
+            Ok(instruction) => match cancel(&narrowed(&instruction, ids), behaviour).await {
                 Ok(o) => o,
                 Err(Crash(why)) => {
                     eprintln!("reference client crashed (deliberate defect): {why}");

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, StartError};
+use crate::capability::Ids;
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
-use crate::reference_client::{self, Behaviour, Crash};
+use crate::reference_client::{self, Behaviour, Crash, Defects};
 use crate::report::{Interrupted, RunReport};
 use crate::scenario::{Scenario, Transport};
 use crate::signature::SigningKey;
@@ -23,6 +24,14 @@ pub enum Client {
     /// The built-in reference client, called in process (with deliberate defects or styles,
     /// if any). Its outcome goes through the adapter protocol's JSON, as an adapter's does.
     InProcess(Behaviour),
+    /// The built-in reference client, called in process, able to send only some of the ids
+    /// and declaring them: a client that cancels by one kind of id (with defects, if any).
+    InProcessWithIds {
+        /// Its deliberate defects.
+        defects: Defects,
+        /// The ids it can send and declares.
+        ids: Ids,
+    },
     /// Any client, through an adapter command run by `sh -c`.
     Adapter {
         /// The command line.
@@ -49,6 +58,14 @@ impl Client {
                 }
                 name
             }
+            Client::InProcessWithIds { defects, ids } => format!(
+                "{} sending {} only",
+                Client::InProcess(defects.clone().into()).describe(),
+                ids.kinds()
+                    .map(|k| k.member())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
             Client::Adapter { command, .. } => command.clone(),
         }
     }
@@ -70,6 +87,10 @@ impl Client {
                     .collect(),
                 note: None,
             }),
+            Client::InProcessWithIds { ids, .. } => Ok(Capabilities {
+                list: reference_client::capabilities(*ids),
+                note: None,
+            }),
         }
     }
 
@@ -87,7 +108,7 @@ impl Client {
     /// How the client runs: `in-process`, `exec` or `persistent`.
     pub fn mode(&self) -> &'static str {
         match self {
-            Client::InProcess(_) => "in-process",
+            Client::InProcess(_) | Client::InProcessWithIds { .. } => "in-process",
             Client::Adapter {
                 persistent: true, ..
             } => "persistent",
@@ -425,8 +446,7 @@ pub async fn run_until(
         .collect();
     let mut report = RunReport::new(config.client.describe(), config.client.mode(), results);
     report.interrupted = stopped.map(|signal| Interrupted { signal, not_run });
-    report.capabilities = capabilities.list;
-    report.capabilities_note = capabilities.note;
+    report.set_capabilities(&capabilities);
     report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)
 }
@@ -462,6 +482,25 @@ pub async fn run_scenario(
             )),
         );
     }
+    // A client that cannot send an id of `request` gets another form of it, if the scenario
+    // has one it can send; the instruction, the gateway's checks and the verdict all use it.
+    let chosen;
+    let scenario = match scenario.request_for(capabilities.ids()) {
+        Ok(request) if std::ptr::eq(request, &scenario.request) => scenario,
+        Ok(request) => {
+            chosen = Scenario {
+                request: request.clone(),
+                ..scenario.clone()
+            };
+            &chosen
+        }
+        Err(lacking) => {
+            return result(
+                Verdict::Skipped,
+                Some(format!("the client declares no `{lacking}`")),
+            )
+        }
+    };
     let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys.clone()).await
     {
         Ok(g) => g,
@@ -514,6 +553,14 @@ pub async fn run_scenario(
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
     let run = match &config.client {
         Client::InProcess(behaviour) => in_process(&instruction, behaviour, limit).await,
+        Client::InProcessWithIds { defects, ids } => {
+            in_process(
+                &reference_client::narrowed(&instruction, *ids),
+                &Behaviour::from(defects.clone()),
+                limit,
+            )
+            .await
+        }
         Client::Adapter {
             command,
             persistent,

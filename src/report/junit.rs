@@ -131,6 +131,7 @@ pub fn render(report: &RunReport) -> String {
         ("client", report.client.clone()),
         ("mode", report.mode.clone()),
         ("capabilities", report.capabilities.join(",")),
+        ("ids", report.id_set().describe()),
     ];
     if let Some(note) = &report.capabilities_note {
         properties.push(("capabilitiesNote", note.clone()));

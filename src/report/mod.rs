@@ -51,6 +51,9 @@ pub mod terminal;
 
 use serde::{Deserialize, Serialize};
 
+use crate::adapter::Capabilities;
+use crate::capability::{IdKind, Ids};
+
 pub use baseline::{apply, exit_code, Baseline, BaselineEntry, BaselineError, BaselineOutcome};
 pub use markdown::markdown_matrix;
 
@@ -82,6 +85,13 @@ pub struct RunReport {
     /// Which shard of the selection this run is (`run --shard K/N`); absent for a whole run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The ids the client can send, as their capabilities (`payment-request-id`): those it
+    /// declared, or all three when it declared none.
+    #[serde(default = "all_ids")]
+    pub ids: Vec<String>,
+    /// Whether the client declared its ids (`false`: none declared, so all three).
+    #[serde(default)]
+    pub ids_declared: bool,
     /// Every scenario run, in catalogue order.
     pub scenarios: Vec<ScenarioResult>,
     /// Counts per verdict.
@@ -123,11 +133,31 @@ impl RunReport {
             capabilities_note: None,
             catalogue: None,
             shard: None,
+            ids: all_ids(),
+            ids_declared: false,
             summary: Summary::of(&scenarios),
             scenarios,
             baseline: None,
             duration_ms: 0.0,
             interrupted: None,
+        }
+    }
+
+    /// Records what the client declared: its capabilities, the probe's note, and its ids.
+    pub fn set_capabilities(&mut self, capabilities: &Capabilities) {
+        let ids = capabilities.ids();
+        self.capabilities = capabilities.list.clone();
+        self.capabilities_note = capabilities.note.clone();
+        self.ids = ids.kinds().map(|k| k.capability().to_owned()).collect();
+        self.ids_declared = ids.declared();
+    }
+
+    /// The ids the client can send, as [`RunReport::ids`] and [`RunReport::ids_declared`] say.
+    pub fn id_set(&self) -> Ids {
+        if self.ids_declared {
+            Ids::only(self.ids.iter().filter_map(|c| IdKind::of_capability(c)))
+        } else {
+            Ids::all()
         }
     }
 
@@ -240,4 +270,11 @@ pub(crate) fn stderr_tail(stderr: &str, max_lines: usize) -> Vec<String> {
     let lines: Vec<&str> = stderr.trim_end().lines().collect();
     let skip = lines.len().saturating_sub(max_lines);
     lines[skip..].iter().map(|l| defang(l)).collect()
+}
+
+fn all_ids() -> Vec<String> {
+    IdKind::ALL
+        .iter()
+        .map(|k| k.capability().to_owned())
+        .collect()
 }

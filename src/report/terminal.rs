@@ -73,7 +73,7 @@ pub fn render(report: &RunReport, color: bool) -> String {
     out
 }
 
-/// The lines before the scenarios: tool, client, mode and capabilities.
+/// The lines before the scenarios: tool, client, mode, capabilities and the ids the client sends.
 pub fn header(report: &RunReport, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", paint(&report.tool, BOLD, color));
@@ -96,6 +96,7 @@ pub fn header(report: &RunReport, color: bool) -> String {
             let _ = writeln!(out, "capabilities: {capabilities}");
         }
     }
+    let _ = writeln!(out, "ids: {}", report.id_set().describe());
     out.push('\n');
     out
 }

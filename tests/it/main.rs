@@ -8,6 +8,7 @@ mod fixtures;
 mod fuzz;
 mod harness;
 mod html;
+mod ids;
 mod openapi;
 mod report;
 mod robust;
