@@ -97,15 +97,20 @@ fn shell(command: &str, args: &[&str]) -> Command {
 /// Takes the pid recorded at spawn: tokio forgets a child's pid once it has been waited on,
 /// and the group must be killed after a clean exit too, for whatever the adapter left behind.
 /// The group id cannot be reused while the group has members, so this never hits a stranger.
-#[allow(unsafe_code)]
 fn kill_group(pid: Option<u32>) {
+    signal_group(pid, libc::SIGKILL);
+}
+
+/// Sends `signal` to the process group led by `pid` (a child spawned with `process_group(0)`).
+#[allow(unsafe_code)]
+pub(crate) fn signal_group(pid: Option<u32>, signal: i32) {
     let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) else {
         return;
     };
     // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects
-    // on this process, and the group is the one `process_group(0)` created for the adapter.
+    // on this process, and the group is the one `process_group(0)` created for the child.
     unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
+        libc::kill(-pgid, signal);
     }
 }
 

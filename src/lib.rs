@@ -13,6 +13,7 @@
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
 //! - [`run`]: one conformance run, end to end.
+//! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
@@ -25,6 +26,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+pub mod serve;
 pub mod signature;
 pub mod spec;
 pub mod validate;

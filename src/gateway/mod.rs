@@ -118,6 +118,12 @@ impl Core {
     }
 }
 
+impl raw::Responder for Core {
+    fn answer(&self, request: RecordedRequest) -> HttpAnswer {
+        Core::answer(self, request)
+    }
+}
+
 /// A running gateway for one scenario.
 pub struct Gateway {
     core: Arc<Core>,
@@ -174,7 +180,11 @@ impl Gateway {
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         let front = if needs_raw {
-            Front::Raw(raw::RawServer::start(listener, core.clone())?)
+            Front::Raw(raw::RawServer::start(
+                listener,
+                core.clone(),
+                raw::Limits::SCENARIO,
+            )?)
         } else {
             let server = MockServer::builder().listener(listener).start().await;
             Mock::given(wiremock::matchers::any())

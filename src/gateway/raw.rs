@@ -2,7 +2,9 @@
 //! connection closed before any response, and a body cut short of its `Content-Length`.
 //!
 //! It reads requests (`Content-Length` or chunked bodies, keep-alive) and answers through
-//! the same core as the wiremock front, so recording, checks and signing are identical.
+//! the same core as the wiremock front, so recording, checks and signing are identical. The
+//! standing gateway of `serve` answers through it too (any [`Responder`]): it needs the
+//! faults on every connection, and a bound on connections that wiremock does not offer.
 
 use std::sync::Arc;
 
@@ -11,9 +13,33 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use super::answer::HttpAnswer;
 use super::inspect::RecordedRequest;
-use super::{Core, GatewayError};
+use super::GatewayError;
 use crate::scenario::Fault;
+
+/// Whatever decides the answer to a request: a scenario's gateway, or `serve`'s.
+pub trait Responder: Send + Sync + 'static {
+    /// Records the request and decides its answer.
+    fn answer(&self, request: RecordedRequest) -> HttpAnswer;
+}
+
+/// Limits on what one server holds at once, so no client can exhaust the kit.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; further ones are accepted and closed at once.
+    pub connections: usize,
+    /// How long a connection may take to deliver one whole request (idle or dribbling).
+    pub request_timeout: std::time::Duration,
+}
+
+impl Limits {
+    /// A scenario's gateway: one client, which the scenario's time limit bounds already.
+    pub const SCENARIO: Limits = Limits {
+        connections: 64,
+        request_timeout: std::time::Duration::from_secs(60),
+    };
+}
 
 /// The largest request head or body the responder reads; more is a broken client.
 const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
@@ -30,35 +56,59 @@ impl Drop for RawServer {
 }
 
 impl RawServer {
-    pub(crate) fn start(
+    /// Serves `listener` until dropped, every request answered by `responder`.
+    ///
+    /// # Errors
+    /// When the listener cannot be handed to the runtime.
+    pub fn start(
         listener: std::net::TcpListener,
-        core: Arc<Core>,
+        responder: Arc<dyn Responder>,
+        limits: Limits,
     ) -> Result<RawServer, GatewayError> {
         listener
             .set_nonblocking(true)
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         let listener =
             TcpListener::from_std(listener).map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
         let task = tokio::spawn(async move {
+            // Dropping the set (when the server is aborted) aborts every connection.
             let mut connections = tokio::task::JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(serve(stream, core.clone()));
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                // Reap finished connections so the set does not grow with every one served.
+                while connections.try_join_next().is_some() {}
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
+                let responder = responder.clone();
+                connections.spawn(async move {
+                    serve(stream, responder, limits.request_timeout).await;
+                    drop(slot);
+                });
             }
         });
         Ok(RawServer { task })
     }
 }
 
-async fn serve(stream: TcpStream, core: Arc<Core>) {
+async fn serve(stream: TcpStream, responder: Arc<dyn Responder>, timeout: std::time::Duration) {
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream);
     loop {
-        let Ok(Some(request)) = read_request(&mut reader).await else {
+        let Ok(Ok(Some(request))) = tokio::time::timeout(timeout, read_request(&mut reader)).await
+        else {
             return;
         };
         let keep_alive = request
             .header("connection")
             .is_none_or(|v| !v.eq_ignore_ascii_case("close"));
-        let answer = core.answer(request);
+        let answer = responder.answer(request);
         if !answer.delay.is_zero() {
             tokio::time::sleep(answer.delay).await;
         }
@@ -155,6 +205,7 @@ async fn read_request(
     Ok(Some(RecordedRequest {
         method,
         path: path_of(target),
+        query: target.split_once('?').map(|(_, q)| q.to_owned()),
         headers,
         body,
         received_at: Utc::now(),

@@ -9,6 +9,7 @@ mod harness;
 mod openapi;
 mod report;
 mod schema;
+mod serve;
 mod signature;
 mod spec;
 mod tls;
