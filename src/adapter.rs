@@ -129,7 +129,7 @@ impl ProcessGroup {
     /// Kills the group now (once).
     fn kill(&mut self) {
         if let Some(pgid) = self.0.take() {
-            signal_group(pgid);
+            signal_group(pgid, libc::SIGKILL);
             LIVE_GROUPS
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -150,16 +150,24 @@ impl Drop for ProcessGroup {
 pub fn kill_every_group() {
     let groups = std::mem::take(&mut *LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()));
     for pgid in groups {
-        signal_group(pgid);
+        signal_group(pgid, libc::SIGKILL);
     }
 }
 
+/// Sends `signal` to the process group led by `pid` (a child spawned with `process_group(0)`).
+pub(crate) fn signal_child_group(pid: Option<u32>, signal: i32) {
+    if let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) {
+        signal_group(pgid, signal);
+    }
+}
+
+/// Sends `signal` to the process group `pgid`.
 #[allow(unsafe_code)]
-fn signal_group(pgid: i32) {
+fn signal_group(pgid: i32, signal: i32) {
     // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects
-    // on this process, and the group is the one `process_group(0)` created for the adapter.
+    // on this process, and the group is the one `process_group(0)` created for the child.
     unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
+        libc::kill(-pgid, signal);
     }
 }
 
@@ -244,7 +252,8 @@ async fn read_bounded(
 ) -> std::io::Result<usize> {
     let read = pipe.take(max as u64).read_to_end(sink).await;
     if sink.len() >= max {
-        pgid.into_iter().for_each(signal_group);
+        pgid.into_iter()
+            .for_each(|g| signal_group(g, libc::SIGKILL));
     }
     read
 }

@@ -15,6 +15,7 @@
 //! - [`reference_client`]: the built-in client that is correct by the contract.
 //! - [`run`]: one conformance run, end to end.
 //! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
+//! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
@@ -28,6 +29,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+pub mod serve;
 pub mod shard;
 pub mod signature;
 pub mod spec;

@@ -41,6 +41,59 @@ enum Command {
     Fuzz(FuzzArgs),
     /// Work with JSON reports: `report merge` puts the reports of a sharded run together.
     Report(ReportArgs),
+    /// Run one standing, signing mock gateway that an SDK's own tests call (docs/serve.md).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The address to listen on. Loopback by default; anything else exposes test keys.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// The port to listen on; 0 picks a free one (the ready line says which).
+    #[arg(long, default_value_t = alipay_cancel_kit::serve::DEFAULT_PORT)]
+    port: u16,
+    /// Serve HTTPS with a CA made for this run (its certificate is in the ready line).
+    #[arg(long)]
+    tls: bool,
+    /// Serve HTTPS with this certificate chain (PEM) instead of a run CA; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Keys from DIR (merchant-private.pkcs8.b64, vendor-private.pkcs8.b64). Default: the
+    /// committed test-only keys of conformance/keys/.
+    #[arg(long, value_name = "DIR")]
+    keys: Option<PathBuf>,
+    /// Serve only this client id; other client ids get CLIENT_INVALID.
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Also write the ready line to FILE (atomically) once the gateway accepts connections.
+    #[arg(long, value_name = "FILE")]
+    ready_file: Option<PathBuf>,
+    /// Do not send failed checks back in the x-kit-violations header.
+    #[arg(long)]
+    no_violations_header: bool,
+    /// Append every exchange to FILE as a captured-traffic NDJSON line (`validate` reads it).
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Run COMMAND (sh -c) with the ready line in its environment; stop when it ends.
+    #[arg(long, value_name = "COMMAND")]
+    exec: Option<String>,
+    /// When the session stops, write the JSON report (one test case per request) to FILE.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// When the session stops, write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// When the session stops, write a markdown report to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Add the scenario group files at PATH (a file or a directory) to the catalogue, so their
+    /// magic ids and armed names work too. Repeatable.
+    #[arg(long = "catalogue", value_name = "PATH")]
+    catalogues: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -240,6 +293,9 @@ struct ScenariosArgs {
     /// List only the scenarios of the `--catalogue` files.
     #[arg(long, requires = "catalogues")]
     catalogue_only: bool,
+    /// Print each scenario's magic id for `serve` (and whether `serve` can play it).
+    #[arg(long, conflicts_with = "json")]
+    magic: bool,
 }
 
 #[derive(clap::Args)]
@@ -295,6 +351,7 @@ fn main() -> ExitCode {
         Command::Report(ReportArgs {
             command: ReportCommand::Merge(args),
         }) => merge_command(&args),
+        Command::Serve(args) => serve_command(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -434,6 +491,15 @@ fn scenarios_command(args: &ScenariosArgs) -> i32 {
     if args.json {
         let text = serde_json::to_string_pretty(&selected).unwrap_or_default();
         let _ = writeln!(out, "{text}");
+    } else if args.magic {
+        for s in &selected {
+            let note = match s.transport {
+                alipay_cancel_kit::scenario::Transport::Plain => "",
+                _ => "  (not servable: needs its own TLS listener)",
+            };
+            let magic = alipay_cancel_kit::serve::state::magic_id(&s.id);
+            let _ = writeln!(out, "{magic:<46} {}{note}", s.title);
+        }
     } else {
         for s in &selected {
             let needs = if s.needs.is_empty() {
@@ -924,4 +990,91 @@ fn report_card_command(args: &ReportCardArgs) -> i32 {
     }
     println!("report card written to {}", args.out.display());
     0
+}
+
+fn serve_command(args: ServeArgs) -> i32 {
+    use alipay_cancel_kit::serve::{session, ServeConfig, Server, TlsSetting};
+    let Ok(catalogue) = catalogue(&args.catalogues) else {
+        return 2;
+    };
+    let keys = match &args.keys {
+        Some(dir) => match session::keys_from_dir(dir) {
+            Ok(keys) => keys,
+            Err(e) => {
+                eprintln!("error: --keys: {e}");
+                return 2;
+            }
+        },
+        None => alipay_cancel_kit::signature::TestKeys::fixed(),
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => TlsSetting::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ if args.tls => TlsSetting::RunCa,
+        _ => TlsSetting::Off,
+    };
+    let config = ServeConfig {
+        bind: std::net::SocketAddr::new(args.host, args.port),
+        tls,
+        keys,
+        client_id: args.client_id.clone(),
+        violations_header: !args.no_violations_header,
+        journal_file: args.journal.clone(),
+        catalogue,
+        ..ServeConfig::loopback()
+    };
+    runtime().block_on(async move {
+        let server = match Server::start(config).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        };
+        let line = server.ready().to_string();
+        if let Some(path) = &args.ready_file {
+            let partial = path.with_extension("partial");
+            let written = std::fs::write(&partial, format!("{line}\n"))
+                .and_then(|()| std::fs::rename(&partial, path));
+            if let Err(e) = written {
+                eprintln!("error: cannot write the ready file {}: {e}", path.display());
+                return 2;
+            }
+        }
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        eprintln!(
+            "serve: listening on {} (stop with Ctrl-C or POST /__kit/shutdown)",
+            server.url()
+        );
+        let stop = match session::run_until_stopped(&server, args.exec.as_deref()).await {
+            Ok(stop) => stop,
+            Err(e) => {
+                eprintln!("error: serve --exec: {e}");
+                return 2;
+            }
+        };
+        let report = server.report();
+        let totals = server.totals();
+        if let Err(code) = write_reports(
+            &report,
+            [
+                (&args.report_json, report::json::to_string as Render),
+                (&args.junit, report::junit::render),
+                (&args.markdown, report::markdown::render),
+            ],
+        ) {
+            return code;
+        }
+        eprintln!(
+            "serve: stopped ({stop:?}): {} requests, {} broke a MUST check, {} only a SHOULD check",
+            totals.requests, totals.must_failed, totals.should_failed
+        );
+        stop.exit_code(&server)
+    })
 }

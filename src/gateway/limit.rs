@@ -32,6 +32,40 @@ use super::{Core, GatewayError};
 /// a kilobyte; a larger one is refused with HTTP 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// The check a request over the limit fails: request check 8, `body-size` (MUST).
+pub fn body_size_check(n: usize, seen: String) -> crate::verdict::Check {
+    crate::verdict::Check::fail(
+        &format!("request[{n}].body-size"),
+        crate::verdict::Level::Must,
+        "docs/contract.md#request-checks 8",
+        format!("{}; refused with HTTP 413", too_large_message()),
+        format!("at most {MAX_BODY_BYTES} bytes"),
+        seen,
+    )
+}
+
+/// Why a request over the limit is refused.
+pub fn too_large_message() -> String {
+    format!("the request body is larger than {MAX_BODY_BYTES} bytes (1 MiB), the gateway's limit")
+}
+
+/// The 413 a request over the limit gets, closing the connection.
+pub fn payload_too_large() -> super::HttpAnswer {
+    super::HttpAnswer {
+        status: 413,
+        headers: vec![
+            (
+                "content-type".to_owned(),
+                "text/plain; charset=UTF-8".to_owned(),
+            ),
+            ("connection".to_owned(), "close".to_owned()),
+        ],
+        body: too_large_message().into_bytes(),
+        delay: Duration::ZERO,
+        fault: None,
+    }
+}
+
 /// The largest request head (request line and header fields) read; past it the connection
 /// is closed.
 const MAX_HEAD_BYTES: u64 = 64 * 1024;
@@ -183,6 +217,7 @@ impl Head {
         RecordedRequest {
             method: self.method.clone(),
             path: super::raw::path_of(&self.target),
+            query: self.target.split_once('?').map(|(_, q)| q.to_owned()),
             headers: self.headers.clone(),
             body,
             received_at: Utc::now(),

@@ -127,54 +127,25 @@ impl Core {
     pub(crate) fn refuse_too_large(&self, request: RecordedRequest, seen: String) -> String {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         let n = log.exchanges.len() + 1;
-        let message = format!(
-            "the request body is larger than {} bytes (1 MiB), the gateway's limit",
-            limit::MAX_BODY_BYTES
-        );
-        let check = crate::verdict::Check::fail(
-            &format!("request[{n}].body-size"),
-            crate::verdict::Level::Must,
-            "docs/contract.md#request-checks 8",
-            format!("{message}; refused with HTTP 413"),
-            format!("at most {} bytes", limit::MAX_BODY_BYTES),
-            seen,
-        );
-        let served = Served {
-            script_index: None,
-            answer: Answer {
-                status: 413,
-                body: None,
-                raw_body: Some(message.clone()),
-                signing: crate::scenario::Signing::Unsigned,
-                delay_ms: 0,
-                fault: None,
-                // An HTTP status other than 200 is no usable answer.
-                accept: vec![crate::protocol::OutcomeKind::Unknown],
-                prefer: Vec::new(),
-            },
-            note: Some(format!("gateway refused the request (HTTP 413): {message}")),
-        };
-        // What the limit front writes (`limit.rs`), recorded as sent.
-        let sent = HttpAnswer {
-            status: 413,
-            headers: vec![
-                (
-                    "content-type".to_owned(),
-                    "text/plain; charset=UTF-8".to_owned(),
-                ),
-                ("connection".to_owned(), "close".to_owned()),
-            ],
-            body: message.clone().into_bytes(),
-            delay: Duration::ZERO,
-            fault: None,
-        };
         log.exchanges.push(Exchange {
             request,
-            checks: vec![check],
-            served,
-            sent,
+            checks: vec![limit::body_size_check(n, seen)],
+            served: Served::too_large(),
+            // What the limit front writes, recorded as sent.
+            sent: limit::payload_too_large(),
         });
-        message
+        limit::too_large_message()
+    }
+}
+
+impl raw::Responder for Core {
+    fn answer(&self, request: RecordedRequest) -> HttpAnswer {
+        Core::answer(self, request)
+    }
+
+    fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
+        self.refuse_too_large(request, seen);
+        limit::payload_too_large()
     }
 }
 
@@ -243,7 +214,11 @@ impl Gateway {
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         let front = if needs_raw {
-            Front::Raw(raw::RawServer::start(listener, core.clone())?)
+            Front::Raw(raw::RawServer::start(
+                listener,
+                core.clone(),
+                raw::Limits::SCENARIO,
+            )?)
         } else {
             let server = MockServer::builder().listener(listener).start().await;
             Mock::given(wiremock::matchers::any())

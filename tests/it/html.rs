@@ -51,6 +51,7 @@ fn hostile_result() -> ScenarioResult {
     let request = RecordedRequest {
         method: "POST".into(),
         path: "/ams/api/v1/payments/cancel".into(),
+        query: None,
         headers: vec![("x-note".into(), HOSTILE.into())],
         body: format!("{{\"paymentId\": \"{HOSTILE}\"}}").into_bytes(),
         received_at: chrono::Utc::now(),
@@ -196,6 +197,7 @@ fn a_transcript_is_bounded_in_exchanges_headers_and_body_size() {
     let request = RecordedRequest {
         method: "POST".into(),
         path: "/ams/api/v1/payments/cancel".into(),
+        query: None,
         headers: (0..200).map(|i| (format!("x-{i}"), "v".into())).collect(),
         body: big.clone(),
         received_at: chrono::Utc::now(),

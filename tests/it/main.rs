@@ -13,6 +13,7 @@ mod openapi;
 mod report;
 mod robust;
 mod schema;
+mod serve;
 mod shard;
 mod signature;
 mod spec;
