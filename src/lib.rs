@@ -16,14 +16,18 @@
 //! - [`run`]: one conformance run, end to end.
 //! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
 //! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
+//! - [`proxy`]: a checking proxy in front of any gateway (the vendor's sandbox included).
+//! - [`contract`]: the outcome rules as data: classes of answer and what a client may conclude.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
 pub mod capability;
+pub mod contract;
 pub mod fuzz;
 pub mod gateway;
 pub mod openapi;
 pub mod protocol;
+pub mod proxy;
 pub mod reference_client;
 pub mod report;
 pub mod run;

@@ -11,6 +11,7 @@ use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys, Stop};
 use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::serve::{session, ServeConfig, Server, TlsSetting, Totals};
 use alipay_cancel_kit::shard::{Selection, Shard};
 use alipay_cancel_kit::validate;
 use alipay_cancel_kit::verdict::Verdict;
@@ -43,6 +44,9 @@ enum Command {
     Report(ReportArgs),
     /// Run one standing, signing mock gateway that an SDK's own tests call (docs/serve.md).
     Serve(ServeArgs),
+    /// Forward to a gateway (the vendor's sandbox, or serve), checking both directions
+    /// (docs/proxy.md).
+    Proxy(ProxyArgs),
 }
 
 #[derive(clap::Args)]
@@ -69,7 +73,18 @@ struct ServeArgs {
     /// Serve only this client id; other client ids get CLIENT_INVALID.
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
-    /// Also write the ready line to FILE (atomically) once the gateway accepts connections.
+    #[command(flatten)]
+    standing: StandingArgs,
+    /// Add the scenario group files at PATH (a file or a directory) to the catalogue, so their
+    /// magic ids and armed names work too. Repeatable.
+    #[arg(long = "catalogue", value_name = "PATH")]
+    catalogues: Vec<PathBuf>,
+}
+
+/// What `serve` and `proxy` share: the readiness handshake, the journal, the session's end.
+#[derive(clap::Args)]
+struct StandingArgs {
+    /// Also write the ready line to FILE (atomically) once connections are accepted.
     #[arg(long, value_name = "FILE")]
     ready_file: Option<PathBuf>,
     /// Do not send failed checks back in the x-kit-violations header.
@@ -90,10 +105,41 @@ struct ServeArgs {
     /// When the session stops, write a markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
-    /// Add the scenario group files at PATH (a file or a directory) to the catalogue, so their
-    /// magic ids and armed names work too. Repeatable.
-    #[arg(long = "catalogue", value_name = "PATH")]
-    catalogues: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ProxyArgs {
+    /// The gateway to forward to: http://HOST[:PORT] or https://HOST[:PORT] (the vendor's
+    /// sandbox, or `serve`).
+    #[arg(long, value_name = "URL")]
+    upstream: String,
+    /// The CA certificates (PEM) to verify an https upstream with, instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    upstream_ca: Option<PathBuf>,
+    /// Verify request signatures with this merchant public key (PEM or base64 DER); without
+    /// it the signature check is reported as not run.
+    #[arg(long, value_name = "KEY")]
+    merchant_public_key: Option<PathBuf>,
+    /// Verify answer signatures with this vendor public key (PEM or base64 DER).
+    #[arg(long, value_name = "KEY")]
+    alipay_public_key: Option<PathBuf>,
+    /// Give up on the upstream after this many seconds (the client then gets no answer).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    upstream_timeout: u64,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// The port to listen on; 0 picks a free one (the ready line says which).
+    #[arg(long, default_value_t = alipay_cancel_kit::proxy::DEFAULT_PORT)]
+    port: u16,
+    /// Listen with HTTPS, with a CA made for this run (its certificate is in the ready line).
+    #[arg(long)]
+    tls: bool,
+    /// Write each exchange into DIR as a scenario file (`run --catalogue DIR` replays them).
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    #[command(flatten)]
+    standing: StandingArgs,
 }
 
 #[derive(clap::Args)]
@@ -352,6 +398,7 @@ fn main() -> ExitCode {
             command: ReportCommand::Merge(args),
         }) => merge_command(&args),
         Command::Serve(args) => serve_command(args),
+        Command::Proxy(args) => proxy_command(args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -993,7 +1040,6 @@ fn report_card_command(args: &ReportCardArgs) -> i32 {
 }
 
 fn serve_command(args: ServeArgs) -> i32 {
-    use alipay_cancel_kit::serve::{session, ServeConfig, Server, TlsSetting};
     let Ok(catalogue) = catalogue(&args.catalogues) else {
         return 2;
     };
@@ -1020,8 +1066,8 @@ fn serve_command(args: ServeArgs) -> i32 {
         tls,
         keys,
         client_id: args.client_id.clone(),
-        violations_header: !args.no_violations_header,
-        journal_file: args.journal.clone(),
+        violations_header: !args.standing.no_violations_header,
+        journal_file: args.standing.journal.clone(),
         catalogue,
         ..ServeConfig::loopback()
     };
@@ -1033,48 +1079,126 @@ fn serve_command(args: ServeArgs) -> i32 {
                 return 2;
             }
         };
-        let line = server.ready().to_string();
-        if let Some(path) = &args.ready_file {
-            let partial = path.with_extension("partial");
-            let written = std::fs::write(&partial, format!("{line}\n"))
-                .and_then(|()| std::fs::rename(&partial, path));
-            if let Err(e) = written {
-                eprintln!("error: cannot write the ready file {}: {e}", path.display());
-                return 2;
-            }
+        let stopping = server.stop_requested();
+        let end = stand("serve", server.ready(), stopping, &args.standing).await;
+        let outcome = (server.totals(), server.exit_code());
+        finish(end, "serve", &args.standing, &server.report(), outcome)
+    })
+}
+
+/// How a `serve` or `proxy` session ended, or the exit code it ended with early.
+type Ended = Result<session::Stop, i32>;
+
+/// Writes the reports asked for, says how the session went, and gives its exit code.
+fn finish(
+    end: Ended,
+    name: &str,
+    args: &StandingArgs,
+    report: &report::RunReport,
+    (totals, checks): (Totals, i32),
+) -> i32 {
+    let stop = match end {
+        Ok(stop) => stop,
+        Err(code) => return code,
+    };
+    if let Err(code) = write_reports(
+        report,
+        [
+            (&args.report_json, report::json::to_string as Render),
+            (&args.junit, report::junit::render),
+            (&args.markdown, report::markdown::render),
+        ],
+    ) {
+        return code;
+    }
+    eprintln!(
+        "{name}: stopped ({stop:?}): {} requests, {} broke a MUST check, {} only a SHOULD check",
+        totals.requests, totals.must_failed, totals.should_failed
+    );
+    stop.exit_code(checks)
+}
+
+/// Announces a ready `serve` or `proxy` (the ready line on standard output and in
+/// `--ready-file`), then runs until stopped.
+async fn stand(
+    name: &str,
+    ready: &serde_json::Value,
+    stopping: impl std::future::Future<Output = ()>,
+    args: &StandingArgs,
+) -> Ended {
+    let line = ready.to_string();
+    if let Some(path) = &args.ready_file {
+        let partial = path.with_extension("partial");
+        let written = std::fs::write(&partial, format!("{line}\n"))
+            .and_then(|()| std::fs::rename(&partial, path));
+        if let Err(e) = written {
+            eprintln!("error: cannot write the ready file {}: {e}", path.display());
+            return Err(2);
         }
-        {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    let url = ready["url"].as_str().unwrap_or_default();
+    eprintln!("{name}: listening on {url} (stop with Ctrl-C or POST /__kit/shutdown)");
+    session::run_until_stopped(ready, stopping, args.exec.as_deref())
+        .await
+        .map_err(|e| {
+            eprintln!("error: {name} --exec: {e}");
+            2
+        })
+}
+
+fn proxy_command(args: ProxyArgs) -> i32 {
+    use alipay_cancel_kit::proxy::{read_public_key, Proxy, ProxyConfig, Upstream};
+    let key = |path: &Option<PathBuf>, option: &str| match path {
+        Some(path) => read_public_key(path)
+            .map(Some)
+            .map_err(|e| eprintln!("error: {option}: {e}")),
+        None => Ok(None),
+    };
+    let (Ok(merchant_public), Ok(alipay_public)) = (
+        key(&args.merchant_public_key, "--merchant-public-key"),
+        key(&args.alipay_public_key, "--alipay-public-key"),
+    ) else {
+        return 2;
+    };
+    let timeout = Duration::from_secs(args.upstream_timeout);
+    let upstream = match Upstream::new(&args.upstream, args.upstream_ca.as_deref(), timeout) {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
         }
-        eprintln!(
-            "serve: listening on {} (stop with Ctrl-C or POST /__kit/shutdown)",
-            server.url()
-        );
-        let stop = match session::run_until_stopped(&server, args.exec.as_deref()).await {
-            Ok(stop) => stop,
+    };
+    let config = ProxyConfig {
+        bind: std::net::SocketAddr::new(args.host, args.port),
+        tls: if args.tls {
+            TlsSetting::RunCa
+        } else {
+            TlsSetting::Off
+        },
+        upstream,
+        merchant_public,
+        alipay_public,
+        violations_header: !args.standing.no_violations_header,
+        journal_file: args.standing.journal.clone(),
+        record_dir: args.record.clone(),
+        journal_bound: 10_000,
+    };
+    runtime().block_on(async move {
+        let proxy = match Proxy::start(config).await {
+            Ok(proxy) => proxy,
             Err(e) => {
-                eprintln!("error: serve --exec: {e}");
+                eprintln!("error: {e}");
                 return 2;
             }
         };
-        let report = server.report();
-        let totals = server.totals();
-        if let Err(code) = write_reports(
-            &report,
-            [
-                (&args.report_json, report::json::to_string as Render),
-                (&args.junit, report::junit::render),
-                (&args.markdown, report::markdown::render),
-            ],
-        ) {
-            return code;
-        }
-        eprintln!(
-            "serve: stopped ({stop:?}): {} requests, {} broke a MUST check, {} only a SHOULD check",
-            totals.requests, totals.must_failed, totals.should_failed
-        );
-        stop.exit_code(&server)
+        let stopping = proxy.stop_requested();
+        let end = stand("proxy", proxy.ready(), stopping, &args.standing).await;
+        let outcome = (proxy.totals(), proxy.exit_code());
+        finish(end, "proxy", &args.standing, &proxy.report(), outcome)
     })
 }

@@ -139,8 +139,8 @@ impl Core {
 }
 
 impl raw::Responder for Core {
-    fn answer(&self, request: RecordedRequest) -> HttpAnswer {
-        Core::answer(self, request)
+    fn answer(&self, request: RecordedRequest) -> raw::Answering<'_> {
+        Box::pin(std::future::ready(Core::answer(self, request)))
     }
 
     fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {

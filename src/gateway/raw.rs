@@ -18,10 +18,14 @@ use super::inspect::RecordedRequest;
 use super::GatewayError;
 use crate::scenario::Fault;
 
-/// Whatever decides the answer to a request: a scenario's gateway, or `serve`'s.
+/// An answer being worked out: at once (a gateway), or after a trip upstream (`proxy`).
+pub type Answering<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = HttpAnswer> + Send + 'a>>;
+
+/// Whatever decides the answer to a request: a scenario's gateway, `serve`'s, or `proxy`.
 pub trait Responder: Send + Sync + 'static {
     /// Records the request and decides its answer.
-    fn answer(&self, request: RecordedRequest) -> HttpAnswer;
+    fn answer(&self, request: RecordedRequest) -> Answering<'_>;
 
     /// Records a request whose body is over [`MAX_BODY_BYTES`] (its body cut there; `seen`
     /// says what gave the size away) and returns the 413 it gets.
@@ -137,7 +141,7 @@ async fn serve(stream: TcpStream, responder: Arc<dyn Responder>, timeout: std::t
         let keep_alive = request
             .header("connection")
             .is_none_or(|v| !v.eq_ignore_ascii_case("close"));
-        let answer = responder.answer(request);
+        let answer = responder.answer(request).await;
         if !answer.delay.is_zero() {
             tokio::time::sleep(answer.delay).await;
         }

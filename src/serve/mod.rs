@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::gateway::raw::{Limits, RawServer, Responder};
+use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{inspect, GatewayError, GatewayKeys, HttpAnswer, RecordedRequest, Script};
 use crate::report::RunReport;
@@ -166,11 +166,13 @@ pub(crate) struct Gateway {
 }
 
 impl Responder for Gateway {
-    fn answer(&self, request: RecordedRequest) -> HttpAnswer {
-        if request.path.starts_with(admin::PREFIX) {
-            return admin::answer(self, &request);
-        }
-        self.cancel(request)
+    fn answer(&self, request: RecordedRequest) -> Answering<'_> {
+        let answer = if request.path.starts_with(admin::PREFIX) {
+            admin::answer(self, &request)
+        } else {
+            self.cancel(request)
+        };
+        Box::pin(std::future::ready(answer))
     }
 
     fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
@@ -376,7 +378,8 @@ impl Server {
             connections: config.connections,
             request_timeout: std::time::Duration::from_secs(30),
         };
-        let (plain, tls, url, ca) = listen(&config, gateway.clone(), limits).await?;
+        let (plain, tls, url, ca) =
+            listen(config.bind, &config.tls, gateway.clone(), limits).await?;
         let ready = ready_line(&config, &url, ca.as_deref());
         Ok(Server {
             gateway,
@@ -424,14 +427,17 @@ impl Server {
     }
 }
 
-type Listening = (RawServer, Option<TlsFront>, String, Option<String>);
+/// The listening servers, the URL clients call, and (with a run CA) its certificate.
+pub(crate) type Listening = (RawServer, Option<TlsFront>, String, Option<String>);
 
-async fn listen(
-    config: &ServeConfig,
-    gateway: Arc<Gateway>,
+/// Listens on `bind`, plain or behind a TLS front, every request answered by `responder`.
+pub(crate) async fn listen(
+    bind: SocketAddr,
+    tls_setting: &TlsSetting,
+    responder: Arc<dyn Responder>,
     limits: Limits,
 ) -> Result<Listening, ServeError> {
-    let tls_config = match &config.tls {
+    let tls_config = match tls_setting {
         TlsSetting::Off => None,
         TlsSetting::RunCa => {
             let pki = TestPki::generate().map_err(ServeError::Tls)?;
@@ -446,7 +452,7 @@ async fn listen(
     let plain_bind = match tls_config {
         // Behind TLS the plain gateway listens on a private loopback port.
         Some(_) => SocketAddr::from(([127, 0, 0, 1], 0)),
-        None => config.bind,
+        None => bind,
     };
     let listener = std::net::TcpListener::bind(plain_bind).map_err(|e| {
         ServeError::Listen(GatewayError(format!("cannot listen on {plain_bind}: {e}")))
@@ -454,16 +460,16 @@ async fn listen(
     let plain_addr = listener
         .local_addr()
         .map_err(|e| ServeError::Listen(GatewayError(e.to_string())))?;
-    let plain = RawServer::start(listener, gateway, limits).map_err(ServeError::Listen)?;
+    let plain = RawServer::start(listener, responder, limits).map_err(ServeError::Listen)?;
     match tls_config {
         None => Ok((plain, None, format!("http://{plain_addr}"), None)),
         Some((server_config, ca)) => {
-            let front = TlsFront::start_on(server_config, plain_addr, config.bind)
+            let front = TlsFront::start_on(server_config, plain_addr, bind)
                 .await
                 .map_err(ServeError::Listen)?;
-            let host = match (&config.tls, config.bind.ip().is_loopback()) {
+            let host = match (tls_setting, bind.ip().is_loopback()) {
                 (TlsSetting::RunCa, true) => tls::GATEWAY_HOST.to_owned(),
-                _ => config.bind.ip().to_string(),
+                _ => bind.ip().to_string(),
             };
             let url = format!("https://{host}:{}", front.addr().port());
             Ok((plain, Some(front), url, ca))

@@ -9,7 +9,6 @@ use serde_json::Value;
 use tokio::process::Command;
 use tokio::signal::unix::{signal, SignalKind};
 
-use super::Server;
 use crate::signature::{SigningKey, TestKeys};
 
 /// Why the session ended.
@@ -24,11 +23,12 @@ pub enum Stop {
 }
 
 impl Stop {
-    /// The exit code of the session: the command's failure first, then a broken MUST check.
-    pub fn exit_code(&self, server: &Server) -> i32 {
+    /// The exit code of the session: the command's failure first, then `checks` (1 when a
+    /// request broke a MUST check, else 0).
+    pub fn exit_code(&self, checks: i32) -> i32 {
         match self {
             Stop::Exec(status) if !status.success() => status.code().unwrap_or(1).clamp(1, 125),
-            _ => server.exit_code(),
+            _ => checks,
         }
     }
 }
@@ -65,24 +65,29 @@ fn screaming(camel: &str) -> String {
 ///
 /// # Errors
 /// When the signal handlers cannot be installed or `sh` cannot be started.
-pub async fn run_until_stopped(server: &Server, exec: Option<&str>) -> std::io::Result<Stop> {
+pub async fn run_until_stopped(
+    ready: &Value,
+    stop_requested: impl std::future::Future<Output = ()>,
+    exec: Option<&str>,
+) -> std::io::Result<Stop> {
+    let stop_requested = std::pin::pin!(stop_requested);
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let Some(command) = exec else {
         return Ok(tokio::select! {
             _ = interrupt.recv() => Stop::Signal("SIGINT"),
             _ = terminate.recv() => Stop::Signal("SIGTERM"),
-            () = server.stop_requested() => Stop::Shutdown,
+            () = stop_requested => Stop::Shutdown,
         });
     };
-    let ca_file = ca_file(server.ready())?;
+    let ca_file = ca_file(ready)?;
     let mut child = Command::new("sh");
     child
         .arg("-c")
         .arg(command)
         .process_group(0)
         .kill_on_drop(true);
-    for (name, value) in exec_environment(server.ready()) {
+    for (name, value) in exec_environment(ready) {
         child.env(name, value);
     }
     if let Some(path) = &ca_file {
@@ -94,7 +99,7 @@ pub async fn run_until_stopped(server: &Server, exec: Option<&str>) -> std::io::
         status = child.wait() => Stop::Exec(status?),
         _ = interrupt.recv() => Stop::Signal("SIGINT"),
         _ = terminate.recv() => Stop::Signal("SIGTERM"),
-        () = server.stop_requested() => Stop::Shutdown,
+        () = stop_requested => Stop::Shutdown,
     };
     if !matches!(stop, Stop::Exec(_)) {
         crate::adapter::signal_child_group(pid, libc::SIGTERM);

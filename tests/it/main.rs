@@ -10,6 +10,7 @@ mod harness;
 mod html;
 mod ids;
 mod openapi;
+mod proxy;
 mod report;
 mod robust;
 mod schema;
