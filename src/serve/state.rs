@@ -6,15 +6,16 @@
 //! oldest entry goes first.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::gateway::answer::Served;
 use crate::gateway::RecordedRequest;
 use crate::protocol::OutcomeKind;
 use crate::scenario::{Answer, Catalogue, Signing, Transport};
-use crate::verdict::Check;
+use crate::verdict::{Check, Level};
 
 /// How much the gateway keeps at most.
 #[derive(Clone, Copy, Debug)]
@@ -52,14 +53,14 @@ pub fn magic_id(scenario_id: &str) -> String {
 }
 
 /// The ids a request body carries (strings only; anything else counts as absent).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ids {
     /// `paymentId`, when a string.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,
     /// `paymentRequestId`, when a string.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_request_id: Option<String>,
 }
 
@@ -127,7 +128,7 @@ impl Armed {
 }
 
 /// Why a request got the answer it got.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Source {
     /// The gateway refused the request, as the real one would.
@@ -158,7 +159,7 @@ pub enum Source {
 }
 
 /// One exchange as the journal keeps it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
     /// 1 for the first request since the start (or the last clear).
@@ -175,8 +176,11 @@ pub struct JournalEntry {
     pub body: String,
     /// The ids the body carries.
     pub ids: Ids,
-    /// The request checks (`docs/contract.md#request-checks`), each held or failed.
+    /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
     pub checks: Vec<Check>,
+    /// The request checks that held, by id and level (kept short: the journal holds
+    /// thousands of exchanges).
+    pub passed: Vec<(String, Level)>,
     /// Why the answer was chosen.
     pub source: Source,
     /// The answer given.
@@ -184,7 +188,7 @@ pub struct JournalEntry {
 }
 
 /// The answer part of a journal entry.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalAnswer {
     /// HTTP status (a fault still records the status it would have had).
@@ -198,10 +202,37 @@ pub struct JournalAnswer {
     /// The delay before answering, in milliseconds.
     pub delay_ms: u64,
     /// A transport fault produced instead of (part of) the answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<crate::scenario::Fault>,
     /// The outcomes a correct client may surface from it.
     pub accept: Vec<OutcomeKind>,
+}
+
+/// A journal entry as kept in memory: its JSON text (one allocation instead of dozens, so
+/// 10,000 exchanges cost a few megabytes) and the ids the journal is filtered by.
+#[derive(Debug)]
+pub struct Stored {
+    /// The ids the request named.
+    pub ids: Ids,
+    /// The [`JournalEntry`] as compact JSON.
+    pub json: Box<str>,
+}
+
+impl Stored {
+    /// Keeps an entry.
+    pub fn of(entry: &JournalEntry) -> Stored {
+        Stored {
+            ids: entry.ids.clone(),
+            json: serde_json::to_string(entry)
+                .expect("a journal entry always serialises")
+                .into_boxed_str(),
+        }
+    }
+
+    /// The entry back.
+    pub fn entry(&self) -> JournalEntry {
+        serde_json::from_str(&self.json).expect("a stored journal entry reads back")
+    }
 }
 
 /// Counts over every request since the start, journal bounds notwithstanding.
@@ -221,8 +252,8 @@ pub struct Totals {
 pub struct Memory {
     pub(crate) seq: u64,
     pub(crate) totals: Totals,
-    pub(crate) journal: VecDeque<JournalEntry>,
-    cancelled: HashMap<String, Value>,
+    pub(crate) journal: VecDeque<Stored>,
+    cancelled: HashMap<String, Arc<Cancelled>>,
     cancelled_order: VecDeque<String>,
     magic: HashMap<String, usize>,
     magic_order: VecDeque<String>,
@@ -327,31 +358,24 @@ impl Memory {
             .into_iter()
             .zip(["paymentId", "paymentRequestId"])
             .find_map(|(id, kind)| self.cancelled.get(&memory_key(kind, id.as_deref()?)));
-        let (body, repeated) = match known {
-            Some(body) => (body.clone(), true),
+        let (cancelled, repeated) = match known {
+            Some(cancelled) => (cancelled.clone(), true),
             None => {
-                let body = first_cancel(ids);
-                for (kind, member) in [
-                    ("paymentId", "paymentId"),
-                    ("paymentRequestId", "paymentRequestId"),
+                let cancelled = Arc::new(Cancelled::first(ids));
+                for (kind, id) in [
+                    ("paymentId", &cancelled.payment_id),
+                    ("paymentRequestId", &cancelled.payment_request_id),
                 ] {
-                    if let Some(id) = body[member].as_str() {
-                        let key = memory_key(kind, id);
-                        remember(
-                            &mut self.cancelled,
-                            &mut self.cancelled_order,
-                            &key,
-                            body.clone(),
-                            bounds.memory,
-                        );
-                    }
+                    let key = memory_key(kind, id);
+                    let (map, order) = (&mut self.cancelled, &mut self.cancelled_order);
+                    remember(map, order, &key, cancelled.clone(), bounds.memory);
                 }
-                (body, false)
+                (cancelled, false)
             }
         };
         let answer = Answer {
             status: 200,
-            body: Some(body),
+            body: Some(cancelled.body()),
             raw_body: None,
             signing: Signing::Signed,
             delay_ms: 0,
@@ -360,6 +384,51 @@ impl Memory {
             prefer: vec![],
         };
         (Served::scripted(0, answer), Source::Ordinary { repeated })
+    }
+}
+
+/// An ordinary id's first cancel, remembered under both its ids.
+#[derive(Debug)]
+struct Cancelled {
+    payment_id: String,
+    payment_request_id: String,
+    cancel_time: String,
+}
+
+impl Cancelled {
+    /// The first cancel: the ids sent, a stable made-up id for the one not sent, and
+    /// `cancelTime` now, in Beijing time with milliseconds.
+    fn first(ids: &Ids) -> Cancelled {
+        let payment_id = ids.payment_id.clone().unwrap_or_else(|| {
+            made_up(
+                "kit-pid-",
+                ids.payment_request_id.as_deref().unwrap_or_default(),
+            )
+        });
+        let payment_request_id = ids
+            .payment_request_id
+            .clone()
+            .unwrap_or_else(|| made_up("kit-prid-", ids.payment_id.as_deref().unwrap_or_default()));
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+        let cancel_time = chrono::Utc::now()
+            .with_timezone(&beijing)
+            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+            .to_string();
+        Cancelled {
+            payment_id,
+            payment_request_id,
+            cancel_time,
+        }
+    }
+
+    /// The signed `S` it answers, every time.
+    fn body(&self) -> Value {
+        json!({
+            "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
+            "paymentRequestId": self.payment_request_id,
+            "paymentId": self.payment_id,
+            "cancelTime": self.cancel_time,
+        })
     }
 }
 
@@ -383,32 +452,6 @@ fn remember<V>(
             }
         }
     }
-}
-
-/// The first cancel of an ordinary id: a signed `S` echoing the ids sent, a stable made-up id
-/// for the one not sent, and `cancelTime` now, in Beijing time with milliseconds.
-fn first_cancel(ids: &Ids) -> Value {
-    let payment_id = ids.payment_id.clone().unwrap_or_else(|| {
-        made_up(
-            "kit-pid-",
-            ids.payment_request_id.as_deref().unwrap_or_default(),
-        )
-    });
-    let payment_request_id = ids
-        .payment_request_id
-        .clone()
-        .unwrap_or_else(|| made_up("kit-prid-", ids.payment_id.as_deref().unwrap_or_default()));
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
-    let cancel_time = chrono::Utc::now()
-        .with_timezone(&beijing)
-        .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
-        .to_string();
-    json!({
-        "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
-        "paymentRequestId": payment_request_id,
-        "paymentId": payment_id,
-        "cancelTime": cancel_time,
-    })
 }
 
 /// A stable id derived from the other one (FNV-1a, 64 bits): the same on every run.
@@ -496,7 +539,13 @@ pub fn entry(
             accept: answer.accept.clone(),
         },
         ids: decision.ids,
-        checks: decision.checks,
+        passed: decision
+            .checks
+            .iter()
+            .filter(|c| c.held)
+            .map(|c| (c.id.clone(), c.level))
+            .collect(),
+        checks: decision.checks.into_iter().filter(|c| !c.held).collect(),
         source: decision.source,
     }
 }
