@@ -7,6 +7,9 @@
 //! and the peak resident memory (`VmHWM`) afterwards. `serve` verifies every request's
 //! signature and signs every answer; Prism does neither (OpenAPI cannot express them).
 //!
+//! Then the proxy's cost: the median and 90th percentile time of one exchange, sequentially
+//! on one keep-alive connection, with `serve` directly and through `proxy` in front of it.
+//!
 //! Environment: `KIT` (default `target/release/alipay-cancel-kit`), `PRISM` (the `prism`
 //! executable; without it only `serve` is measured), `REQUESTS` (default 20000),
 //! `CONNECTIONS` (default 32).
@@ -195,6 +198,99 @@ async fn exited(child: &mut Child) {
     }
 }
 
+/// Per-exchange times, sequentially on one keep-alive connection, in milliseconds, sorted.
+async fn latencies(addr: SocketAddr, requests: &[Vec<u8>]) -> Vec<f64> {
+    let mut stream = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    let mut times = Vec::with_capacity(requests.len());
+    for request in requests {
+        let started = Instant::now();
+        assert_eq!(
+            exchange(&mut stream, request).await,
+            Some(200),
+            "{addr} answered"
+        );
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+fn spawn(program: &str, args: &[&str]) -> Child {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
+}
+
+/// The proxy's added time per exchange: `serve` directly, then through `proxy`.
+async fn proxy_overhead(kit: &str) {
+    let n = env_or("LATENCY_REQUESTS", 2_000);
+    let requests = signed_requests(n, "127.0.0.1");
+    let probe = signed_requests(1, "127.0.0.1").remove(0);
+    let (serve_port, proxy_port) = (free_port(), free_port());
+    let upstream = format!("http://127.0.0.1:{serve_port}");
+    let mut serve = spawn(
+        kit,
+        &[
+            "serve",
+            "--port",
+            &serve_port.to_string(),
+            "--no-violations-header",
+        ],
+    );
+    let keys = "conformance/keys";
+    let mut proxy = spawn(
+        kit,
+        &[
+            "proxy",
+            "--upstream",
+            &upstream,
+            "--port",
+            &proxy_port.to_string(),
+            "--merchant-public-key",
+            &format!("{keys}/TEST-ONLY-merchant-public.spki.b64"),
+            "--alipay-public-key",
+            &format!("{keys}/TEST-ONLY-vendor-public.spki.b64"),
+        ],
+    );
+    let (direct, through) = (
+        SocketAddr::from(([127, 0, 0, 1], serve_port)),
+        SocketAddr::from(([127, 0, 0, 1], proxy_port)),
+    );
+    wait_ready(direct, &probe, Instant::now()).await;
+    wait_ready(through, &probe, Instant::now()).await;
+    let (a, b) = requests.split_at(n / 2);
+    let direct_ms = latencies(direct, a).await;
+    let through_ms = latencies(through, b).await;
+    let at = |v: &[f64], q: f64| v[((v.len() as f64 * q) as usize).min(v.len() - 1)];
+    println!(
+        "\n{:<38} {:>12} {:>12}",
+        "one exchange, sequential", "median ms", "p90 ms"
+    );
+    println!(
+        "{:<38} {:>12.3} {:>12.3}",
+        "serve directly",
+        at(&direct_ms, 0.5),
+        at(&direct_ms, 0.9)
+    );
+    println!(
+        "{:<38} {:>12.3} {:>12.3}",
+        "through proxy (checking both ways)",
+        at(&through_ms, 0.5),
+        at(&through_ms, 0.9)
+    );
+    println!(
+        "proxy adds {:.3} ms at the median (target < 1 ms)",
+        at(&through_ms, 0.5) - at(&direct_ms, 0.5)
+    );
+    for child in [&mut serve, &mut proxy] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -231,5 +327,6 @@ fn main() {
                 kit.peak_mb / prism.peak_mb
             );
         }
+        proxy_overhead(&kit).await;
     });
 }

@@ -23,7 +23,13 @@ SDK_TIMEOUT_S = 1.0
 @pytest.fixture(scope="session")
 def gateway():
     if "ALIPAY_KIT_READY" in os.environ:
-        yield json.loads(os.environ["ALIPAY_KIT_READY"])
+        ready = json.loads(os.environ["ALIPAY_KIT_READY"])
+        # Through `proxy --exec`: the proxy's URL and CA, the keys of the serve behind it.
+        upstream = os.environ.get("ALIPAY_KIT_SERVE_READY_FILE")
+        if upstream:
+            with open(upstream, encoding="utf-8") as f:
+                ready = {**json.load(f), **ready}
+        yield ready
         return
     server = subprocess.Popen(
         [KIT, "serve", "--tls", "--port", "0"], stdout=subprocess.PIPE, text=True

@@ -264,3 +264,71 @@ fn recorded_exchanges_replay_through_run_catalogue() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bad_options_are_clear_errors_naming_what_is_wrong() {
+    let kit = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .arg("proxy")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = kit(&["--upstream", "ftp://example.test", "--port", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--upstream ftp://example.test") && err.contains("http://"),
+        "{err}"
+    );
+    let (code, err) = kit(&[
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--merchant-public-key",
+        "/nonexistent.pem",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--merchant-public-key") && err.contains("/nonexistent.pem"),
+        "{err}"
+    );
+    let dir = std::env::temp_dir().join(format!("kit-proxy-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pkcs1 = dir.join("pkcs1.pem");
+    std::fs::write(
+        &pkcs1,
+        "-----BEGIN RSA PUBLIC KEY-----\nMIIB\n-----END RSA PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    let (code, err) = kit(&[
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--alipay-public-key",
+        pkcs1.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("PKCS#1") && err.contains("pkcs1.pem"), "{err}");
+    // A PEM `PUBLIC KEY` and the bare base64 DER both read.
+    let keys = TestKeys::fixed();
+    let base64 = keys.vendor.verifying_key().to_base64_spki();
+    let pem = dir.join("vendor.pem");
+    let wrapped: Vec<String> = base64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    std::fs::write(
+        &pem,
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            wrapped.join("\n")
+        ),
+    )
+    .unwrap();
+    let read = alipay_cancel_kit::proxy::read_public_key(&pem).unwrap();
+    assert_eq!(read.to_base64_spki(), base64);
+    let _ = std::fs::remove_dir_all(dir);
+}
