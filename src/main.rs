@@ -508,6 +508,27 @@ fn terminal_text(report: &report::RunReport, color: Color, quiet: bool) -> Strin
 /// A report renderer: the JSON, JUnit or markdown form of a run.
 type Render = fn(&report::RunReport) -> String;
 
+/// Prints a run's terminal report, then writes the JSON, JUnit, markdown and HTML reports
+/// asked for; `Err(2)` when one cannot be written.
+fn print_and_write(
+    report: &report::RunReport,
+    color: Color,
+    quiet: bool,
+    [json, junit, markdown, html]: [&Option<PathBuf>; 4],
+) -> Result<(), i32> {
+    let text = terminal_text(report, color, quiet);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    write_reports(
+        report,
+        [
+            (json, report::json::to_string as Render),
+            (junit, report::junit::render),
+            (markdown, report::markdown::render),
+            (html, report::html::render),
+        ],
+    )
+}
+
 /// Writes each report asked for (`--report-json`, `--junit`, ...); `Err(2)` when one cannot be
 /// written, after saying which.
 fn write_reports<const N: usize>(
@@ -671,18 +692,8 @@ fn run_command(args: RunArgs) -> i32 {
     if let Some(baseline) = &baseline {
         report.baseline = Some(report::baseline::apply(baseline, &report.scenarios));
     }
-    let text = terminal_text(&report, args.color, args.quiet);
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    let written = write_reports(
-        &report,
-        [
-            (&args.report_json, report::json::to_string as Render),
-            (&args.junit, report::junit::render),
-            (&args.markdown, report::markdown::render),
-            (&args.html, report::html::render),
-        ],
-    );
-    if let Err(code) = written {
+    let files = [&args.report_json, &args.junit, &args.markdown, &args.html];
+    if let Err(code) = print_and_write(&report, args.color, args.quiet, files) {
         return code;
     }
     if let Some(path) = &args.write_baseline {
@@ -944,18 +955,8 @@ fn merge_command(args: &MergeArgs) -> i32 {
             }
         }
     }
-    let text = terminal_text(&merged, args.color, args.quiet);
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    let written = write_reports(
-        &merged,
-        [
-            (&args.report_json, report::json::to_string as Render),
-            (&args.junit, report::junit::render),
-            (&args.markdown, report::markdown::render),
-            (&args.html, report::html::render),
-        ],
-    );
-    if let Err(code) = written {
+    let files = [&args.report_json, &args.junit, &args.markdown, &args.html];
+    if let Err(code) = print_and_write(&merged, args.color, args.quiet, files) {
         return code;
     }
     merged.exit_code()

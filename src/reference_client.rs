@@ -363,10 +363,11 @@ fn body_bytes(mut fields: Map<String, Value>, numbers: bool) -> Vec<u8> {
 }
 
 /// A received HTTP response.
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Bytes,
+/// An HTTP answer as read: status, headers (names in lower case), body.
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Bytes,
 }
 
 impl Response {
@@ -752,7 +753,12 @@ fn build_request(
         .map_err(|e| format!("building the request: {e}"))
 }
 
-async fn send<S>(stream: S, request: hyper::Request<Full<Bytes>>) -> Result<Response, String>
+/// Sends one HTTP/1.1 request on `stream` and reads the whole answer (`proxy` forwards with it
+/// too).
+pub(crate) async fn send<S>(
+    stream: S,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<Response, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

@@ -456,16 +456,7 @@ impl Proxy {
     /// [`ServeError`] when the address cannot be listened on, the TLS material cannot be made
     /// or read, or the journal file cannot be opened.
     pub async fn start(config: ProxyConfig) -> Result<Proxy, ServeError> {
-        let journal_file = match &config.journal_file {
-            Some(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| ServeError::Journal(path.clone(), e))?,
-            )),
-            None => None,
-        };
+        let journal_file = crate::serve::open_journal(config.journal_file.as_ref())?;
         if let Some(dir) = &config.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| ServeError::Journal(dir.clone(), e))?;
         }

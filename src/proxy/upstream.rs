@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -149,39 +148,20 @@ impl Upstream {
     }
 }
 
+/// One exchange on `stream`, with the connection's own headers left out of the answer.
 async fn send<S>(stream: S, request: hyper::Request<Full<Bytes>>) -> Result<HttpAnswer, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("HTTP handshake: {e}"))?;
-    tokio::spawn(connection);
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("no answer: {e}"))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
-        .map(|(n, v)| {
-            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-            (n.as_str().to_owned(), value)
-        })
-        .collect();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| format!("the answer was cut short: {e}"))?
-        .to_bytes()
-        .to_vec();
+    let response = crate::reference_client::send(stream, request).await?;
     Ok(HttpAnswer {
-        status,
-        headers,
-        body,
+        status: response.status,
+        headers: response
+            .headers
+            .into_iter()
+            .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+            .collect(),
+        body: response.body.to_vec(),
         delay: Duration::ZERO,
         fault: None,
     })

@@ -351,16 +351,7 @@ impl Server {
     /// [`ServeError`] when the address cannot be listened on, the TLS material cannot be made
     /// or read, or the journal file cannot be opened.
     pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
-        let journal_file = match &config.journal_file {
-            Some(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| ServeError::Journal(path.clone(), e))?,
-            )),
-            None => None,
-        };
+        let journal_file = open_journal(config.journal_file.as_ref())?;
         let keys = GatewayKeys {
             merchant_public: config.keys.merchant.verifying_key(),
             vendor: config.keys.vendor.clone(),
@@ -428,6 +419,19 @@ impl Server {
     pub fn exit_code(&self) -> i32 {
         i32::from(self.totals().must_failed > 0)
     }
+}
+
+/// The `--journal` file, opened for appending (created if missing).
+pub(crate) fn open_journal(
+    path: Option<&PathBuf>,
+) -> Result<Option<Mutex<std::fs::File>>, ServeError> {
+    let Some(path) = path else { return Ok(None) };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(|file| Some(Mutex::new(file)))
+        .map_err(|e| ServeError::Journal(path.clone(), e))
 }
 
 /// The listening servers, the URL clients call, and (with a run CA) its certificate.
