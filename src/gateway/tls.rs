@@ -179,9 +179,14 @@ impl TlsFront {
         config: Arc<ServerConfig>,
         upstream: SocketAddr,
     ) -> Result<TlsFront, GatewayError> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
-            GatewayError(format!("gateway: cannot listen for TLS on 127.0.0.1: {e}"))
-        })?;
+        let listener = super::bind_loopback()
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                TcpListener::from_std(l)
+            })
+            .map_err(|e| {
+                GatewayError(format!("gateway: cannot listen for TLS on 127.0.0.1: {e}"))
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
