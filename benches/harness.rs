@@ -5,13 +5,14 @@
 //!   mode and in exec mode (target: under 5 s);
 //! - the harness's own cost per scenario (gateway start, request and outcome checks, verdict:
 //!   a scenario's wall time less the adapter's time), and the cost of rendering the terminal,
-//!   JSON and JUnit reports per scenario (target: under 2 ms together).
+//!   JSON (transcripts included), JUnit and HTML reports per scenario (target: under 2 ms
+//!   together).
 //!
 //! Exec and persistent mode need the release binary: run `cargo build --release` first.
 
 use std::time::{Duration, Instant};
 
-use alipay_cancel_kit::report::{json, junit, terminal, RunReport};
+use alipay_cancel_kit::report::{html, json, junit, terminal, RunReport};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
 
@@ -86,7 +87,8 @@ fn main() {
             let text = terminal::render(&report, false);
             let json = json::to_string(&report);
             let xml = junit::render(&report);
-            std::hint::black_box((text, json, xml));
+            let page = html::render(&report);
+            std::hint::black_box((text, json, xml, page));
             renders.push(started.elapsed().as_secs_f64() * 1000.0 / report.scenarios.len() as f64);
             last = Some(report);
         }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::protocol::Outcome;
@@ -71,9 +71,18 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Whether the adapter declared this capability.
+    /// Whether the adapter has this capability: declared it or, for an id capability, declared
+    /// no id at all (and so is taken to support all three).
     pub fn has(&self, name: &str) -> bool {
-        self.list.iter().any(|c| c == name)
+        match crate::capability::IdKind::of_capability(name) {
+            Some(kind) => self.ids().contains(kind),
+            None => self.list.iter().any(|c| c == name),
+        }
+    }
+
+    /// The ids the client can send: those it declared, or all three when it declared none.
+    pub fn ids(&self) -> crate::capability::Ids {
+        crate::capability::Ids::from_capabilities(&self.list)
     }
 }
 
@@ -92,20 +101,73 @@ fn shell(command: &str, args: &[&str]) -> Command {
     cmd
 }
 
-/// Kills a process group with SIGKILL.
+/// An adapter's process group, killed (SIGKILL) when this guard is dropped or
+/// [`kill_every_group`] is called, whichever comes first.
 ///
-/// Takes the pid recorded at spawn: tokio forgets a child's pid once it has been waited on,
+/// Holds the pid recorded at spawn: tokio forgets a child's pid once it has been waited on,
 /// and the group must be killed after a clean exit too, for whatever the adapter left behind.
-/// The group id cannot be reused while the group has members, so this never hits a stranger.
+/// Being a guard, it also kills the group when the task running the scenario is dropped
+/// mid-way, as an interrupted run does (`docs/contract.md`, "Interrupted runs"). The group id
+/// cannot be reused while the group has members, so this never hits a stranger.
+struct ProcessGroup(Option<i32>);
+
+/// The process groups of every adapter alive, so an interrupted run can kill them all at once.
+static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+impl ProcessGroup {
+    fn new(pid: Option<u32>) -> ProcessGroup {
+        let pgid = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0);
+        if let Some(pgid) = pgid {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(pgid);
+        }
+        ProcessGroup(pgid)
+    }
+
+    /// Kills the group now (once).
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            signal_group(pgid, libc::SIGKILL);
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|g| *g != pgid);
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Kills the process group of every adapter still alive (exec, persistent or probe), with
+/// everything they started. For an interrupted run: the groups are killed at once, before
+/// the tasks that own them have wound down.
+pub fn kill_every_group() {
+    let groups = std::mem::take(&mut *LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()));
+    for pgid in groups {
+        signal_group(pgid, libc::SIGKILL);
+    }
+}
+
+/// Sends `signal` to the process group led by `pid` (a child spawned with `process_group(0)`).
+pub(crate) fn signal_child_group(pid: Option<u32>, signal: i32) {
+    if let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) {
+        signal_group(pgid, signal);
+    }
+}
+
+/// Sends `signal` to the process group `pgid`.
 #[allow(unsafe_code)]
-fn kill_group(pid: Option<u32>) {
-    let Some(pgid) = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) else {
-        return;
-    };
+fn signal_group(pgid: i32, signal: i32) {
     // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects
-    // on this process, and the group is the one `process_group(0)` created for the adapter.
+    // on this process, and the group is the one `process_group(0)` created for the child.
     unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
+        libc::kill(-pgid, signal);
     }
 }
 
@@ -119,15 +181,25 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
     let mut child = shell(command, &["--capabilities"])
         .spawn()
         .map_err(|e| StartError(format!("cannot start `sh` to run the adapter: {e}")))?;
-    let pid = child.id();
+    let mut group = ProcessGroup::new(child.id());
     drop(child.stdin.take());
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let work = async {
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let (a, b) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+        // Bounded: standard output up to the outcome line's limit (the group is killed
+        // there, which ends the other read too), standard error only its tail.
+        let (a, b) = tokio::join!(
+            read_bounded(&mut stdout, &mut out, MAX_LINE, group.0),
+            read_tail(&mut stderr, &mut err)
+        );
         a.and(b)?;
+        if out.len() >= MAX_LINE {
+            return Err(std::io::Error::other(format!(
+                "`--capabilities` printed {MAX_LINE} bytes or more"
+            )));
+        }
         let status = child.wait().await?;
         Ok::<_, std::io::Error>((status, out, err))
     };
@@ -137,14 +209,14 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
             return Ok(none(format!("the capabilities probe failed: {e}")));
         }
         Err(_) => {
-            kill_group(pid);
+            group.kill();
             return Ok(none(format!(
                 "`--capabilities` ran past {} s; assuming no capabilities",
                 PROBE_LIMIT.as_secs()
             )));
         }
     };
-    kill_group(pid);
+    group.kill();
     let err = String::from_utf8_lossy(&err);
     match status.code() {
         Some(127) | Some(126) => {
@@ -170,6 +242,45 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
     }
 }
 
+/// Reads `pipe` to its end or to `max` bytes; at `max`, kills the process group `pgid`, so a
+/// probe that prints without end is stopped rather than left blocked on a full pipe.
+async fn read_bounded(
+    pipe: &mut (impl AsyncRead + Unpin),
+    sink: &mut Vec<u8>,
+    max: usize,
+    pgid: Option<i32>,
+) -> std::io::Result<usize> {
+    let read = pipe.take(max as u64).read_to_end(sink).await;
+    if sink.len() >= max {
+        pgid.into_iter()
+            .for_each(|g| signal_group(g, libc::SIGKILL));
+    }
+    read
+}
+
+/// Reads `pipe` to its end, keeping its last few [`STDERR_KEEP`]s in `sink`.
+async fn read_tail(pipe: &mut (impl AsyncRead + Unpin), sink: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = pipe.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        sink.extend_from_slice(&buf[..n]);
+        if sink.len() > 4 * STDERR_KEEP {
+            let cut = sink.len() - STDERR_KEEP;
+            sink.drain(..cut);
+        }
+    }
+}
+
+/// Why an over-long outcome line ended the scenario.
+fn too_long() -> String {
+    format!(
+        "the outcome line is longer than {MAX_LINE} bytes (1 MiB), the protocol's limit; the adapter was killed with its process group"
+    )
+}
+
 fn none(note: String) -> Capabilities {
     Capabilities {
         list: Vec::new(),
@@ -177,7 +288,8 @@ fn none(note: String) -> Capabilities {
     }
 }
 
-/// Reads an outcome line: JSON, valid against the outcome schema, then typed.
+/// Reads an outcome line: JSON, valid against the outcome schema, then typed
+/// ([`Outcome::from_value`]: an explicit `null` member reads as absent).
 pub fn parse_outcome(line: &str) -> (Option<Value>, Result<Outcome, AdapterFault>) {
     let value: Value = match serde_json::from_str(line.trim()) {
         Ok(v) => v,
@@ -202,7 +314,8 @@ pub fn parse_outcome(line: &str) -> (Option<Value>, Result<Outcome, AdapterFault
             ))),
         );
     }
-    let outcome = serde_json::from_value(value.clone())
+    // The schema has spoken; the typed reading states the same rules (null reads as absent).
+    let outcome = Outcome::from_value(&value)
         .map_err(|e| AdapterFault(format!("the outcome cannot be read: {e}")));
     (Some(value), outcome)
 }
@@ -251,7 +364,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
             }
         }
     };
-    let pid = child.id();
+    let mut group = ProcessGroup::new(child.id());
     let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
     // Standard error is drained by its own task, so what the adapter said before it hung
@@ -268,16 +381,21 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         let _ = stdin.write_all(&line).await;
         drop(stdin);
         let mut out = Vec::new();
+        // One byte past the limit tells an over-long line from one that fits: the scenario
+        // ends at once, not when the adapter, blocked writing the rest, hits the time limit.
         (&mut stdout)
-            .take(MAX_LINE as u64 * 4)
+            .take(MAX_LINE as u64 + 1)
             .read_to_end(&mut out)
             .await?;
+        if out.len() > MAX_LINE {
+            return Ok(Err(out.len()));
+        }
         let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, out))
+        Ok::<_, std::io::Error>(Ok((status, out)))
     };
     let result = tokio::time::timeout(limit, work).await;
     let elapsed = started.elapsed();
-    kill_group(pid);
+    group.kill();
     // The group is dead, so the pipe closes; wait briefly for the last bytes.
     let _ = tokio::time::timeout(Duration::from_millis(200), drain).await;
     let err = {
@@ -304,7 +422,15 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
                 elapsed,
             }
         }
-        Ok(Ok(done)) => done,
+        Ok(Ok(Err(_))) => {
+            return AdapterRun {
+                outcome: Err(AdapterFault(too_long())),
+                printed: None,
+                stderr: tail(&err),
+                elapsed,
+            }
+        }
+        Ok(Ok(Ok(done))) => done,
     };
     let stderr = tail(&err);
     let text = String::from_utf8_lossy(&out);
@@ -343,7 +469,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
 /// A persistent adapter process: one instruction line in, one outcome line out, in order.
 pub struct Persistent {
     child: Child,
-    pid: Option<u32>,
+    group: ProcessGroup,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -365,10 +491,10 @@ impl Persistent {
             child.stderr.take().expect("piped"),
             stderr.clone(),
         ));
-        let pid = child.id();
+        let group = ProcessGroup::new(child.id());
         Ok(Persistent {
             child,
-            pid,
+            group,
             stdin,
             stdout,
             stderr,
@@ -401,7 +527,7 @@ impl Persistent {
         let result = tokio::time::timeout(limit, work).await;
         let elapsed = started.elapsed();
         let faulted = |this: &mut Persistent, message: String| {
-            kill_group(this.pid);
+            this.group.kill();
             (
                 AdapterRun {
                     outcome: Err(AdapterFault(message)),
@@ -430,10 +556,9 @@ impl Persistent {
                 };
                 faulted(self, format!("the adapter {how} before printing an outcome"))
             }
-            Ok(Ok(out)) if !out.ends_with(b"\n") && out.len() >= MAX_LINE => faulted(
-                self,
-                format!("the outcome line is longer than {MAX_LINE} bytes"),
-            ),
+            Ok(Ok(out)) if !out.ends_with(b"\n") && out.len() >= MAX_LINE => {
+                faulted(self, too_long())
+            }
             Ok(Ok(out)) => {
                 let text = String::from_utf8_lossy(&out);
                 let (printed, outcome) = parse_outcome(&text);
@@ -454,6 +579,6 @@ impl Persistent {
     pub async fn close(mut self) {
         drop(self.stdin);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
-        kill_group(self.pid);
+        self.group.kill();
     }
 }

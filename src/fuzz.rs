@@ -44,10 +44,11 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Number, Value};
 
-use crate::adapter::Capabilities;
+use crate::adapter::{Capabilities, StartError};
+use crate::capability::{IdKind, Ids};
 use crate::protocol::OutcomeKind;
 use crate::report::RunReport;
-use crate::run::{self, Client, Pool, RunConfig, RunError};
+use crate::run::{self, Client, Pool, RunConfig, RunError, Stop};
 use crate::scenario::{
     Answer, Fault, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
 };
@@ -411,12 +412,34 @@ pub fn id_text(max: usize) -> BoxedStrategy<String> {
 /// The `request` of a valid instruction: `paymentId`, `paymentRequestId` or both (1..64
 /// characters each), with or without a `merchantAccountId` (1..32).
 pub fn cancel_request() -> BoxedStrategy<Map<String, Value>> {
-    let ids = prop_oneof![
-        id_text(64).prop_map(|p| (Some(p), None)),
-        id_text(64).prop_map(|r| (None, Some(r))),
-        (id_text(64), id_text(64)).prop_map(|(p, r)| (Some(p), Some(r))),
-    ];
-    (ids, maybe(0.5, id_text(32)))
+    cancel_request_within(Ids::all())
+}
+
+/// [`cancel_request`] for a client that can send only `ids`: the same forms, less those
+/// naming an id it lacks. With all three it draws exactly what [`cancel_request`] draws, so
+/// a seed replays the same cases.
+///
+/// A client with neither `paymentId` nor `paymentRequestId` has no valid request; it gets
+/// `paymentId` ones (which [`fuzz`] refuses to run).
+pub fn cancel_request_within(ids: Ids) -> BoxedStrategy<Map<String, Value>> {
+    let by_payment_id = ids.contains(IdKind::PaymentId);
+    let by_request_id = ids.contains(IdKind::PaymentRequestId);
+    let ids_drawn = match (by_payment_id, by_request_id) {
+        (true, true) => prop_oneof![
+            id_text(64).prop_map(|p| (Some(p), None)),
+            id_text(64).prop_map(|r| (None, Some(r))),
+            (id_text(64), id_text(64)).prop_map(|(p, r)| (Some(p), Some(r))),
+        ]
+        .boxed(),
+        (false, true) => id_text(64).prop_map(|r| (None, Some(r))).boxed(),
+        (_, false) => id_text(64).prop_map(|p| (Some(p), None)).boxed(),
+    };
+    let merchant_account = if ids.contains(IdKind::MerchantAccountId) {
+        maybe(0.5, id_text(32)).boxed()
+    } else {
+        Just(None).boxed()
+    };
+    (ids_drawn, merchant_account)
         .prop_map(|((payment_id, payment_request_id), merchant_account_id)| {
             let mut m = Map::new();
             for (k, v) in [
@@ -837,7 +860,16 @@ pub fn answer_sequence(timing: Timing) -> BoxedStrategy<Vec<Answer>> {
 /// A whole case as a catalogue scenario (`fuzz/case`): a [`cancel_request`], an
 /// [`answer_sequence`], and, half the time, success bodies that echo the instructed ids.
 pub fn scenario(timing: Timing) -> BoxedStrategy<Scenario> {
-    (cancel_request(), answer_sequence(timing), any::<bool>())
+    scenario_within(timing, Ids::all())
+}
+
+/// [`scenario`] for a client that can send only `ids` (see [`cancel_request_within`]).
+pub fn scenario_within(timing: Timing, ids: Ids) -> BoxedStrategy<Scenario> {
+    (
+        cancel_request_within(ids),
+        answer_sequence(timing),
+        any::<bool>(),
+    )
         .prop_map(move |(request, mut answers, echo)| {
             if echo {
                 for body in answers.iter_mut().filter_map(|a| a.body.as_mut()) {
@@ -862,6 +894,7 @@ pub fn scenario(timing: Timing) -> BoxedStrategy<Scenario> {
                 needs: Vec::new(),
                 client_id: DEFAULT_CLIENT_ID.to_owned(),
                 request,
+                request_alternatives: Vec::new(),
                 timeout_ms: if delayed {
                     timing.timeout_ms
                 } else {
@@ -979,6 +1012,11 @@ pub struct FuzzRun {
     pub cases_duration: Duration,
     /// Wall time of the whole run.
     pub duration: Duration,
+    /// Set when a signal cut the run short (`SIGINT`, `SIGTERM`): the report says so, and
+    /// lists the cases under way as not run.
+    pub interrupted: Option<String>,
+    /// The cases under way when the run was interrupted; they ran to no verdict.
+    pub not_run: Vec<Scenario>,
 }
 
 impl FuzzRun {
@@ -999,17 +1037,32 @@ impl FuzzRun {
             }
         };
         let mut report = RunReport::new(client.describe(), client.mode(), scenarios);
-        report.capabilities = self.capabilities.list.clone();
-        report.capabilities_note = self.capabilities.note.clone();
+        if let Some(signal) = &self.interrupted {
+            report
+                .scenarios
+                .extend(self.not_run.iter().map(|case| run::not_run(case, signal)));
+            report.summary = crate::report::Summary::of(&report.scenarios);
+            report.interrupted = Some(crate::report::Interrupted {
+                signal: signal.clone(),
+                not_run: self.not_run.iter().map(|case| case.id.clone()).collect(),
+            });
+        }
+        report.set_capabilities(&self.capabilities);
         report.duration_ms = self.duration.as_secs_f64() * 1000.0;
         report
     }
 
     fn summary_result(&self) -> ScenarioResult {
-        let message = format!(
+        let mut message = format!(
             "{} generated cases (seed {}) ended PASS or NON_STRICT ({} NON_STRICT)",
             self.cases_run, self.seed, self.non_strict_count
         );
+        if let Some(signal) = &self.interrupted {
+            message.push_str(&format!(
+                "; interrupted ({signal}) before the {} cases asked for",
+                self.cases
+            ));
+        }
         let mut checks = vec![Check::pass("fuzz.cases", Level::Must, RULE, message)];
         for f in &self.flaky {
             let why: Vec<String> = f
@@ -1043,20 +1096,25 @@ impl FuzzRun {
             stderr: String::new(),
             duration_ms: self.cases_duration.as_secs_f64() * 1000.0,
             adapter_ms: 0.0,
+            transcript: Vec::new(),
         }
     }
 
     /// The shrunk failing case as a catalogue group file (`{"group": "fuzz", "scenarios":
-    /// [...]}`), loadable by [`crate::scenario::Catalogue::from_sources`].
+    /// [...]}`), loadable by [`crate::scenario::Catalogue::from_sources`] and `run --catalogue`.
+    /// Its id, `fuzz/seed-<seed>-case-<n>`, names where it was found, so cases saved from
+    /// several runs load side by side.
     pub fn scenario_file(&self) -> Option<String> {
         let f = self.failure.as_ref()?;
+        let mut shrunk = f.shrunk.clone();
+        shrunk.id = format!("{GROUP}/seed-{}-case-{}", self.seed, f.case);
         let file = serde_json::json!({
             "$comment": format!(
                 "found by fuzz: seed {}, case {} of {}, shrunk in {} steps ({} runs); replay with --seed {} --cases {}",
                 self.seed, f.case, self.cases, f.shrink_steps, f.shrink_runs, self.seed, f.case
             ),
             "group": GROUP,
-            "scenarios": [f.shrunk],
+            "scenarios": [shrunk],
         });
         Some(serde_json::to_string_pretty(&file).expect("a scenario serialises") + "\n")
     }
@@ -1083,16 +1141,39 @@ fn case_id(n: u32) -> String {
 /// # Errors
 /// [`RunError::Adapter`] when the adapter command cannot be started at all.
 pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun, RunError> {
+    fuzz_until(config, run_config, &Stop::new()).await
+}
+
+/// [`fuzz`] that ends early when `stop` is requested: no case starts after it, the cases under
+/// way are dropped (their adapters' process groups killed) and listed as not run, and a
+/// failure being shrunk is reported as shrunk so far.
+///
+/// # Errors
+/// [`RunError::Adapter`] when the adapter command cannot be started at all.
+pub async fn fuzz_until(
+    config: &FuzzConfig,
+    run_config: &RunConfig,
+    stop: &Stop,
+) -> Result<FuzzRun, RunError> {
     let started = Instant::now();
     let capabilities = run_config.client.capabilities().await?;
+    let ids = capabilities.ids();
+    if !ids.contains(IdKind::PaymentId) && !ids.contains(IdKind::PaymentRequestId) {
+        return Err(RunError::Adapter(StartError(format!(
+            "the adapter declares neither `payment-id` nor `payment-request-id` (only {}): no valid instruction names only the ids it can send",
+            ids.describe()
+        ))));
+    }
     let pool = run_config.client.pool();
     // Shared, not copied per case: the config holds RSA keys.
     let shared = std::sync::Arc::new((run_config.clone(), capabilities.clone()));
-    let strategy = scenario(config.timing);
+    let strategy = scenario_within(config.timing, ids);
     let mut runner = runner(config.seed, config.max_shrink_iters);
     let mut trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>> = HashMap::new();
     let mut failing: HashMap<u32, (Scenario, ScenarioResult)> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
+    // The cases started and not yet finished, for an interrupted run's report.
+    let mut under_way: HashMap<u32, Scenario> = HashMap::new();
     let mut next = 1u32;
     let mut cases_run = 0u32;
     let mut non_strict = Vec::new();
@@ -1101,7 +1182,10 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
     let mut cases_duration;
     let failure = loop {
         loop {
-            while failing.is_empty() && next <= config.cases && tasks.len() < run_config.jobs.max(1)
+            while failing.is_empty()
+                && next <= config.cases
+                && tasks.len() < run_config.jobs.max(1)
+                && stop.reason().is_none()
             {
                 let tree = strategy
                     .new_tree(&mut runner)
@@ -1111,6 +1195,7 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 trees.insert(next, tree);
                 let (shared, pool) = (shared.clone(), pool.clone());
                 let n = next;
+                under_way.insert(n, case.clone());
                 tasks.spawn(async move {
                     let (run_config, capabilities) = &*shared;
                     let result =
@@ -1119,11 +1204,17 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 });
                 next += 1;
             }
-            let Some(joined) = tasks.join_next().await else {
+            let joined = tokio::select! {
+                biased;
+                _ = stop.requested() => break,
+                joined = tasks.join_next() => joined,
+            };
+            let Some(joined) = joined else {
                 break;
             };
             let (n, case, result) =
                 joined.unwrap_or_else(|e| panic!("a fuzz case task failed: {e}"));
+            under_way.remove(&n);
             cases_run += 1;
             if result.verdict.is_failure() {
                 failing.insert(n, (case, result));
@@ -1138,6 +1229,12 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
             }
         }
         cases_duration = started.elapsed();
+        if stop.reason().is_some() {
+            // Dropping a case's future kills its adapter's process group; waiting for the
+            // aborted tasks makes sure every one is gone before the report is written.
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
         // The first failing case in drawing order: every case before it ran, so the choice
         // does not depend on which job finished first.
         let Some(n) = failing.keys().min().copied() else {
@@ -1148,7 +1245,12 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
         // Confirm alone, off the load of the other jobs: a timeout case can fail only
         // because the machine was busy. A failure that does not repeat is reported as flaky
         // and the run goes on.
-        let again = run::run_scenario(&case, run_config, &capabilities, pool.as_deref()).await;
+        let again = tokio::select! {
+            biased;
+            // Interrupted before the confirmation: the failure stands as first seen.
+            _ = stop.requested() => result.clone(),
+            again = run::run_scenario(&case, run_config, &capabilities, pool.as_deref()) => again,
+        };
         if !again.verdict.is_failure() {
             flaky.push(result);
             continue;
@@ -1163,13 +1265,20 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
                 run_config,
                 &capabilities,
                 pool.as_deref(),
+                stop,
             )
             .await,
         );
     };
     if let Some(pool) = pool {
-        pool.close().await;
+        match stop.reason() {
+            // Idle processes die with the pool, at once: no time for a polite close.
+            Some(_) => drop(pool),
+            None => pool.close().await,
+        }
     }
+    let mut not_run: Vec<(u32, Scenario)> = under_way.into_iter().collect();
+    not_run.sort_by_key(|(n, _)| *n);
     Ok(FuzzRun {
         seed: config.seed,
         cases: config.cases,
@@ -1181,6 +1290,11 @@ pub async fn fuzz(config: &FuzzConfig, run_config: &RunConfig) -> Result<FuzzRun
         capabilities,
         cases_duration,
         duration: started.elapsed(),
+        interrupted: stop.reason(),
+        not_run: match stop.reason() {
+            Some(_) => not_run.into_iter().map(|(_, case)| case).collect(),
+            None => Vec::new(),
+        },
     })
 }
 
@@ -1196,6 +1310,7 @@ async fn shrink(
     run_config: &RunConfig,
     capabilities: &Capabilities,
     pool: Option<&Pool>,
+    stop: &Stop,
 ) -> FuzzFailure {
     let mut best = (original.clone(), original_result.clone());
     let (mut runs, mut steps) = (0u32, 0u32);
@@ -1204,7 +1319,12 @@ async fn shrink(
             runs += 1;
             let mut case = tree.current();
             case.id = case_id(n);
-            let result = run::run_scenario(&case, run_config, capabilities, pool).await;
+            let result = tokio::select! {
+                biased;
+                // Interrupted: the failure stands as shrunk so far.
+                _ = stop.requested() => break,
+                result = run::run_scenario(&case, run_config, capabilities, pool) => result,
+            };
             if result.verdict.is_failure() {
                 steps += 1;
                 best = (case, result);

@@ -3,27 +3,40 @@
 //!
 //! - [`spec`]: the request and response rules as validated types, and the result-code table.
 //! - [`schema`]: the JSON Schemas under `schema/`, embedded and compiled.
+//! - [`openapi`]: the cancel API as an OpenAPI 3.1 document, generated from the schemas.
 //! - [`validate`]: the `validate` command: bodies from files, stdin and NDJSON streams.
 //! - [`signature`]: the RSA256 signing scheme, both directions, and test keys.
 //! - [`scenario`]: the conformance catalogue under `conformance/`.
 //! - [`gateway`]: the signing mock gateway that records and checks every request.
 //! - [`adapter`]: running any client through the adapter protocol.
+//! - [`capability`]: the id capabilities: which ids a client can send.
 //! - [`verdict`]: checks and their grading.
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
 //! - [`run`]: one conformance run, end to end.
+//! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
+//! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
+//! - [`proxy`]: a checking proxy in front of any gateway (the vendor's sandbox included).
+//! - [`contract`]: the outcome rules as data: classes of answer and what a client may conclude.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;
+pub mod capability;
+pub mod contract;
 pub mod fuzz;
 pub mod gateway;
+pub mod openapi;
 pub mod protocol;
+pub mod proxy;
 pub mod reference_client;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+pub mod serve;
+pub mod shard;
 pub mod signature;
 pub mod spec;
+pub mod transcript;
 pub mod validate;
 pub mod verdict;

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::spec::describe_value;
+
 /// The protocol version string every instruction carries.
 pub const PROTOCOL: &str = "alipay-cancel-kit/1";
 
@@ -24,6 +26,19 @@ pub enum OutcomeKind {
 }
 
 impl OutcomeKind {
+    /// Every kind, in the order the protocol lists them.
+    pub const ALL: [OutcomeKind; 4] = [
+        OutcomeKind::Success,
+        OutcomeKind::Failed,
+        OutcomeKind::Unknown,
+        OutcomeKind::InvalidRequest,
+    ];
+
+    /// The kind a wire word names, if it names one (exact case).
+    pub fn from_wire(word: &str) -> Option<OutcomeKind> {
+        OutcomeKind::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+
     /// The wire word, e.g. `INVALID_REQUEST`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,6 +92,9 @@ pub struct Instruction {
 }
 
 /// The outcome an adapter printed, after it passed the outcome schema.
+///
+/// Every member but `outcome` is optional, and an explicit `null` reads as absent: the
+/// serializers of Java (Jackson's default), .NET and Go write absent members as `null`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
@@ -106,6 +124,97 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The members the protocol defines, in the order the reference adapter writes them.
+    pub const MEMBERS: [&'static str; 8] = [
+        "outcome",
+        "resultCode",
+        "resultStatus",
+        "resultMessage",
+        "paymentId",
+        "paymentRequestId",
+        "cancelTime",
+        "error",
+    ];
+
+    /// Reads a printed outcome by the rules of `schema/adapter-outcome.schema.json`, which it
+    /// states again in Rust (a property test holds the two equal): an object whose `outcome`
+    /// is one of the four words; every other member the protocol defines a string or `null`
+    /// (`null` reads as absent); `cancelTime` RFC 3339; `SUCCESS` carrying `paymentId`,
+    /// `paymentRequestId` and `cancelTime`, `FAILED` carrying `resultCode`, not `null`.
+    /// Members the protocol does not define are ignored.
+    ///
+    /// # Errors
+    /// The first rule broken, naming the member.
+    ///
+    /// # Example
+    /// ```
+    /// use alipay_cancel_kit::protocol::{Outcome, OutcomeKind};
+    /// let line = serde_json::json!({"outcome": "FAILED", "resultCode": "ORDER_NOT_EXIST", "resultMessage": null});
+    /// let outcome = Outcome::from_value(&line).unwrap();
+    /// assert_eq!(outcome.outcome, OutcomeKind::Failed);
+    /// assert_eq!(outcome.result_message, None);
+    /// let err = Outcome::from_value(&serde_json::json!({"outcome": "FAILED", "resultCode": null})).unwrap_err();
+    /// assert_eq!(err.to_string(), "/resultCode: FAILED must carry resultCode (a string, not null)");
+    /// ```
+    pub fn from_value(value: &Value) -> Result<Outcome, OutcomeError> {
+        let Some(object) = value.as_object() else {
+            return Err(OutcomeError::new("", "an outcome must be a JSON object"));
+        };
+        let kind = match object.get("outcome") {
+            None => return Err(OutcomeError::new("/outcome", "the member is required")),
+            Some(word) => word
+                .as_str()
+                .and_then(OutcomeKind::from_wire)
+                .ok_or_else(|| {
+                    OutcomeError::new(
+                        "/outcome",
+                        format!(
+                            "expected SUCCESS, FAILED, UNKNOWN or INVALID_REQUEST, found {}",
+                            describe_value(word)
+                        ),
+                    )
+                })?,
+        };
+        let text = |name: &str| match object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(OutcomeError::new(
+                &format!("/{name}"),
+                format!("expected a string or null, found {}", describe_value(other)),
+            )),
+        };
+        let outcome = Outcome {
+            outcome: kind,
+            result_code: text("resultCode")?,
+            result_status: text("resultStatus")?,
+            result_message: text("resultMessage")?,
+            payment_id: text("paymentId")?,
+            payment_request_id: text("paymentRequestId")?,
+            cancel_time: text("cancelTime")?,
+            error: text("error")?,
+        };
+        if let Some(t) = &outcome.cancel_time {
+            crate::spec::CancelTime::parse(t)
+                .map_err(|e| OutcomeError::new("/cancelTime", e.message()))?;
+        }
+        let required: &[(&str, &Option<String>)] = match kind {
+            OutcomeKind::Success => &[
+                ("paymentId", &outcome.payment_id),
+                ("paymentRequestId", &outcome.payment_request_id),
+                ("cancelTime", &outcome.cancel_time),
+            ],
+            OutcomeKind::Failed => &[("resultCode", &outcome.result_code)],
+            OutcomeKind::Unknown | OutcomeKind::InvalidRequest => &[],
+        };
+        if let Some((name, _)) = required.iter().find(|(_, v)| v.is_none()) {
+            return Err(OutcomeError::new(
+                &format!("/{name}"),
+                format!("{kind} must carry {name} (a string, not null)"),
+            ));
+        }
+        Ok(outcome)
+    }
+
     /// An outcome with only its kind and a message for humans.
     pub fn bare(kind: OutcomeKind, error: impl Into<String>) -> Outcome {
         Outcome {
@@ -120,3 +229,34 @@ impl Outcome {
         }
     }
 }
+
+/// Why a printed outcome cannot be read: the member, as a JSON pointer, and the rule broken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeError {
+    /// The member (`/cancelTime`), or empty for the whole outcome.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl OutcomeError {
+    fn new(pointer: &str, message: impl Into<String>) -> OutcomeError {
+        OutcomeError {
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for OutcomeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pointer = if self.pointer.is_empty() {
+            "(root)"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{pointer}: {}", self.message)
+    }
+}
+
+impl std::error::Error for OutcomeError {}

@@ -4,6 +4,9 @@
 //! reference-adapter` exposes the same client through the adapter protocol, so the exec and
 //! persistent paths are exercised end to end. Each [`Defect`] switches on one deliberate bug,
 //! for the kit's own sensitivity test: a conformance kit is only as good as the bugs it catches.
+//! Each [`Style`] switches on a way real, correct clients differ (absent members written as
+//! `null`, a time type that holds only milliseconds or microseconds), for the other half of that
+//! test: a kit is trusted only while a correct client never fails.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,6 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 
+use crate::capability::Ids;
 use crate::gateway::{CANCEL_PATH, SANDBOX_CANCEL_PATH};
 use crate::protocol::{Instruction, Outcome, OutcomeKind};
 use crate::signature::{self, SignatureHeader, SigningKey, VerifyingKey};
@@ -21,6 +25,31 @@ use crate::spec::{CancelRequest, CancelResponse, ResultStatus};
 /// The adapter capabilities the reference client declares: it speaks HTTPS, trusting exactly
 /// the instruction's `caCertificatePem` and checking the host name.
 pub const CAPABILITIES: &[&str] = &["tls"];
+
+/// The capabilities the reference client declares when it can send only `ids`: [`CAPABILITIES`]
+/// and, unless it sends all three undeclared, the id capabilities.
+pub fn capabilities(ids: Ids) -> Vec<String> {
+    let mut list: Vec<String> = CAPABILITIES.iter().map(|c| c.to_string()).collect();
+    if ids.declared() {
+        list.extend(ids.kinds().map(|k| k.capability().to_owned()));
+    }
+    list
+}
+
+/// The instruction as a client that can send only `ids` sees it: the id members it has no
+/// way to express are left out, as a client built on such an SDK leaves them out (so a kit
+/// that instructed an undeclared id would see the request lack it, and fail the scenario).
+pub fn narrowed(instruction: &Instruction, ids: Ids) -> std::borrow::Cow<'_, Instruction> {
+    let missing = ids.missing(&instruction.request);
+    if missing.is_empty() {
+        return std::borrow::Cow::Borrowed(instruction);
+    }
+    let mut narrow = instruction.clone();
+    for kind in missing {
+        narrow.request.remove(kind.member());
+    }
+    std::borrow::Cow::Owned(narrow)
+}
 
 /// How many times the reference client calls in all when the answer leaves the result open
 /// (`U`, or no usable answer). The contract allows up to 5.
@@ -81,6 +110,91 @@ impl Defect {
 /// A set of defects; empty for the correct client.
 pub type Defects = BTreeSet<Defect>;
 
+/// One way a correct client may write its outcome, as real clients differ: not a defect (with
+/// any styles the client still passes every scenario: no `FAIL`, no `ERROR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Style {
+    /// Writes every outcome member it has no value for as `null`, as Jackson's default, .NET's
+    /// and Go's serializers do (a served `"resultMessage": null` passes through as `null`).
+    Nulls,
+    /// Keeps `cancelTime` to the millisecond, truncating, and writes it in UTC with three
+    /// digits, as JavaScript's `Date` does (`new Date(text).toISOString()`).
+    Millis,
+    /// Keeps `cancelTime` to the microsecond, truncating, and writes it in the served offset
+    /// (`+00:00` for `Z`) with six digits when there is a fraction, as Python's `datetime` does
+    /// (`datetime.fromisoformat(text).isoformat()`).
+    Micros,
+}
+
+impl Style {
+    /// Every style, in declaration order.
+    pub fn all() -> Vec<Style> {
+        use clap::ValueEnum;
+        Style::value_variants().to_vec()
+    }
+
+    /// The style's command-line name, e.g. `millis`.
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// How many fraction digits of `cancelTime` a client of this style keeps, if it drops some.
+    pub fn fraction_digits(self) -> Option<usize> {
+        match self {
+            Style::Nulls => None,
+            Style::Millis => Some(3),
+            Style::Micros => Some(6),
+        }
+    }
+}
+
+/// A set of styles; empty for the plain client (absent members left out, every digit kept).
+/// With both `millis` and `micros`, the coarser wins: milliseconds.
+pub type Styles = BTreeSet<Style>;
+
+/// How the built-in client behaves: the deliberate defects switched on (none for the correct
+/// client) and the styles it writes its outcome in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Behaviour {
+    /// The deliberate bugs.
+    pub defects: Defects,
+    /// The ways of writing an outcome, all correct.
+    pub styles: Styles,
+}
+
+impl Behaviour {
+    /// The correct client writing in these styles.
+    pub fn styled(styles: impl IntoIterator<Item = Style>) -> Behaviour {
+        Behaviour {
+            defects: Defects::new(),
+            styles: styles.into_iter().collect(),
+        }
+    }
+
+    /// Whether this defect is switched on.
+    pub fn has(&self, defect: Defect) -> bool {
+        self.defects.contains(&defect)
+    }
+}
+
+impl From<Defects> for Behaviour {
+    fn from(defects: Defects) -> Behaviour {
+        Behaviour {
+            defects,
+            styles: Styles::new(),
+        }
+    }
+}
+
+impl FromIterator<Defect> for Behaviour {
+    fn from_iter<I: IntoIterator<Item = Defect>>(defects: I) -> Behaviour {
+        Behaviour::from(defects.into_iter().collect::<Defects>())
+    }
+}
+
 /// The client crashed (a defect that models a crash); the adapter protocol sees no outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crash(pub String);
@@ -97,8 +211,8 @@ enum Exchange {
 ///
 /// # Errors
 /// Only a [`Crash`], when a crash defect is switched on and triggered.
-pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outcome, Crash> {
-    let has = |d| defects.contains(&d);
+pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<Outcome, Crash> {
+    let has = |d| behaviour.has(d);
     // Refuse locally what the gateway would refuse: no request is better than a doomed one.
     // Once the fields pass, they are sent as given.
     if let Err(e) =
@@ -185,7 +299,7 @@ pub async fn cancel(instruction: &Instruction, defects: &Defects) -> Result<Outc
                 }
                 Exchange::Open(o)
             }
-            Ok(response) => interpret(&response, path, client_id, &vendor, defects)?,
+            Ok(response) => interpret(&response, path, client_id, &vendor, behaviour)?,
         };
         match exchange {
             Exchange::Final(outcome) => {
@@ -269,9 +383,9 @@ fn interpret(
     path: &str,
     client_id: &str,
     vendor: &VerifyingKey,
-    defects: &Defects,
+    behaviour: &Behaviour,
 ) -> Result<Exchange, Crash> {
-    let has = |d| defects.contains(&d);
+    let has = |d| behaviour.has(d);
     let open = |why: String| {
         let kind = if has(Defect::TransportErrorAsFailure) {
             OutcomeKind::Failed
@@ -290,7 +404,7 @@ fn interpret(
         return open(format!("HTTP status {}: a transport error", r.status));
     }
     if has(Defect::CrashOnUnknownField) || has(Defect::CrashOnUnknownCode) {
-        crash_checks(&r.body, defects)?;
+        crash_checks(&r.body, &behaviour.defects)?;
     }
     let response = match CancelResponse::from_slice(&r.body) {
         Ok(resp) => resp,
@@ -363,7 +477,7 @@ fn interpret(
                 } else if has(Defect::MisreadOddOffset) {
                     misread_odd_offset(t.instant()).to_rfc3339()
                 } else {
-                    t.instant().to_rfc3339()
+                    styled_cancel_time(t.instant(), &behaviour.styles)
                 }
             });
             Exchange::Final(o)
@@ -388,6 +502,50 @@ fn interpret(
             }
         }
     })
+}
+
+/// `cancelTime` as a client of these styles writes it: every digit chrono holds (nanoseconds,
+/// 0, 3, 6 or 9 digits) in the served offset; or, for `millis`, JavaScript's
+/// `toISOString()` of the instant truncated to the millisecond; or, for `micros`, Python's
+/// `isoformat()` of the instant truncated to the microsecond, in the served offset.
+fn styled_cancel_time(t: chrono::DateTime<chrono::FixedOffset>, styles: &Styles) -> String {
+    use chrono::{SecondsFormat, Timelike};
+    if styles.contains(&Style::Millis) {
+        let millis = t.timestamp_millis();
+        return chrono::DateTime::from_timestamp_millis(millis).map_or_else(String::new, |utc| {
+            utc.to_rfc3339_opts(SecondsFormat::Millis, true)
+        });
+    }
+    if styles.contains(&Style::Micros) {
+        // A leap second's nanosecond is a billion or more; Python has no leap seconds.
+        let micros = t.nanosecond() % 1_000_000_000 / 1_000;
+        let fraction = if micros == 0 {
+            String::new()
+        } else {
+            format!(".{micros:06}")
+        };
+        return format!(
+            "{}{fraction}{}",
+            t.format("%Y-%m-%dT%H:%M:%S"),
+            t.format("%:z")
+        );
+    }
+    t.to_rfc3339()
+}
+
+/// The outcome line as a client of these styles prints it (without the line break): the
+/// members it has, or with `nulls` every member of the protocol, `null` where it has no value.
+pub fn outcome_line(outcome: &Outcome, styles: &Styles) -> String {
+    let value = serde_json::to_value(outcome).unwrap_or_default();
+    if !styles.contains(&Style::Nulls) {
+        return value.to_string();
+    }
+    let mut members = value.as_object().cloned().unwrap_or_default();
+    let line: Map<String, Value> = Outcome::MEMBERS
+        .iter()
+        .map(|m| (m.to_string(), members.remove(*m).unwrap_or(Value::Null)))
+        .collect();
+    Value::Object(line).to_string()
 }
 
 /// The `MisreadOddOffset` defect: an offset whose minutes are 45 loses them.
@@ -631,8 +789,8 @@ where
 }
 
 /// Serves the adapter protocol on standard input and output, for as many instructions as
-/// arrive (so it works in exec and persistent mode alike).
-pub async fn serve_adapter(defects: &Defects) -> std::io::Result<()> {
+/// arrive (so it works in exec and persistent mode alike), sending only the ids in `ids`.
+pub async fn serve_adapter(behaviour: &Behaviour, ids: Ids) -> std::io::Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
@@ -641,7 +799,7 @@ pub async fn serve_adapter(defects: &Defects) -> std::io::Result<()> {
             continue;
         }
         let outcome = match serde_json::from_str::<Instruction>(&line) {
-            Ok(instruction) => match cancel(&instruction, defects).await {
+            Ok(instruction) => match cancel(&narrowed(&instruction, ids), behaviour).await {
                 Ok(o) => o,
                 Err(Crash(why)) => {
                     eprintln!("reference client crashed (deliberate defect): {why}");
@@ -650,7 +808,7 @@ pub async fn serve_adapter(defects: &Defects) -> std::io::Result<()> {
             },
             Err(e) => Outcome::bare(OutcomeKind::Unknown, format!("unreadable instruction: {e}")),
         };
-        let mut text = serde_json::to_string(&outcome).unwrap_or_default();
+        let mut text = outcome_line(&outcome, &behaviour.styles);
         text.push('\n');
         stdout.write_all(text.as_bytes()).await?;
         stdout.flush().await?;

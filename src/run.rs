@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, StartError};
+use crate::capability::Ids;
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
-use crate::reference_client::{self, Crash, Defects};
-use crate::report::RunReport;
+use crate::reference_client::{self, Behaviour, Crash, Defects};
+use crate::report::{Interrupted, RunReport};
 use crate::scenario::{Scenario, Transport};
 use crate::signature::SigningKey;
 use crate::verdict::{self, ScenarioResult, Verdict};
@@ -20,8 +21,17 @@ use crate::verdict::{self, ScenarioResult, Verdict};
 /// The client under test.
 #[derive(Clone, Debug)]
 pub enum Client {
-    /// The built-in reference client, called in process (with deliberate defects, if any).
-    InProcess(Defects),
+    /// The built-in reference client, called in process (with deliberate defects or styles,
+    /// if any). Its outcome goes through the adapter protocol's JSON, as an adapter's does.
+    InProcess(Behaviour),
+    /// The built-in reference client, called in process, able to send only some of the ids
+    /// and declaring them: a client that cancels by one kind of id (with defects, if any).
+    InProcessWithIds {
+        /// Its deliberate defects.
+        defects: Defects,
+        /// The ids it can send and declares.
+        ids: Ids,
+    },
     /// Any client, through an adapter command run by `sh -c`.
     Adapter {
         /// The command line.
@@ -32,13 +42,29 @@ pub enum Client {
 }
 
 impl Client {
-    /// How reports name the client: the adapter command, or the built-in client and its defects.
+    /// How reports name the client: the adapter command, or the built-in client with its
+    /// defects and styles.
     pub fn describe(&self) -> String {
         match self {
-            Client::InProcess(d) if d.is_empty() => "built-in reference client".into(),
-            Client::InProcess(d) => format!(
-                "built-in reference client with defects: {}",
-                d.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+            Client::InProcess(b) => {
+                let mut name = String::from("built-in reference client");
+                if !b.defects.is_empty() {
+                    let names: Vec<String> = b.defects.iter().map(|d| d.name()).collect();
+                    name.push_str(&format!(" with defects: {}", names.join(", ")));
+                }
+                if !b.styles.is_empty() {
+                    let names: Vec<String> = b.styles.iter().map(|s| s.name()).collect();
+                    name.push_str(&format!(" in styles: {}", names.join(", ")));
+                }
+                name
+            }
+            Client::InProcessWithIds { defects, ids } => format!(
+                "{} sending {} only",
+                Client::InProcess(defects.clone().into()).describe(),
+                ids.kinds()
+                    .map(|k| k.member())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
             Client::Adapter { command, .. } => command.clone(),
         }
@@ -61,6 +87,10 @@ impl Client {
                     .collect(),
                 note: None,
             }),
+            Client::InProcessWithIds { ids, .. } => Ok(Capabilities {
+                list: reference_client::capabilities(*ids),
+                note: None,
+            }),
         }
     }
 
@@ -78,7 +108,7 @@ impl Client {
     /// How the client runs: `in-process`, `exec` or `persistent`.
     pub fn mode(&self) -> &'static str {
         match self {
-            Client::InProcess(_) => "in-process",
+            Client::InProcess(_) | Client::InProcessWithIds { .. } => "in-process",
             Client::Adapter {
                 persistent: true, ..
             } => "persistent",
@@ -248,6 +278,80 @@ impl Pool {
     }
 }
 
+/// A request to stop a run early (SIGINT, SIGTERM), shared by everything that must notice it.
+///
+/// Cloning gives another handle on the same request. The first [`Stop::request`] wins; its
+/// reason (e.g. `SIGTERM`) names the interruption in the report.
+#[derive(Clone, Debug)]
+pub struct Stop(Arc<tokio::sync::watch::Sender<Option<String>>>);
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop::new()
+    }
+}
+
+impl Stop {
+    /// A stop not yet requested.
+    pub fn new() -> Stop {
+        Stop(Arc::new(tokio::sync::watch::Sender::new(None)))
+    }
+
+    /// Asks the run to stop; returns whether this was the first request.
+    pub fn request(&self, reason: impl Into<String>) -> bool {
+        let reason = reason.into();
+        self.0.send_if_modified(|slot| {
+            if slot.is_some() {
+                return false;
+            }
+            *slot = Some(reason);
+            true
+        })
+    }
+
+    /// The reason given, once a stop was requested.
+    pub fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    /// Resolves, with the reason, once a stop is requested.
+    pub async fn requested(&self) -> String {
+        let mut watch = self.0.subscribe();
+        let reason = match watch.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone(),
+            // The sender lives in `self`, so it cannot have closed.
+            Err(_) => None,
+        };
+        match reason {
+            Some(reason) => reason,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The reason a scenario that did not finish carries in an interrupted run's report.
+pub fn not_run_reason(stop_reason: &str) -> String {
+    format!("not run: the run was interrupted ({stop_reason}) before this scenario finished")
+}
+
+/// A `SKIPPED` result for a scenario an interrupted run did not finish.
+pub fn not_run(scenario: &Scenario, stop_reason: &str) -> ScenarioResult {
+    ScenarioResult {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        rule: scenario.rule.clone(),
+        verdict: Verdict::Skipped,
+        reason: Some(not_run_reason(stop_reason)),
+        checks: Vec::new(),
+        requests: 0,
+        outcome: None,
+        stderr: String::new(),
+        duration_ms: 0.0,
+        adapter_ms: 0.0,
+        transcript: Vec::new(),
+    }
+}
+
 /// Runs the scenarios against the client and reports in catalogue order.
 ///
 /// # Errors
@@ -263,6 +367,22 @@ pub async fn run(scenarios: &[&Scenario], config: &RunConfig) -> Result<RunRepor
 pub async fn run_with_progress(
     scenarios: &[&Scenario],
     config: &RunConfig,
+    on_done: impl FnMut(&ScenarioResult),
+) -> Result<RunReport, RunError> {
+    run_until(scenarios, config, &Stop::new(), on_done).await
+}
+
+/// [`run_with_progress`] that ends early when `stop` is requested: no scenario starts after
+/// it, the ones under way are dropped (their adapters' process groups killed), and the report
+/// lists every scenario that did not finish as `SKIPPED` "not run", with
+/// [`RunReport::interrupted`] set (`docs/contract.md`, "Interrupted runs").
+///
+/// # Errors
+/// [`RunError::Adapter`] when the adapter command cannot be started at all.
+pub async fn run_until(
+    scenarios: &[&Scenario],
+    config: &RunConfig,
+    stop: &Stop,
     mut on_done: impl FnMut(&ScenarioResult),
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
@@ -285,22 +405,48 @@ pub async fn run_with_progress(
         });
     }
     let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
-    while let Some(joined) = tasks.join_next().await {
+    let stopped = loop {
+        let joined = tokio::select! {
+            biased;
+            reason = stop.requested() => break Some(reason),
+            joined = tasks.join_next() => joined,
+        };
         match joined {
-            Ok((index, result)) => {
+            Some(Ok((index, result))) => {
                 on_done(&result);
                 results[index] = Some(result);
             }
-            Err(e) => panic!("a scenario task failed: {e}"),
+            Some(Err(e)) => panic!("a scenario task failed: {e}"),
+            None => break None,
         }
+    };
+    if stopped.is_some() {
+        // Dropping a scenario's future kills its adapter's process group; waiting for the
+        // aborted tasks makes sure every one is gone before the report is written.
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     if let Some(pool) = pool {
-        pool.close().await;
+        match stopped {
+            // Idle processes die with the pool, at once: no time for a polite close.
+            Some(_) => drop(pool),
+            None => pool.close().await,
+        }
     }
-    let results: Vec<ScenarioResult> = results.into_iter().flatten().collect();
+    let mut not_run = Vec::new();
+    let results: Vec<ScenarioResult> = results
+        .into_iter()
+        .zip(scenarios)
+        .map(|(result, scenario)| {
+            result.unwrap_or_else(|| {
+                not_run.push(scenario.id.clone());
+                self::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
+            })
+        })
+        .collect();
     let mut report = RunReport::new(config.client.describe(), config.client.mode(), results);
-    report.capabilities = capabilities.list;
-    report.capabilities_note = capabilities.note;
+    report.interrupted = stopped.map(|signal| Interrupted { signal, not_run });
+    report.set_capabilities(&capabilities);
     report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(report)
 }
@@ -313,6 +459,7 @@ pub async fn run_scenario(
     pool: Option<&Pool>,
 ) -> ScenarioResult {
     let started = Instant::now();
+    let started_utc = chrono::Utc::now();
     let result = |verdict: Verdict, reason: Option<String>| ScenarioResult {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
@@ -325,6 +472,7 @@ pub async fn run_scenario(
         stderr: String::new(),
         duration_ms: 0.0,
         adapter_ms: 0.0,
+        transcript: Vec::new(),
     };
     if let Some(missing) = scenario.needs.iter().find(|n| !capabilities.has(n)) {
         return result(
@@ -334,6 +482,25 @@ pub async fn run_scenario(
             )),
         );
     }
+    // A client that cannot send an id of `request` gets another form of it, if the scenario
+    // has one it can send; the instruction, the gateway's checks and the verdict all use it.
+    let chosen;
+    let scenario = match scenario.request_for(capabilities.ids()) {
+        Ok(request) if std::ptr::eq(request, &scenario.request) => scenario,
+        Ok(request) => {
+            chosen = Scenario {
+                request: request.clone(),
+                ..scenario.clone()
+            };
+            &chosen
+        }
+        Err(lacking) => {
+            return result(
+                Verdict::Skipped,
+                Some(format!("the client declares no `{lacking}`")),
+            )
+        }
+    };
     let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys.clone()).await
     {
         Ok(g) => g,
@@ -385,7 +552,15 @@ pub async fn run_scenario(
     };
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
     let run = match &config.client {
-        Client::InProcess(defects) => in_process(&instruction, defects, limit).await,
+        Client::InProcess(behaviour) => in_process(&instruction, behaviour, limit).await,
+        Client::InProcessWithIds { defects, ids } => {
+            in_process(
+                &reference_client::narrowed(&instruction, *ids),
+                &Behaviour::from(defects.clone()),
+                limit,
+            )
+            .await
+        }
         Client::Adapter {
             command,
             persistent,
@@ -414,26 +589,36 @@ pub async fn run_scenario(
         stderr: run.stderr,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         adapter_ms: run.elapsed.as_secs_f64() * 1000.0,
+        transcript: crate::transcript::of(&exchanges, started_utc),
         ..result(Verdict::Pass, None)
     }
 }
 
-async fn in_process(instruction: &Instruction, defects: &Defects, limit: Duration) -> AdapterRun {
+async fn in_process(
+    instruction: &Instruction,
+    behaviour: &Behaviour,
+    limit: Duration,
+) -> AdapterRun {
     let started = Instant::now();
-    let outcome =
-        match tokio::time::timeout(limit, reference_client::cancel(instruction, defects)).await {
-            Err(_) => Err(AdapterFault(format!(
+    let done = tokio::time::timeout(limit, reference_client::cancel(instruction, behaviour)).await;
+    // The outcome is printed and read back as an adapter's is (schema and all), so the styles
+    // that change only the JSON, such as `nulls`, are judged in process too.
+    let (printed, outcome) = match done {
+        Err(_) => (
+            None,
+            Err(AdapterFault(format!(
                 "the client ran past the hard time limit of {} ms",
                 limit.as_millis()
             ))),
-            Ok(Err(Crash(why))) => Err(AdapterFault(format!("the client crashed: {why}"))),
-            Ok(Ok(o)) => Ok(o),
-        };
+        ),
+        Ok(Err(Crash(why))) => (
+            None,
+            Err(AdapterFault(format!("the client crashed: {why}"))),
+        ),
+        Ok(Ok(o)) => adapter::parse_outcome(&reference_client::outcome_line(&o, &behaviour.styles)),
+    };
     AdapterRun {
-        printed: outcome
-            .as_ref()
-            .ok()
-            .and_then(|o| serde_json::to_value(o).ok()),
+        printed,
         outcome,
         stderr: String::new(),
         elapsed: started.elapsed(),

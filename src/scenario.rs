@@ -6,14 +6,18 @@
 //!
 //! A scenario is the instruction to hand the client, the gateway's scripted answers in order
 //! (the last one repeats for any further request), and for every answer the outcomes a client
-//! may surface when that answer is the last it received.
+//! may surface when that answer is the last it received. A scenario whose subject is not the
+//! kind of id also lists other forms of its request (`requestAlternatives`), so that a client
+//! that cancels by one kind of id is instructed with one it can send ([`Scenario::request_for`]).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::capability::{IdKind, Ids};
 use crate::protocol::OutcomeKind;
 use crate::spec::{result_code_table, ResultStatus};
 
@@ -41,6 +45,10 @@ pub struct Scenario {
     pub client_id: String,
     /// The body fields the client is told to send, exactly (they may break the rules on purpose).
     pub request: Map<String, Value>,
+    /// Other forms of `request`, in order of preference, for a client that cannot send an id
+    /// `request` names: the same payment named by other ids (see [`Scenario::request_for`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_alternatives: Vec<Map<String, Value>>,
     /// The instruction's `timeoutMs`.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -55,6 +63,43 @@ pub struct Scenario {
     pub accept_without_request: Vec<OutcomeKind>,
     /// The gateway's scripted answers, in order; the last repeats.
     pub answers: Vec<Answer>,
+}
+
+impl Scenario {
+    /// The request to instruct a client that can send `ids`: `request` when the client can
+    /// send every id it names, else the first of `requestAlternatives` it can.
+    ///
+    /// # Errors
+    /// When the client can send none of the forms, the id it lacks for the `SKIPPED` reason:
+    /// of the ids it cannot send, the one the most forms need (the scenario's subject).
+    ///
+    /// # Example
+    /// ```
+    /// use alipay_cancel_kit::capability::{IdKind, Ids};
+    /// use alipay_cancel_kit::scenario::Catalogue;
+    /// let catalogue = Catalogue::embedded().unwrap();
+    /// let by_request_id = Ids::only([IdKind::PaymentRequestId]);
+    /// let s = catalogue.get("result/ORDER_NOT_EXIST").unwrap();
+    /// assert!(s.request_for(by_request_id).unwrap().contains_key("paymentRequestId"));
+    /// let s = catalogue.get("request/payment-id-only").unwrap();
+    /// assert_eq!(s.request_for(by_request_id), Err(IdKind::PaymentId));
+    /// ```
+    pub fn request_for(&self, ids: Ids) -> Result<&Map<String, Value>, IdKind> {
+        let forms = || std::iter::once(&self.request).chain(&self.request_alternatives);
+        if let Some(form) = forms().find(|f| ids.missing(f).is_empty()) {
+            return Ok(form);
+        }
+        let mut lacking: Vec<(usize, IdKind)> = Vec::new();
+        for kind in forms().flat_map(|f| ids.missing(f)) {
+            match lacking.iter_mut().find(|(_, k)| *k == kind) {
+                Some((n, _)) => *n += 1,
+                None => lacking.push((1, kind)),
+            }
+        }
+        // Most forms first; among equals, IdKind::ALL order (`missing` yields it).
+        lacking.sort_by_key(|(n, k)| (std::cmp::Reverse(*n), *k));
+        Err(lacking.first().map_or(IdKind::PaymentId, |(_, k)| *k))
+    }
 }
 
 fn default_client_id() -> String {
@@ -247,6 +292,8 @@ struct GroupFile {
 #[derive(Clone, Debug)]
 pub struct Catalogue {
     scenarios: Vec<Scenario>,
+    /// The file each scenario came from, index for index.
+    files: Vec<String>,
 }
 
 impl Catalogue {
@@ -272,6 +319,7 @@ impl Catalogue {
         sources: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Catalogue, CatalogueError> {
         let mut scenarios = Vec::new();
+        let mut files = Vec::new();
         for (file, text) in sources {
             let err = |message: String| CatalogueError {
                 file: file.clone(),
@@ -285,18 +333,58 @@ impl Catalogue {
             for s in &found {
                 check_scenario(s, &group.group).map_err(err)?;
             }
+            files.extend(std::iter::repeat_n(file.clone(), found.len()));
             scenarios.extend(found);
         }
-        let mut seen = BTreeSet::new();
-        for s in &scenarios {
-            if !seen.insert(s.id.clone()) {
+        // Ids are what baselines and dashboards name, so a clash is an error, naming both files.
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (s, file) in scenarios.iter().zip(&files) {
+            if let Some(first) = seen.insert(&s.id, file) {
                 return Err(CatalogueError {
-                    file: "catalogue".into(),
-                    message: format!("scenario id `{}` appears twice", s.id),
+                    file: file.clone(),
+                    message: format!(
+                        "scenario id `{}` appears twice: already defined in {first}",
+                        s.id
+                    ),
                 });
             }
         }
-        Ok(Catalogue { scenarios })
+        Ok(Catalogue { scenarios, files })
+    }
+
+    /// The embedded catalogue extended with the group files at `paths` (each a file, or a
+    /// directory whose `*.json` files are read in name order), with the same load-time checks.
+    ///
+    /// # Errors
+    /// A path that cannot be read, a directory without `*.json` files, a file that breaks a
+    /// catalogue rule, or an id already defined (by the kit or another file), naming the files.
+    pub fn with_files(paths: &[PathBuf]) -> Result<Catalogue, CatalogueError> {
+        let mut sources: Vec<(String, String)> = EMBEDDED
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect();
+        for path in paths {
+            for file in group_files(path)? {
+                let text = std::fs::read_to_string(&file).map_err(|e| CatalogueError {
+                    file: file.display().to_string(),
+                    message: format!("cannot read the scenario file: {e}"),
+                })?;
+                sources.push((file.display().to_string(), text));
+            }
+        }
+        Catalogue::from_sources(sources)
+    }
+
+    /// Whether the scenario `id` is one of the kit's own (embedded), not from a `--catalogue` file.
+    pub fn is_builtin(&self, id: &str) -> bool {
+        self.file_of(id)
+            .is_some_and(|f| EMBEDDED.iter().any(|(name, _)| *name == f))
+    }
+
+    /// The file the scenario `id` was loaded from.
+    pub fn file_of(&self, id: &str) -> Option<&str> {
+        let index = self.scenarios.iter().position(|s| s.id == id)?;
+        Some(&self.files[index])
     }
 
     /// Every scenario, in catalogue order.
@@ -317,6 +405,30 @@ impl Catalogue {
             .filter(|s| !exclude.iter().any(|p| matches(p, &s.id)))
             .collect()
     }
+}
+
+/// The group files a `--catalogue` path names: the file itself, or a directory's `*.json`
+/// files in name order (not recursing, so a directory of fixtures beside them stays out).
+fn group_files(path: &Path) -> Result<Vec<PathBuf>, CatalogueError> {
+    let err = |message: String| CatalogueError {
+        file: path.display().to_string(),
+        message,
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| err(format!("cannot read the scenario file: {e}")))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| err(format!("cannot read the directory: {e}")))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(err("the directory holds no `*.json` scenario file".into()));
+    }
+    Ok(files)
 }
 
 /// Whether a scenario id matches a pattern: `*` matches any run of characters, and a pattern
@@ -414,6 +526,57 @@ fn check_scenario(s: &Scenario, group: &str) -> Result<(), String> {
     }
     if s.timeout_ms == 0 {
         return Err(format!("scenario `{id}`: `timeoutMs` must be positive"));
+    }
+    check_alternatives(s)
+}
+
+/// Rules of `requestAlternatives`: each names the same payment by other ids, and nothing else
+/// changes, so every form checks the same thing and the answers echo whichever is sent.
+fn check_alternatives(s: &Scenario) -> Result<(), String> {
+    let id = &s.id;
+    let kinds = |form: &Map<String, Value>| -> Vec<IdKind> {
+        IdKind::ALL
+            .into_iter()
+            .filter(|k| form.contains_key(k.member()))
+            .collect()
+    };
+    let mut seen = vec![kinds(&s.request)];
+    for (i, form) in s.request_alternatives.iter().enumerate() {
+        let at = format!("scenario `{id}`: requestAlternatives[{i}]");
+        let form_kinds = kinds(form);
+        if form_kinds.is_empty() {
+            return Err(format!(
+                "{at} names no id (paymentId, paymentRequestId or merchantAccountId)"
+            ));
+        }
+        if seen.contains(&form_kinds) {
+            return Err(format!(
+                "{at} names the same ids as `request` or an earlier alternative, so it is never chosen"
+            ));
+        }
+        seen.push(form_kinds);
+        let others = |m: &Map<String, Value>| -> Map<String, Value> {
+            m.iter()
+                .filter(|(k, _)| IdKind::of_member(k).is_none())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        if others(form) != others(&s.request) {
+            return Err(format!(
+                "{at} must differ from `request` in its ids only (paymentId, paymentRequestId, merchantAccountId)"
+            ));
+        }
+        for (member, value) in form.iter().filter(|(k, _)| IdKind::of_member(k).is_some()) {
+            let echoed = s.answers.iter().enumerate().find_map(|(n, a)| {
+                let served = a.body.as_ref()?.get(member)?;
+                (served.is_string() && served != value).then_some((n, served))
+            });
+            if let Some((n, served)) = echoed {
+                return Err(format!(
+                    "{at}.{member} is {value}, but answers[{n}] serves {served}: the answers must echo the ids sent"
+                ));
+            }
+        }
     }
     Ok(())
 }

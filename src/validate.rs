@@ -1,8 +1,9 @@
 //! `alipay-cancel-kit validate`: checks cancel request and response bodies from files,
 //! standard input and newline-delimited JSON streams.
 //!
-//! Input is read whole, then split into JSON documents: one body per line (NDJSON), a
-//! pretty-printed body over several lines, or captured traffic lines
+//! Input is read as a stream, through a window of a little over [`MAX_BODY_BYTES`], and split
+//! into JSON documents: one body per line (NDJSON), a pretty-printed body over several lines,
+//! or captured traffic lines
 //! `{"request": ..., "response": ...}` (each part a JSON body or a string holding the raw
 //! body). A body's kind is `--kind`, else detected: a body with `result` or `cancelTime` is
 //! a response, anything else a request. Each body is checked by the Rust types
@@ -14,9 +15,15 @@
 //! message starts with `warning:`). A summary goes to standard error. `--format json`
 //! prints one JSON object per body with problems and a final summary object instead.
 //!
+//! Memory stays bounded whatever the input: a line longer than [`MAX_BODY_BYTES`] (even an
+//! endless one without a line break) is reported as too large while it streams past, and
+//! validation goes on at the next line.
+//!
 //! Exit status: 0 every body valid (warnings allowed), 1 some body invalid (a line that is
 //! not JSON, not UTF-8 or larger than [`MAX_BODY_BYTES`] is an invalid body), 2 a file
-//! that cannot be read, is empty, or a usage error.
+//! that cannot be read, is empty, or a usage error. When standard output is closed early
+//! (`validate big.ndjson | head`), validation stops quietly with the status of the bodies
+//! read so far, as command-line tools do on a closed pipe.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -32,8 +39,8 @@ use crate::spec::{join_pointer, CancelRequest, CancelResponse, Rule, SpecError, 
 /// bodies are well under a kilobyte.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The largest input read, in bytes (per file).
-pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+/// How much input is read at a time.
+const CHUNK: usize = 64 * 1024;
 
 /// Which body a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -133,7 +140,8 @@ pub fn run(args: &ValidateArgs, out: &mut impl Write, err: &mut impl Write) -> i
 }
 
 /// Runs `validate` with `stdin` standing for `-`. Returns the exit status; a failure to
-/// write the output is status 2.
+/// write the output is status 2, except a closed pipe (`| head`), which ends the run quietly
+/// with the status of the bodies read so far.
 pub fn run_with_stdin(
     args: &ValidateArgs,
     stdin: impl Read,
@@ -149,20 +157,16 @@ pub fn run_with_stdin(
     let mut write_failed = None;
     for path in &args.files {
         let name = path.display().to_string();
-        let input = if name == "-" {
+        let outcome = if name == "-" {
             match stdin.take() {
-                Some(reader) => read_capped(reader),
-                None => Err(io::Error::other("standard input named twice")),
+                Some(reader) => validator.stream(err, &name, reader),
+                None => validator.unreadable(err, &name, "cannot read: standard input named twice"),
             }
         } else {
-            File::open(path).and_then(read_capped)
-        };
-        let outcome = match input {
-            Err(e) => validator.unreadable(err, &name, &describe_io(&e)),
-            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
-                validator.unreadable(err, &name, "empty input: no body to validate")
+            match File::open(path) {
+                Ok(file) => validator.stream(err, &name, file),
+                Err(e) => validator.unreadable(err, &name, &describe_io(&e)),
             }
-            Ok(bytes) => validator.document_stream(&name, &bytes),
         };
         if let Err(e) = outcome {
             write_failed = Some(e);
@@ -170,7 +174,34 @@ pub fn run_with_stdin(
         }
     }
     let summary = validator.summary;
-    let closing = match args.format {
+    if let Some(e) = &write_failed {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            // The reader went away (`| head`): stop quietly, as command-line tools do.
+            return summary.exit_code();
+        }
+    }
+    let closing = match write_failed {
+        Some(e) => Err(e),
+        None => closing_line(args, summary, validator.out, err),
+    };
+    match closing.and_then(|()| validator.out.flush()) {
+        Ok(()) => summary.exit_code(),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => summary.exit_code(),
+        Err(e) => {
+            let _ = writeln!(err, "alipay-cancel-kit validate: cannot write output: {e}");
+            2
+        }
+    }
+}
+
+/// The summary: a line on standard error (text), or a last JSON object on standard output.
+fn closing_line(
+    args: &ValidateArgs,
+    summary: Summary,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<()> {
+    match args.format {
         Format::Text => writeln!(
             err,
             "{} bodies, {} invalid, {} warnings{}",
@@ -184,7 +215,7 @@ pub fn run_with_stdin(
             }
         ),
         Format::Json => writeln!(
-            validator.out,
+            out,
             "{}",
             json!({"summary": {
                 "bodies": summary.bodies,
@@ -194,26 +225,7 @@ pub fn run_with_stdin(
                 "unreadable": summary.unreadable,
             }})
         ),
-    };
-    if let Some(e) = write_failed
-        .or(closing.err())
-        .or(validator.out.flush().err())
-    {
-        let _ = writeln!(err, "alipay-cancel-kit validate: cannot write output: {e}");
-        return 2;
     }
-    summary.exit_code()
-}
-
-fn read_capped(reader: impl Read) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(io::Error::other(format!(
-            "input larger than {MAX_INPUT_BYTES} bytes"
-        )));
-    }
-    Ok(bytes)
 }
 
 fn describe_io(e: &io::Error) -> String {
@@ -249,42 +261,50 @@ impl<W: Write> Validation<'_, W> {
         }
     }
 
-    /// Splits the input into JSON documents and checks each; after a syntax error, resumes
-    /// on the next line.
-    fn document_stream(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let lines = LineIndex::new(bytes);
-        let mut offset = 0;
-        while offset < bytes.len() {
+    /// Reads one input through a bounded window, splits it into JSON documents and checks
+    /// each; after a syntax error, resumes on the next line. A read error or an empty input
+    /// makes the input unreadable; only a failure to write the output is an `Err`.
+    fn stream(&mut self, err: &mut impl Write, name: &str, reader: impl Read) -> io::Result<()> {
+        let mut input = Window::new(reader);
+        match self.documents(name, &mut input) {
+            Ok(()) if !input.seen_any => {
+                self.unreadable(err, name, "empty input: no body to validate")
+            }
+            Ok(()) => Ok(()),
+            Err(Failure::Read(e)) => self.unreadable(err, name, &describe_io(&e)),
+            Err(Failure::Write(e)) => Err(e),
+        }
+    }
+
+    fn documents(&mut self, name: &str, input: &mut Window<impl Read>) -> Result<(), Failure> {
+        let write = Failure::Write;
+        loop {
             // Skip whitespace between documents.
-            match bytes[offset..]
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-            {
-                Some(skip) => offset += skip,
-                None => break,
+            if !input.skip_whitespace()? {
+                return Ok(());
             }
-            let line_end = bytes[offset..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| offset + p);
-            let line = lines.line_of(offset);
-            if line_end - offset > MAX_BODY_BYTES {
-                let found = line_end - offset;
-                self.report_unparsed(name, line, None, too_large(found))?;
-                offset = line_end;
+            let line = input.line;
+            // The first line of the document, unless it is longer than any body may be.
+            let Some(line_len) = input.line_len()? else {
+                let found = input.discard_line()?;
+                self.report_unparsed(name, line, None, too_large(found))
+                    .map_err(write)?;
                 continue;
-            }
-            match next_document(&bytes[offset..], line_end - offset) {
+            };
+            input.fill_window()?;
+            let bytes = input.rest();
+            match next_document(bytes, line_len) {
                 Ok((value, used)) => {
                     if used > MAX_BODY_BYTES {
-                        self.report_unparsed(name, line, None, too_large(used))?;
+                        self.report_unparsed(name, line, None, too_large(used))
+                            .map_err(write)?;
                     } else {
-                        self.value(name, line, &value)?;
+                        self.value(name, line, &value).map_err(write)?;
                     }
-                    offset += used;
+                    input.consume(used);
                 }
                 Err((error, used)) => {
-                    let segment = &bytes[offset..line_end];
+                    let segment = &bytes[..line_len];
                     let error = match std::str::from_utf8(segment) {
                         Err(utf8) => SpecError::NotUtf8 {
                             line: 1,
@@ -293,12 +313,12 @@ impl<W: Write> Validation<'_, W> {
                         },
                         Ok(_) => error,
                     };
-                    self.report_unparsed(name, line, None, error)?;
-                    offset += used;
+                    self.report_unparsed(name, line, None, error)
+                        .map_err(write)?;
+                    input.consume(used);
                 }
             }
         }
-        Ok(())
     }
 
     /// One top-level document: a body, or a traffic record of two bodies.
@@ -527,26 +547,150 @@ fn traffic_parts(value: &Value) -> Option<Vec<(Kind, &Value)>> {
     (!parts.is_empty()).then_some(parts)
 }
 
-/// Byte offset to 1-based line number.
-struct LineIndex {
-    starts: Vec<usize>,
+/// Why reading an input stopped: the input could not be read, or the output not written.
+enum Failure {
+    Read(io::Error),
+    Write(io::Error),
 }
 
-impl LineIndex {
-    fn new(bytes: &[u8]) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(
-            bytes
-                .iter()
-                .enumerate()
-                .filter(|(_, &b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Read(e)
+    }
+}
+
+/// An input seen through a window: what is held is the rest of the current line or document,
+/// at most a little over [`MAX_BODY_BYTES`] ahead, however long the input or its lines.
+struct Window<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Where the unread part of `buf` starts.
+    pos: usize,
+    eof: bool,
+    /// The 1-based line number at `pos`.
+    line: usize,
+    /// Whether any non-whitespace byte was seen (an all-blank input is no input).
+    seen_any: bool,
+}
+
+impl<R: Read> Window<R> {
+    fn new(reader: R) -> Window<R> {
+        Window {
+            reader,
+            buf: Vec::new(),
+            pos: 0,
+            eof: false,
+            line: 1,
+            seen_any: false,
+        }
     }
 
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&start| start <= offset)
+    /// The unread bytes held.
+    fn rest(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Reads one more chunk; `false` at the end of the input.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        // Drop what was read before growing: the window never holds more than it must.
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let start = self.buf.len();
+        self.buf.resize(start + CHUNK, 0);
+        let n = loop {
+            match self.reader.read(&mut self.buf[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(start + n);
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    /// Reads until the window holds `MAX_BODY_BYTES + 1` unread bytes or the input ends: a
+    /// document that fits the limit is then held whole.
+    fn fill_window(&mut self) -> io::Result<()> {
+        while self.rest().len() <= MAX_BODY_BYTES && self.fill()? {}
+        Ok(())
+    }
+
+    /// Moves past `n` unread bytes, counting lines.
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.rest().len());
+        self.line += self.buf[self.pos..self.pos + n]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.pos += n;
+    }
+
+    /// Skips whitespace; `false` when the input ends first.
+    fn skip_whitespace(&mut self) -> io::Result<bool> {
+        loop {
+            match self.rest().iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(skip) => {
+                    self.consume(skip);
+                    self.seen_any = true;
+                    return Ok(true);
+                }
+                None => {
+                    let all = self.rest().len();
+                    self.consume(all);
+                    if !self.fill()? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The length of the current line (up to its line feed or the end of input), or `None`
+    /// when it is longer than [`MAX_BODY_BYTES`].
+    fn line_len(&mut self) -> io::Result<Option<usize>> {
+        let mut scanned = 0;
+        loop {
+            if let Some(p) = self.rest()[scanned..].iter().position(|&b| b == b'\n') {
+                let len = scanned + p;
+                return Ok((len <= MAX_BODY_BYTES).then_some(len));
+            }
+            scanned = self.rest().len();
+            if scanned > MAX_BODY_BYTES {
+                return Ok(None);
+            }
+            if !self.fill()? {
+                return Ok(Some(scanned));
+            }
+        }
+    }
+
+    /// Reads past the current line without keeping it; returns its length in bytes.
+    fn discard_line(&mut self) -> io::Result<usize> {
+        let mut length = 0;
+        loop {
+            match self.rest().iter().position(|&b| b == b'\n') {
+                Some(p) => {
+                    self.pos += p;
+                    return Ok(length + p);
+                }
+                None => {
+                    length += self.rest().len();
+                    self.pos = self.buf.len();
+                    if !self.fill()? {
+                        return Ok(length);
+                    }
+                }
+            }
+        }
     }
 }
 

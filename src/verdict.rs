@@ -175,6 +175,10 @@ pub struct ScenarioResult {
     pub duration_ms: f64,
     /// Of which the adapter's time (instruction written to outcome read), in milliseconds.
     pub adapter_ms: f64,
+    /// Every request the gateway received and the answer it sent (bounded, see
+    /// [`crate::transcript`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<crate::transcript::Exchange>,
 }
 
 impl ScenarioResult {
@@ -434,38 +438,97 @@ fn success_echo(outcome: &crate::protocol::Outcome, body: &serde_json::Value) ->
         .get("cancelTime")
         .and_then(|v| v.as_str())
         .unwrap_or("");
-    let seen = outcome.cancel_time.as_deref().unwrap_or("(absent)");
-    let instant = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
-    checks.push(match (instant(served), instant(seen)) {
-        (Some(a), Some(b)) if a == b => Check::pass(
-            "outcome.cancelTime",
-            Level::Must,
-            OUTCOME_RULE,
-            format!("cancelTime {seen} is the instant served ({served})"),
-        ),
-        (served_at, seen_at) => Check::fail(
-            "outcome.cancelTime",
-            Level::Must,
-            OUTCOME_RULE,
-            if seen_at.is_none() {
-                "SUCCESS must carry cancelTime as RFC 3339 text".to_owned()
-            } else {
-                "cancelTime must denote the same instant as served (mind the offset)".to_owned()
-            },
-            match served_at {
-                Some(t) => format!(
-                    "{served} (= {})",
-                    t.with_timezone(&chrono::Utc).to_rfc3339()
-                ),
-                None => served.to_owned(),
-            },
-            match seen_at {
-                Some(t) => format!("{seen} (= {})", t.with_timezone(&chrono::Utc).to_rfc3339()),
-                None => seen.to_owned(),
-            },
-        ),
-    });
+    checks.extend(cancel_time_checks(served, outcome.cancel_time.as_deref()));
     checks
+}
+
+/// The check of the surfaced `cancelTime` against the served one: the same instant to the
+/// millisecond (MUST).
+pub const CANCEL_TIME: &str = "outcome.cancelTime";
+
+/// The check that the surfaced `cancelTime` keeps every fraction digit served (SHOULD): a
+/// client whose time type holds milliseconds (JavaScript's `Date`) or microseconds (Python's
+/// `datetime`) cannot keep a seventh digit, and is `NON_STRICT`, not failed, for it.
+pub const CANCEL_TIME_PRECISION: &str = "outcome.cancelTime-precision";
+
+/// [`CANCEL_TIME`] and, when it holds, [`CANCEL_TIME_PRECISION`]. Both compare instants
+/// exactly, digit by digit, whatever the offsets: within a millisecond passes the MUST (a
+/// client that truncates or rounds to milliseconds), the same instant to every digit the SHOULD.
+fn cancel_time_checks(served: &str, seen: Option<&str>) -> Vec<Check> {
+    use crate::spec::CancelTime;
+    let served_at = CancelTime::parse(served).ok();
+    let seen_at = seen.and_then(|t| CancelTime::parse(t).ok());
+    let seen = seen.unwrap_or("(absent)");
+    let (Some(a), Some(b)) = (&served_at, &seen_at) else {
+        return vec![Check::fail(
+            CANCEL_TIME,
+            Level::Must,
+            OUTCOME_RULE,
+            "SUCCESS must carry cancelTime as RFC 3339 text",
+            served,
+            seen,
+        )];
+    };
+    if !a.within_millisecond(b) {
+        return vec![Check::fail(
+            CANCEL_TIME,
+            Level::Must,
+            OUTCOME_RULE,
+            "cancelTime must denote the instant served, to the millisecond (mind the offset)",
+            format!("{served} (= {})", utc_text(a)),
+            format!("{seen} (= {})", utc_text(b)),
+        )];
+    }
+    if a.same_instant(b) {
+        return vec![
+            Check::pass(
+                CANCEL_TIME,
+                Level::Must,
+                OUTCOME_RULE,
+                format!("cancelTime {seen} is the instant served ({served})"),
+            ),
+            Check::pass(
+                CANCEL_TIME_PRECISION,
+                Level::Should,
+                OUTCOME_RULE,
+                "every fraction digit served is kept",
+            ),
+        ];
+    }
+    let fraction = |t: &CancelTime| match t.fraction() {
+        "" => "no fraction".to_owned(),
+        digits => format!(".{digits}"),
+    };
+    vec![
+        Check::pass(
+            CANCEL_TIME,
+            Level::Must,
+            OUTCOME_RULE,
+            format!("cancelTime {seen} is the instant served ({served}) to the millisecond"),
+        ),
+        Check::fail(
+            CANCEL_TIME_PRECISION,
+            Level::Should,
+            OUTCOME_RULE,
+            format!(
+                "cancelTime should keep every fraction digit served: served {}, surfaced {}",
+                fraction(a),
+                fraction(b)
+            ),
+            format!("{served} (= {})", utc_text(a)),
+            format!("{seen} (= {})", utc_text(b)),
+        ),
+    ]
+}
+
+/// The instant in UTC with every fraction digit of its text (chrono would stop at nine).
+fn utc_text(t: &crate::spec::CancelTime) -> String {
+    let utc = t.instant().with_timezone(&chrono::Utc);
+    let fraction = match t.fraction() {
+        "" => String::new(),
+        digits => format!(".{digits}"),
+    };
+    format!("{}{fraction}Z", utc.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 /// A short description of a served answer, for messages.

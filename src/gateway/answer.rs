@@ -53,6 +53,26 @@ impl Served {
         Served::refusal(code, why, Signing::Signed, vec![OutcomeKind::Failed])
     }
 
+    /// The gateway's HTTP 413 for a request body over its limit: no usable answer.
+    pub fn too_large() -> Served {
+        let message = super::limit::too_large_message();
+        Served {
+            script_index: None,
+            answer: Answer {
+                status: 413,
+                body: None,
+                raw_body: Some(message.clone()),
+                signing: Signing::Unsigned,
+                delay_ms: 0,
+                fault: None,
+                // An HTTP status other than 200 is no usable answer.
+                accept: vec![OutcomeKind::Unknown],
+                prefer: vec![],
+            },
+            note: Some(format!("gateway refused the request (HTTP 413): {message}")),
+        }
+    }
+
     fn refusal(code: &str, why: String, signing: Signing, accept: Vec<OutcomeKind>) -> Served {
         Served {
             script_index: None,

@@ -29,6 +29,8 @@ pub struct RecordedRequest {
     pub method: String,
     /// The URI path (taken from the URI, whatever the form of the request target).
     pub path: String,
+    /// The query string after `?`, if the target had one (undecoded).
+    pub query: Option<String>,
     /// Header fields in arrival order, names in lower case, duplicates kept.
     pub headers: Vec<(String, String)>,
     /// The body, byte for byte.
@@ -38,6 +40,16 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// The value of a query parameter, percent-decoded (`+` is not a space here: ids may
+    /// hold one).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.as_deref()?.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = crate::signature::percent_decode(value).ok()?;
+            (key == name).then(|| String::from_utf8_lossy(&decoded).into_owned())
+        })
+    }
+
     /// The first value of a header (name case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -68,6 +80,7 @@ impl RecordedRequest {
         RecordedRequest {
             method: request.method.as_str().to_owned(),
             path: request.url.path().to_owned(),
+            query: request.url.query().map(str::to_owned),
             headers,
             body: request.body.clone(),
             received_at: Utc::now(),

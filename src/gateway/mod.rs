@@ -9,11 +9,13 @@
 //!
 //! Answers travel through wiremock; the faults wiremock cannot express (a connection closed
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
-//! that speaks just enough HTTP/1.1. For HTTPS, [`tls`] terminates TLS on its own port and
-//! relays the bytes to whichever of the two serves the scenario.
+//! that speaks just enough HTTP/1.1. Either sits behind [`limit`], which holds the gateway's
+//! port and refuses a request body over 1 MiB with HTTP 413 before it is read into memory.
+//! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
 pub mod inspect;
+pub mod limit;
 pub mod raw;
 pub mod tls;
 
@@ -54,6 +56,8 @@ pub struct Exchange {
     pub checks: Vec<crate::verdict::Check>,
     /// The answer served to it.
     pub served: Served,
+    /// The answer as sent: status, headers, body bytes.
+    pub sent: HttpAnswer,
 }
 
 /// What the gateway needs to know about the scenario to answer and check.
@@ -113,8 +117,35 @@ impl Core {
             request,
             checks,
             served,
+            sent: http.clone(),
         });
         http
+    }
+
+    /// Records a request whose body is over [`limit::MAX_BODY_BYTES`] (its body cut there)
+    /// with the one check it fails, and returns the text of the 413 it gets.
+    pub(crate) fn refuse_too_large(&self, request: RecordedRequest, seen: String) -> String {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let n = log.exchanges.len() + 1;
+        log.exchanges.push(Exchange {
+            request,
+            checks: vec![limit::body_size_check(n, seen)],
+            served: Served::too_large(),
+            // What the limit front writes, recorded as sent.
+            sent: limit::payload_too_large(),
+        });
+        limit::too_large_message()
+    }
+}
+
+impl raw::Responder for Core {
+    fn answer(&self, request: RecordedRequest) -> raw::Answering<'_> {
+        Box::pin(std::future::ready(Core::answer(self, request)))
+    }
+
+    fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
+        self.refuse_too_large(request, seen);
+        limit::payload_too_large()
     }
 }
 
@@ -123,6 +154,8 @@ pub struct Gateway {
     core: Arc<Core>,
     addr: SocketAddr,
     front: Front,
+    /// Holds `addr`; relays to `front` on a port of its own.
+    _limit: limit::LimitFront,
 }
 
 enum Front {
@@ -181,11 +214,27 @@ impl Gateway {
             keys,
             log: Mutex::new(Log::default()),
         });
-        let addr = listener
+        let public = listener;
+        let addr = public
+            .local_addr()
+            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        // The server behind the limit front, on a loopback port of its own.
+        let inner = SocketAddr::new(addr.ip(), 0);
+        let listener = if inner.ip() == std::net::Ipv4Addr::LOCALHOST {
+            bind_loopback()
+        } else {
+            std::net::TcpListener::bind(inner)
+        }
+        .map_err(|e| GatewayError(format!("gateway: cannot listen on {inner}: {e}")))?;
+        let upstream = listener
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         let front = if needs_raw {
-            Front::Raw(raw::RawServer::start(listener, core.clone())?)
+            Front::Raw(raw::RawServer::start(
+                listener,
+                core.clone(),
+                raw::Limits::SCENARIO,
+            )?)
         } else {
             let server = MockServer::builder().listener(listener).start().await;
             Mock::given(wiremock::matchers::any())
@@ -194,7 +243,13 @@ impl Gateway {
                 .await;
             Front::Wiremock(server)
         };
-        Ok(Gateway { core, addr, front })
+        let limit = limit::LimitFront::start(public, upstream, core.clone())?;
+        Ok(Gateway {
+            core,
+            addr,
+            front,
+            _limit: limit,
+        })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

@@ -2,7 +2,9 @@
 //! connection closed before any response, and a body cut short of its `Content-Length`.
 //!
 //! It reads requests (`Content-Length` or chunked bodies, keep-alive) and answers through
-//! the same core as the wiremock front, so recording, checks and signing are identical.
+//! the same core as the wiremock front, so recording, checks and signing are identical. The
+//! standing gateway of `serve` answers through it too (any [`Responder`]): it needs the
+//! faults on every connection, and a bound on connections that wiremock does not offer.
 
 use std::sync::Arc;
 
@@ -11,12 +13,55 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use super::answer::HttpAnswer;
 use super::inspect::RecordedRequest;
-use super::{Core, GatewayError};
+use super::GatewayError;
 use crate::scenario::Fault;
 
-/// The largest request head or body the responder reads; more is a broken client.
-const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+/// An answer being worked out: at once (a gateway), or after a trip upstream (`proxy`).
+pub type Answering<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = HttpAnswer> + Send + 'a>>;
+
+/// Whatever decides the answer to a request: a scenario's gateway, `serve`'s, or `proxy`.
+pub trait Responder: Send + Sync + 'static {
+    /// Records the request and decides its answer.
+    fn answer(&self, request: RecordedRequest) -> Answering<'_>;
+
+    /// Records a request whose body is over [`MAX_BODY_BYTES`] (its body cut there; `seen`
+    /// says what gave the size away) and returns the 413 it gets.
+    fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer;
+}
+
+/// Limits on what one server holds at once, so no client can exhaust the kit.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; further ones are accepted and closed at once.
+    pub connections: usize,
+    /// How long a connection may take to deliver one whole request (idle or dribbling).
+    pub request_timeout: std::time::Duration,
+}
+
+impl Limits {
+    /// A scenario's gateway: one client, which the scenario's time limit bounds already.
+    pub const SCENARIO: Limits = Limits {
+        connections: 64,
+        request_timeout: std::time::Duration::from_secs(60),
+    };
+}
+
+/// The largest request head the responder reads; more is a broken client.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// The largest request body read: the gateway's limit, as in front of wiremock.
+use super::limit::MAX_BODY_BYTES;
+
+/// What a connection delivered.
+enum Incoming {
+    /// A whole request.
+    Request(RecordedRequest),
+    /// A request whose body is over [`MAX_BODY_BYTES`], its body cut there.
+    TooLarge(RecordedRequest, String),
+}
 
 /// A running raw responder; stops when dropped.
 pub struct RawServer {
@@ -30,35 +75,73 @@ impl Drop for RawServer {
 }
 
 impl RawServer {
-    pub(crate) fn start(
+    /// Serves `listener` until dropped, every request answered by `responder`.
+    ///
+    /// # Errors
+    /// When the listener cannot be handed to the runtime.
+    pub fn start(
         listener: std::net::TcpListener,
-        core: Arc<Core>,
+        responder: Arc<dyn Responder>,
+        limits: Limits,
     ) -> Result<RawServer, GatewayError> {
         listener
             .set_nonblocking(true)
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         let listener =
             TcpListener::from_std(listener).map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
         let task = tokio::spawn(async move {
+            // Dropping the set (when the server is aborted) aborts every connection.
             let mut connections = tokio::task::JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(serve(stream, core.clone()));
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                // Reap finished connections so the set does not grow with every one served.
+                while connections.try_join_next().is_some() {}
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
+                let responder = responder.clone();
+                connections.spawn(async move {
+                    serve(stream, responder, limits.request_timeout).await;
+                    drop(slot);
+                });
             }
         });
         Ok(RawServer { task })
     }
 }
 
-async fn serve(stream: TcpStream, core: Arc<Core>) {
+async fn serve(stream: TcpStream, responder: Arc<dyn Responder>, timeout: std::time::Duration) {
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream);
     loop {
-        let Ok(Some(request)) = read_request(&mut reader).await else {
-            return;
+        let request = match tokio::time::timeout(timeout, read_request(&mut reader)).await {
+            Ok(Ok(Some(Incoming::Request(request)))) => request,
+            Ok(Ok(Some(Incoming::TooLarge(request, seen)))) => {
+                let answer = responder.too_large(request, seen);
+                let head = response_head(answer.status, &answer.headers, answer.body.len());
+                let stream = reader.get_mut();
+                let _ = stream
+                    .write_all(&[head.as_bytes(), &answer.body].concat())
+                    .await;
+                // Read and drop what the client goes on sending (for a while), so it reads the
+                // 413 instead of a reset connection; nothing of it is kept.
+                let mut sink = tokio::io::sink();
+                let drain = tokio::io::copy(&mut reader, &mut sink);
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+                return;
+            }
+            _ => return,
         };
         let keep_alive = request
             .header("connection")
             .is_none_or(|v| !v.eq_ignore_ascii_case("close"));
-        let answer = core.answer(request);
+        let answer = responder.answer(request).await;
         if !answer.delay.is_zero() {
             tokio::time::sleep(answer.delay).await;
         }
@@ -94,7 +177,11 @@ fn response_head(status: u16, headers: &[(String, String)], length: usize) -> St
         200 => "OK",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
+        400 => "Bad Request",
+        404 => "Not Found",
+        413 => "Payload Too Large",
         502 => "Bad Gateway",
+        503 => "Service Unavailable",
         _ => "",
     };
     let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
@@ -106,9 +193,7 @@ fn response_head(status: u16, headers: &[(String, String)], length: usize) -> St
 }
 
 /// Reads one request; `Ok(None)` at a clean end of the connection.
-async fn read_request(
-    reader: &mut BufReader<TcpStream>,
-) -> std::io::Result<Option<RecordedRequest>> {
+async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Incoming>> {
     let mut head = Vec::new();
     loop {
         let mut byte = [0u8; 1];
@@ -119,7 +204,7 @@ async fn read_request(
         if head.ends_with(b"\r\n\r\n") {
             break;
         }
-        if head.len() > MAX_REQUEST_BYTES {
+        if head.len() > MAX_HEAD_BYTES {
             return Err(std::io::Error::other("request head too large"));
         }
     }
@@ -138,54 +223,66 @@ async fn read_request(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     };
-    let body =
-        if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-            read_chunked(reader).await?
-        } else {
-            let length: usize = get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            if length > MAX_REQUEST_BYTES {
-                return Err(std::io::Error::other("request body too large"));
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).await?;
-            body
-        };
-    Ok(Some(RecordedRequest {
+    let mut request = RecordedRequest {
         method,
         path: path_of(target),
-        headers,
-        body,
+        query: target.split_once('?').map(|(_, q)| q.to_owned()),
+        headers: Vec::new(),
+        body: Vec::new(),
         received_at: Utc::now(),
-    }))
+    };
+    let chunked =
+        get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length: usize = get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    request.headers = headers;
+    if chunked {
+        let (body, complete) = read_chunked(reader).await?;
+        request.body = body;
+        if !complete {
+            let seen = format!("a chunked body past {MAX_BODY_BYTES} bytes");
+            return Ok(Some(Incoming::TooLarge(request, seen)));
+        }
+    } else if length > MAX_BODY_BYTES {
+        let seen = format!("content-length: {length}");
+        return Ok(Some(Incoming::TooLarge(request, seen)));
+    } else {
+        request.body = vec![0; length];
+        reader.read_exact(&mut request.body).await?;
+    }
+    Ok(Some(Incoming::Request(request)))
 }
 
 /// The path of a request target in origin form (`/a?b`) or absolute form (`https://h/a?b`).
-fn path_of(target: &str) -> String {
+pub(crate) fn path_of(target: &str) -> String {
     let without_scheme = target.split_once("://").map_or(target, |(_, rest)| {
         rest.find('/').map_or("/", |i| &rest[i..])
     });
     without_scheme.split('?').next().unwrap_or("/").to_owned()
 }
 
-async fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+/// A chunked body, and whether it ended within [`MAX_BODY_BYTES`] (if not, it is cut there and
+/// the rest is left unread).
+async fn read_chunked(reader: &mut BufReader<TcpStream>) -> std::io::Result<(Vec<u8>, bool)> {
     let mut body = Vec::new();
     loop {
         let size_line = read_line(reader).await?;
         let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|_| std::io::Error::other("bad chunk size"))?;
-        if body.len() + size > MAX_REQUEST_BYTES {
-            return Err(std::io::Error::other("request body too large"));
-        }
         if size == 0 {
             // Trailers, up to the empty line.
             while !read_line(reader).await?.is_empty() {}
-            return Ok(body);
+            return Ok((body, true));
         }
         let start = body.len();
-        body.resize(start + size, 0);
+        let take = size.min(MAX_BODY_BYTES + 1 - start);
+        body.resize(start + take, 0);
         reader.read_exact(&mut body[start..]).await?;
+        if body.len() > MAX_BODY_BYTES {
+            body.truncate(MAX_BODY_BYTES);
+            return Ok((body, false));
+        }
         read_line(reader).await?;
     }
 }

@@ -110,6 +110,37 @@ impl TestPki {
     }
 }
 
+/// A server configuration from a certificate chain and a private key in PEM files (for
+/// `serve --tls-cert --tls-key`: the user's own certificate).
+///
+/// # Errors
+/// A [`PkiError`] naming the file that cannot be read or holds no usable PEM.
+pub fn server_config_from_pem_files(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<ServerConfig>, PkiError> {
+    use rustls::pki_types::pem::PemObject;
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| PkiError(format!("{}: no PEM certificate chain: {e}", cert.display())))?;
+    if chain.is_empty() {
+        return Err(PkiError(format!(
+            "{}: holds no certificate",
+            cert.display()
+        )));
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| PkiError(format!("{}: no PEM private key: {e}", key.display())))?;
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| PkiError(format!("TLS: {e}")))?
+            .with_no_client_auth()
+            .with_single_cert(chain, private)
+            .map_err(|e| PkiError(format!("{} and {}: {e}", cert.display(), key.display())))?;
+    Ok(Arc::new(config))
+}
+
 fn validity(params: &mut CertificateParams) {
     use chrono::Datelike;
     let day = |d: chrono::NaiveDate| rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
@@ -187,6 +218,29 @@ impl TlsFront {
             .map_err(|e| {
                 GatewayError(format!("gateway: cannot listen for TLS on 127.0.0.1: {e}"))
             })?;
+        TlsFront::serve(config, upstream, listener)
+    }
+
+    /// Listens on `bind` (port 0 picks a free one), relaying as [`TlsFront::start`] does.
+    ///
+    /// # Errors
+    /// When `bind` cannot be listened on (in use, not an address of this machine).
+    pub async fn start_on(
+        config: Arc<ServerConfig>,
+        upstream: SocketAddr,
+        bind: SocketAddr,
+    ) -> Result<TlsFront, GatewayError> {
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|e| GatewayError(format!("gateway: cannot listen for TLS on {bind}: {e}")))?;
+        TlsFront::serve(config, upstream, listener)
+    }
+
+    fn serve(
+        config: Arc<ServerConfig>,
+        upstream: SocketAddr,
+        listener: TcpListener,
+    ) -> Result<TlsFront, GatewayError> {
         let addr = listener
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;

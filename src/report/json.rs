@@ -2,7 +2,7 @@
 //! publishes ([`SCHEMA`]).
 //!
 //! Members: `tool`, `client`, `mode`, `capabilities`, `capabilitiesNote` (when the probe
-//! failed), `scenarios` (catalogue order; each with `id`, `title`, `rule`, `verdict`, `reason`,
+//! failed), `ids` and `idsDeclared` (the ids the client sends), `scenarios` (catalogue order; each with `id`, `title`, `rule`, `verdict`, `reason`,
 //! `checks` with `id`, `level`, `held`, `message`, `rule`, `expected`, `seen`, then `requests`,
 //! `outcome`, `stderr`, `durationMs`, `adapterMs`), `summary` (counts keyed by verdict word, and
 //! `total`), `baseline` (when one was given) and `durationMs`.

@@ -2,7 +2,9 @@
 //!
 //! - `classname` is the scenario's group (`result` for `result/ORDER_NOT_EXIST`), `name` its id;
 //! - `FAIL` is a `<failure>`, `ERROR` an `<error>`, each with the failed checks (or the reason)
-//!   as text; `SKIPPED` is `<skipped/>`;
+//!   as text; `SKIPPED` is `<skipped message="...">` with the reason (a scenario an
+//!   interrupted run did not finish says so there, and the suite's `interrupted` property
+//!   names the signal);
 //! - `NON_STRICT` passes, with a `<system-out>` naming the `SHOULD` checks that failed;
 //! - an adapter's standard error goes to `<system-err>`.
 //!
@@ -129,12 +131,16 @@ pub fn render(report: &RunReport) -> String {
         ("client", report.client.clone()),
         ("mode", report.mode.clone()),
         ("capabilities", report.capabilities.join(",")),
+        ("ids", report.id_set().describe()),
     ];
     if let Some(note) = &report.capabilities_note {
         properties.push(("capabilitiesNote", note.clone()));
     }
     if let Some(b) = &report.baseline {
         properties.push(("baseline", b.file.clone()));
+    }
+    if let Some(i) = &report.interrupted {
+        properties.push(("interrupted", i.signal.clone()));
     }
     for (name, value) in properties {
         let _ = writeln!(

@@ -67,10 +67,11 @@ pub fn render(report: &RunReport) -> String {
     };
     let _ = writeln!(
         out,
-        "Client: `{}` ({} mode). Capabilities: {}.\n",
+        "Client: `{}` ({} mode). Capabilities: {}. Ids: {}.\n",
         report.client.replace('`', "'"),
         cell(&report.mode),
-        cell(&capabilities)
+        cell(&capabilities),
+        cell(&report.id_set().describe())
     );
     let _ = writeln!(
         out,
@@ -78,6 +79,14 @@ pub fn render(report: &RunReport) -> String {
         report.summary.total,
         counts(report)
     );
+    if let Some(i) = &report.interrupted {
+        let _ = writeln!(
+            out,
+            "**Interrupted** by {}: {} scenario(s) not run (`SKIPPED`).\n",
+            cell(&i.signal),
+            i.not_run.len()
+        );
+    }
     out.push_str("| verdict | scenario | about | failed checks |\n");
     out.push_str("|---|---|---|---|\n");
     for s in &report.scenarios {
@@ -119,7 +128,9 @@ pub fn render(report: &RunReport) -> String {
 
 /// A report card: one row per scenario, one column per client, the verdict in each cell, and a
 /// row of counts per verdict at the bottom. Rows follow the first appearance of each id across
-/// the columns; a scenario a client did not run shows `–`.
+/// the columns; a scenario a client did not run shows `–`. When a client declared its ids (it
+/// cancels by one kind of id, say), a last row says which ids each client sends; a card of
+/// clients that all send every id has no such row.
 ///
 /// # Example
 /// ```
@@ -165,6 +176,13 @@ pub fn markdown_matrix(columns: &[(&str, &RunReport)]) -> String {
                 report.summary.count(verdict),
                 report.summary.total
             );
+        }
+        out.push('\n');
+    }
+    if columns.iter().any(|(_, report)| report.ids_declared) {
+        out.push_str("| **ids** |");
+        for (_, report) in columns {
+            let _ = write!(out, " {} |", cell(&report.id_set().describe()));
         }
         out.push('\n');
     }

@@ -7,7 +7,10 @@
 //! - [`terminal`]: the human summary, a line per scenario, failed checks under it, totals last;
 //! - [`json`]: the JSON report, whose shape `schema/report.schema.json` publishes;
 //! - [`junit`]: JUnit XML, one test case per scenario, for CI dashboards;
-//! - [`markdown`]: a table, and a report card comparing several clients side by side.
+//! - [`markdown`]: a table, and a report card comparing several clients side by side;
+//! - [`html`]: one self-contained page, filterable, with every check and transcript.
+//!
+//! [`merge`] puts the reports of a sharded run (`run --shard K/N`) back together.
 //!
 //! [`baseline`] reads and writes the expected-failures file and decides the exit code.
 //! [`card`] runs several clients and splices their side-by-side table into a document.
@@ -29,6 +32,7 @@
 //!     stderr: String::new(),
 //!     duration_ms: 3.0,
 //!     adapter_ms: 2.0,
+//!     transcript: Vec::new(),
 //! };
 //! let report = RunReport::new("built-in reference client", "exec", vec![pass]);
 //! assert_eq!(report.summary.pass, 1);
@@ -38,16 +42,22 @@
 
 pub mod baseline;
 pub mod card;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod terminal;
 
 use serde::{Deserialize, Serialize};
 
+use crate::adapter::Capabilities;
+use crate::capability::{IdKind, Ids};
+
 pub use baseline::{apply, exit_code, Baseline, BaselineEntry, BaselineError, BaselineOutcome};
 pub use markdown::markdown_matrix;
 
+use crate::shard::{Selection, Shard};
 use crate::verdict::{ScenarioResult, Verdict};
 
 /// The tool's name and version as reports print it, e.g. `alipay-cancel-kit 0.1.0`.
@@ -68,6 +78,20 @@ pub struct RunReport {
     /// Why the capability list is empty when the probe failed (non-zero exit, bad output).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities_note: Option<String>,
+    /// The selection the run was cut from (its fingerprint and size), so that `report merge`
+    /// can tell which shard reports belong together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<Selection>,
+    /// Which shard of the selection this run is (`run --shard K/N`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// The ids the client can send, as their capabilities (`payment-request-id`): those it
+    /// declared, or all three when it declared none.
+    #[serde(default = "all_ids")]
+    pub ids: Vec<String>,
+    /// Whether the client declared its ids (`false`: none declared, so all three).
+    #[serde(default)]
+    pub ids_declared: bool,
     /// Every scenario run, in catalogue order.
     pub scenarios: Vec<ScenarioResult>,
     /// Counts per verdict.
@@ -77,6 +101,20 @@ pub struct RunReport {
     pub baseline: Option<BaselineOutcome>,
     /// Wall time of the whole run, in milliseconds.
     pub duration_ms: f64,
+    /// Set when a signal cut the run short: the scenarios it did not finish are `SKIPPED`
+    /// with a "not run" reason, and listed here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interrupted>,
+}
+
+/// How a run was cut short (`docs/contract.md`, "Interrupted runs").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Interrupted {
+    /// What stopped the run: `SIGINT` or `SIGTERM`.
+    pub signal: String,
+    /// The scenarios that did not finish, in report order; each is `SKIPPED` in the report.
+    pub not_run: Vec<String>,
 }
 
 impl RunReport {
@@ -93,10 +131,33 @@ impl RunReport {
             mode: mode.into(),
             capabilities: Vec::new(),
             capabilities_note: None,
+            catalogue: None,
+            shard: None,
+            ids: all_ids(),
+            ids_declared: false,
             summary: Summary::of(&scenarios),
             scenarios,
             baseline: None,
             duration_ms: 0.0,
+            interrupted: None,
+        }
+    }
+
+    /// Records what the client declared: its capabilities, the probe's note, and its ids.
+    pub fn set_capabilities(&mut self, capabilities: &Capabilities) {
+        let ids = capabilities.ids();
+        self.capabilities = capabilities.list.clone();
+        self.capabilities_note = capabilities.note.clone();
+        self.ids = ids.kinds().map(|k| k.capability().to_owned()).collect();
+        self.ids_declared = ids.declared();
+    }
+
+    /// The ids the client can send, as [`RunReport::ids`] and [`RunReport::ids_declared`] say.
+    pub fn id_set(&self) -> Ids {
+        if self.ids_declared {
+            Ids::only(self.ids.iter().filter_map(|c| IdKind::of_capability(c)))
+        } else {
+            Ids::all()
         }
     }
 
@@ -209,4 +270,11 @@ pub(crate) fn stderr_tail(stderr: &str, max_lines: usize) -> Vec<String> {
     let lines: Vec<&str> = stderr.trim_end().lines().collect();
     let skip = lines.len().saturating_sub(max_lines);
     lines[skip..].iter().map(|l| defang(l)).collect()
+}
+
+fn all_ids() -> Vec<String> {
+    IdKind::ALL
+        .iter()
+        .map(|k| k.capability().to_owned())
+        .collect()
 }

@@ -73,7 +73,7 @@ pub fn render(report: &RunReport, color: bool) -> String {
     out
 }
 
-/// The lines before the scenarios: tool, client, mode and capabilities.
+/// The lines before the scenarios: tool, client, mode, capabilities and the ids the client sends.
 pub fn header(report: &RunReport, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", paint(&report.tool, BOLD, color));
@@ -96,6 +96,7 @@ pub fn header(report: &RunReport, color: bool) -> String {
             let _ = writeln!(out, "capabilities: {capabilities}");
         }
     }
+    let _ = writeln!(out, "ids: {}", report.id_set().describe());
     out.push('\n');
     out
 }
@@ -176,6 +177,14 @@ fn failed_check(check: &Check, color: bool) -> String {
 /// The closing lines: the baseline's verdict (when one was given), then the counts.
 pub fn totals(report: &RunReport, color: bool) -> String {
     let mut out = String::new();
+    if let Some(i) = &report.interrupted {
+        let _ = writeln!(
+            out,
+            "interrupted by {}: {} scenario(s) not run (SKIPPED)",
+            i.signal,
+            i.not_run.len()
+        );
+    }
     if let Some(b) = &report.baseline {
         let _ = writeln!(
             out,

@@ -72,9 +72,111 @@ impl CancelTime {
         self.instant
     }
 
-    /// Whether both denote the same instant, whatever their offsets or text.
+    /// The fraction's digits as written (`1234567` for `2019-06-12T19:07:11.1234567+08:00`),
+    /// empty when the text has no fraction.
+    pub fn fraction(&self) -> &str {
+        // The text is valid: `YYYY-MM-DDTHH:MM:SS` is 19 bytes, then `.` and the digits if any.
+        let rest = self.text.get(19..).unwrap_or_default();
+        let digits = rest.strip_prefix('.').unwrap_or_default();
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        &digits[..end]
+    }
+
+    /// Whether both denote the same instant to every fraction digit either text has (not
+    /// only to chrono's nanosecond), whatever their offsets or text.
+    ///
+    /// # Example
+    /// ```
+    /// use alipay_cancel_kit::spec::CancelTime;
+    /// let served = CancelTime::parse("2019-06-12T19:07:11.1234567+08:00").unwrap();
+    /// assert!(served.same_instant(&CancelTime::parse("2019-06-12T11:07:11.123456700Z").unwrap()));
+    /// assert!(!served.same_instant(&CancelTime::parse("2019-06-12T11:07:11.123Z").unwrap()));
+    /// ```
     pub fn same_instant(&self, other: &CancelTime) -> bool {
-        self.instant == other.instant
+        Exact::of(self) == Exact::of(other)
+    }
+
+    /// Whether the two instants are less than a millisecond apart, exactly (to every fraction
+    /// digit either text has): what a client whose time type holds milliseconds, truncating or
+    /// rounding, keeps of an instant served with more digits.
+    ///
+    /// # Example
+    /// ```
+    /// use alipay_cancel_kit::spec::CancelTime;
+    /// let served = CancelTime::parse("2019-06-12T19:07:11.1239999+08:00").unwrap();
+    /// let at = |t: &str| CancelTime::parse(t).unwrap();
+    /// assert!(served.within_millisecond(&at("2019-06-12T11:07:11.123Z"))); // truncated
+    /// assert!(served.within_millisecond(&at("2019-06-12T11:07:11.124Z"))); // rounded
+    /// assert!(!served.within_millisecond(&at("2019-06-12T11:07:11.122Z"))); // 1.9999 ms off
+    /// assert!(!served.within_millisecond(&at("2019-06-12T19:07:11.123Z"))); // offset dropped
+    /// ```
+    pub fn within_millisecond(&self, other: &CancelTime) -> bool {
+        let (a, b) = (Exact::of(self), Exact::of(other));
+        a.moved_one_milli(false) < b && b < a.moved_one_milli(true)
+    }
+}
+
+/// An instant to every fraction digit: whole seconds since the Unix epoch, then the fraction's
+/// digits (0 to 9 each) without trailing zeros, so that the derived order is the order in time
+/// (fractions in `[0, 1)` written without trailing zeros compare as their digit strings do). A
+/// leap second counts as the first second of the next minute, as POSIX time counts it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Exact {
+    seconds: i64,
+    fraction: Vec<u8>,
+}
+
+impl Exact {
+    fn of(t: &CancelTime) -> Exact {
+        let leap = t.instant.timestamp_subsec_nanos() >= 1_000_000_000;
+        let mut fraction: Vec<u8> = t.fraction().bytes().map(|b| b - b'0').collect();
+        while fraction.last() == Some(&0) {
+            fraction.pop();
+        }
+        Exact {
+            seconds: t.instant.timestamp() + i64::from(leap),
+            fraction,
+        }
+    }
+
+    /// This instant one millisecond later (or earlier), in decimal, so no digit is lost.
+    fn moved_one_milli(&self, later: bool) -> Exact {
+        let mut digits = self.fraction.clone();
+        if digits.len() < 3 {
+            digits.resize(3, 0);
+        }
+        let mut seconds = self.seconds;
+        // Add (or take) one at the third digit, carrying (or borrowing) to the left; past the
+        // first digit the carry moves the whole second.
+        let mut i = 3;
+        loop {
+            if i == 0 {
+                seconds += if later { 1 } else { -1 };
+                break;
+            }
+            i -= 1;
+            match (later, digits[i]) {
+                (true, 9) => digits[i] = 0,
+                (false, 0) => digits[i] = 9,
+                (true, d) => {
+                    digits[i] = d + 1;
+                    break;
+                }
+                (false, d) => {
+                    digits[i] = d - 1;
+                    break;
+                }
+            }
+        }
+        while digits.last() == Some(&0) {
+            digits.pop();
+        }
+        Exact {
+            seconds,
+            fraction: digits,
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use alipay_cancel_kit::protocol::{Outcome, OutcomeKind};
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::spec::{
     result_code_table, CancelRequest, CancelResponse, CancelTime, ResultCode, Rule,
@@ -258,6 +259,64 @@ fn response_body() -> BoxedStrategy<Value> {
     prop_oneof![10 => object, 10 => near_valid, 1 => non_string(), 1 => Just(Value::Null)].boxed()
 }
 
+/// Adapter outcomes: each kind (or a word that is none), each member absent, `null`, a string
+/// or another type, `cancelTime` in and out of RFC 3339, unknown members.
+fn outcome_line() -> BoxedStrategy<Value> {
+    let kind = prop_oneof![
+        8 => proptest::sample::select(OutcomeKind::ALL.to_vec()).prop_map(|k| Some(json!(k.as_str()))),
+        1 => prop_oneof![Just("success"), Just("MAYBE"), Just("")].prop_map(|w| Some(json!(w))),
+        1 => Just(None),
+        1 => Just(Some(Value::Null)),
+        1 => non_string().prop_map(Some),
+    ];
+    // Mostly a string or null, the two the protocol allows, so each kind's rules decide.
+    let text = || {
+        prop_oneof![
+            3 => Just(None),
+            3 => Just(Some(Value::Null)),
+            6 => string_around(&[1]).prop_map(|s| Some(Value::String(s))),
+            1 => non_string().prop_map(Some),
+        ]
+    };
+    let cancel_time = prop_oneof![
+        3 => Just(None),
+        3 => Just(Some(Value::Null)),
+        6 => Just(Some(json!("2019-06-12T19:07:11.1234567+08:00"))),
+        3 => timestamp().prop_map(|t| Some(Value::String(t))),
+        1 => non_string().prop_map(Some),
+    ];
+    let members = (
+        kind,
+        (text(), text(), text()),
+        (text(), text()),
+        cancel_time,
+        text(),
+        extra_members(),
+    )
+        .prop_map(
+            |(kind, (code, status, message), (pid, prid), time, error, extra)| {
+                let mut line = Map::new();
+                insert(&mut line, "outcome", kind);
+                for (name, value) in [
+                    ("resultCode", code),
+                    ("resultStatus", status),
+                    ("resultMessage", message),
+                    ("paymentId", pid),
+                    ("paymentRequestId", prid),
+                    ("cancelTime", time),
+                    ("error", error),
+                ] {
+                    insert(&mut line, name, value);
+                }
+                for (k, v) in extra {
+                    line.entry(k).or_insert(v);
+                }
+                Value::Object(line)
+            },
+        );
+    prop_oneof![20 => members, 1 => non_string(), 1 => Just(Value::Null)].boxed()
+}
+
 fn schema_rules(schema: Schema, body: &Value) -> BTreeSet<Rule> {
     schema
         .violations(body)
@@ -332,6 +391,25 @@ proptest! {
     }
 
     #[test]
+    fn prop_outcome_schema_and_types_agree(line in outcome_line()) {
+        let schema_valid = Schema::AdapterOutcome.is_valid(&line);
+        let typed = Outcome::from_value(&line);
+        prop_assert_eq!(schema_valid, typed.is_ok(), "outcome {}: types say {:?}", line, typed);
+        if let Ok(outcome) = typed {
+            // An explicit null reads as absent: dropping the nulls changes nothing.
+            let mut without_nulls = line.as_object().unwrap().clone();
+            without_nulls.retain(|_, v| !v.is_null());
+            let again = Value::Object(without_nulls);
+            prop_assert!(Schema::AdapterOutcome.is_valid(&again));
+            prop_assert_eq!(Outcome::from_value(&again).unwrap(), outcome.clone());
+            // As the kit writes it (absent members left out), it reads back the same.
+            let written = serde_json::to_value(&outcome).unwrap();
+            prop_assert!(Schema::AdapterOutcome.is_valid(&written));
+            prop_assert_eq!(Outcome::from_value(&written).unwrap(), outcome);
+        }
+    }
+
+    #[test]
     fn prop_cancel_time_matches_format_and_pattern(text in prop_oneof![4 => timestamp(), 1 => "\\PC{0,30}"]) {
         let body = json!({"result": {"resultCode": "X", "resultStatus": "F"}, "cancelTime": text});
         let typed = CancelTime::parse(&text);
@@ -365,6 +443,7 @@ fn generators_reach_both_sides_of_every_boundary() {
         (request_body(), Schema::Request),
         (response_body(), Schema::Response),
         (result_object(), Schema::Result),
+        (outcome_line(), Schema::AdapterOutcome),
         (
             timestamp()
                 .prop_map(|t| json!({"result": {"resultCode": "X", "resultStatus": "F"}, "cancelTime": t}))

@@ -186,3 +186,26 @@ fn the_reference_adapter_declares_its_capabilities() {
     let caps: Vec<String> = serde_json::from_slice(&out.stdout).expect("a JSON array of strings");
     assert!(caps.iter().all(|c| c == "tls"), "{caps:?}");
 }
+
+#[test]
+fn fuzz_takes_the_built_in_clients_styles_and_passes_with_them() {
+    // Seed 7's first 200 cases serve cancelTimes of more than three fraction digits.
+    let out = kit(&[
+        "fuzz", "--style", "millis", "--style", "nulls", "--cases", "200", "--seed", "7",
+        "--color", "never",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("built-in reference client in styles: nulls, millis"),
+        "{stdout}"
+    );
+    let non_strict: u32 = stdout
+        .split_once(" NON_STRICT)")
+        .and_then(|(before, _)| before.rsplit_once('(')?.1.parse().ok())
+        .unwrap_or_else(|| panic!("no NON_STRICT count: {stdout}"));
+    assert!(non_strict > 0, "{stdout}");
+    // A style is the built-in client's: an adapter has its own.
+    let out = kit(&["fuzz", "--style", "nulls", "--client", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+}

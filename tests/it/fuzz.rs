@@ -39,7 +39,7 @@ fn run_config(client: Client, jobs: usize) -> RunConfig {
 }
 
 fn in_process(defects: &[Defect]) -> Client {
-    Client::InProcess(defects.iter().copied().collect::<Defects>())
+    Client::InProcess(defects.iter().copied().collect::<Defects>().into())
 }
 
 fn fuzz_with(client: Client, cases: u32, max_shrink_iters: u32) -> FuzzRun {

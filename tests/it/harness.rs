@@ -81,7 +81,7 @@ fn failures(report: &RunReport) -> Vec<String> {
 }
 
 fn in_process(defects: &[Defect]) -> Client {
-    Client::InProcess(defects.iter().copied().collect::<Defects>())
+    Client::InProcess(defects.iter().copied().collect::<Defects>().into())
 }
 
 #[test]

@@ -19,6 +19,7 @@ fn scenario(id: &str, title: &str, verdict: Verdict, checks: Vec<Check>) -> Scen
         stderr: String::new(),
         duration_ms: 12.5,
         adapter_ms: 10.0,
+        transcript: Vec::new(),
     }
 }
 
@@ -116,6 +117,7 @@ fn terminal_summary_of_a_small_run() {
 alipay-cancel-kit 0.1.0
 client: python3 adapter.py (exec mode)
 capabilities: none (the probe exited with status 2)
+ids: paymentId, paymentRequestId, merchantAccountId (none declared, so all)
 
 PASS        result/SUCCESS  S, signed: the client surfaces SUCCESS
 FAIL        result/ORDER_NOT_EXIST  F, signed: the client surfaces FAILED with the code
@@ -459,7 +461,7 @@ fn markdown_table_of_a_run() {
     insta::assert_snapshot!(markdown::render(&synthetic_run()), @r#"
 # Conformance report: alipay-cancel-kit 0.1.0
 
-Client: `python3 adapter.py` (exec mode). Capabilities: none.
+Client: `python3 adapter.py` (exec mode). Capabilities: none. Ids: paymentId, paymentRequestId, merchantAccountId (none declared, so all).
 
 **5 scenarios**: 1 PASS, 1 NON_STRICT, 1 FAIL, 1 ERROR, 1 SKIPPED.
 

@@ -6,6 +6,7 @@ use alipay_cancel_kit::spec::{
     MerchantAccountId, PaymentId, PaymentRequestId, ResultCode, ResultInfo, ResultStatus,
     RetryAdvice, Rule, SpecError, RESULT_CODES_JSON,
 };
+use proptest::strategy::Strategy;
 use serde_json::{json, Value};
 
 #[test]
@@ -282,4 +283,57 @@ fn response_and_result_deserialise_through_the_same_checks() {
         err.to_string(),
         r#"resultStatus: expected "F" for resultCode ORDER_NOT_EXIST (result-code table), found "S""#
     );
+}
+
+/// An instant in picoseconds since the epoch written as RFC 3339 in `offset_minutes`, with
+/// the twelve fraction digits cut to `digits` (the instant must have no more).
+fn rfc3339_ps(ps: i128, offset_minutes: i32, digits: usize) -> String {
+    const PS: i128 = 1_000_000_000_000;
+    let seconds = i64::try_from(ps.div_euclid(PS)).unwrap();
+    let fraction = format!("{:012}", ps.rem_euclid(PS));
+    let offset = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+    let local = chrono::DateTime::from_timestamp(seconds, 0)
+        .unwrap()
+        .with_timezone(&offset);
+    let fraction = match &fraction[..digits] {
+        "" => String::new(),
+        d => format!(".{d}"),
+    };
+    let zone = if offset_minutes == 0 {
+        "Z".to_owned()
+    } else {
+        local.format("%:z").to_string()
+    };
+    format!("{}{fraction}{zone}", local.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+    /// `within_millisecond` and `same_instant` are exact, to the last digit of either text,
+    /// across seconds, offsets and trailing zeros: against integer picoseconds.
+    #[test]
+    fn prop_cancel_time_comparisons_are_exact(
+        whole in 946_684_800i64..4_102_444_800,
+        fraction_ps in 0i128..1_000_000_000_000,
+        served_digits in 0usize..=12,
+        delta in proptest::prop_oneof![
+            // Around the millisecond boundary on both sides, then anywhere within 2 ms.
+            (-3i128..=3).prop_map(|d| 1_000_000_000 + d),
+            (-3i128..=3).prop_map(|d| -1_000_000_000 + d),
+            -2_000_000_000i128..=2_000_000_000,
+            proptest::prelude::Just(0i128),
+        ],
+        offsets in (proptest::sample::select(vec![0, 480, -180, 345, -570]), proptest::sample::select(vec![0, 480, 525, -720])),
+    ) {
+        // The served instant has `served_digits` digits; the surfaced one all twelve.
+        let scale = 10i128.pow(12 - u32::try_from(served_digits).unwrap());
+        let served_ps = i128::from(whole) * 1_000_000_000_000 + fraction_ps / scale * scale;
+        let surfaced_ps = served_ps + delta;
+        let served = CancelTime::parse(&rfc3339_ps(served_ps, offsets.0, served_digits)).unwrap();
+        let surfaced = CancelTime::parse(&rfc3339_ps(surfaced_ps, offsets.1, 12)).unwrap();
+        proptest::prop_assert_eq!(served.within_millisecond(&surfaced), delta.abs() < 1_000_000_000, "{} {}", served, surfaced);
+        proptest::prop_assert_eq!(surfaced.within_millisecond(&served), delta.abs() < 1_000_000_000);
+        proptest::prop_assert_eq!(served.same_instant(&surfaced), delta == 0, "{} {}", served, surfaced);
+    }
 }

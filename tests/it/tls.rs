@@ -22,7 +22,7 @@ fn run_with(defects: &[Defect], patterns: &[&str], tls_everywhere: bool) -> RunR
     let selected = catalogue.select(&patterns, &[]);
     assert!(!selected.is_empty(), "no scenario matches {patterns:?}");
     let config = RunConfig {
-        client: Client::InProcess(defects.iter().copied().collect::<Defects>()),
+        client: Client::InProcess(defects.iter().copied().collect::<Defects>().into()),
         jobs: 3,
         time_limit_margin: Duration::from_secs(5),
         keys: keys(),

@@ -1,0 +1,74 @@
+"""The official Python SDK (1.7.1) against `alipay-cancel-kit serve`: every row of the
+result-code table, answers that must not be believed, a timeout, and a sequence, each
+asserting what the SDK surfaces. Magic ids (`kit:<scenario>:<unique suffix>`) choose the
+answers; any other id is cancelled successfully, once, and remembered."""
+
+import json
+import pathlib
+import uuid
+
+import pytest
+from com.alipay.ams.api.exception.exception import AlipayApiException
+from com.alipay.ams.api.request.pay.alipay_pay_cancel_request import AlipayPayCancelRequest
+from com.alipay.ams.api.response.pay.alipay_pay_cancel_response import AlipayPayCancelResponse
+
+TABLE = pathlib.Path(__file__).resolve().parents[2] / "schema" / "result-codes.json"
+ROWS = json.loads(TABLE.read_text(encoding="utf-8"))["rows"]
+
+
+def magic(scenario):
+    """A magic id of its own for each test, so sequences start afresh."""
+    return "kit:%s:%s" % (scenario, uuid.uuid4().hex[:8])
+
+
+def cancel(client, payment_id=None, payment_request_id=None):
+    request = AlipayPayCancelRequest()
+    if payment_id is not None:
+        request.payment_id = payment_id
+    if payment_request_id is not None:
+        request.payment_request_id = payment_request_id
+    return AlipayPayCancelResponse(client.execute(request))
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["resultCode"] for row in ROWS])
+def test_every_result_code(client, row):
+    sent = magic("result/" + row["resultCode"])
+    response = cancel(client, payment_request_id=sent)
+    assert response.result.result_code == row["resultCode"]
+    assert response.result.result_status.value == row["resultStatus"]
+    if row["resultStatus"] == "S":
+        assert response.payment_request_id == sent
+        assert response.cancel_time
+
+
+def test_an_ordinary_id_is_cancelled_once_and_remembered(client):
+    sent = "order-%s" % uuid.uuid4().hex
+    first = cancel(client, payment_request_id=sent)
+    assert first.result.result_status.value == "S"
+    assert first.payment_request_id == sent
+    again = cancel(client, payment_request_id=sent)
+    assert again.cancel_time == first.cancel_time
+
+
+def test_an_unsigned_success_is_not_believed(client):
+    with pytest.raises(AlipayApiException):
+        cancel(client, payment_id=magic("signature/missing-on-success"))
+
+
+def test_a_tampered_signature_is_not_believed(client):
+    with pytest.raises(AlipayApiException, match="(?i)verif"):
+        cancel(client, payment_id=magic("signature/tampered-success"))
+
+
+def test_no_answer_in_time_is_an_error_not_a_result(client):
+    with pytest.raises(TimeoutError):
+        cancel(client, payment_id=magic("fault/timeout"))
+
+
+def test_u_then_success_settles_when_called_again(client):
+    sent = magic("retry/u-then-success")
+    first = cancel(client, payment_id=sent)
+    assert first.result.result_status.value == "U"
+    second = cancel(client, payment_id=sent)
+    assert second.result.result_status.value == "S"
+    assert second.payment_id == sent

@@ -1,0 +1,596 @@
+//! `proxy`: a checking proxy in front of any gateway, the vendor's sandbox included.
+//!
+//! Every request is forwarded to the upstream and its answer back, byte for byte (only
+//! hop-by-hop headers change, and `host` names the upstream). On the way, both directions are
+//! checked: the request by the request checks of `run` (`docs/contract.md#request-checks`;
+//! the signature only with the merchant's public key, otherwise reported as not run), the
+//! answer by the response schema and the signature rules, and the answer is classified as the
+//! outcome rules do ([`crate::contract`]): what a correct client may conclude from it. The
+//! failed checks travel back in `x-kit-violations`; the journal, the reports and the exit code
+//! are those of [`crate::serve`]. `--record DIR` writes each exchange as a scenario file that
+//! `run --catalogue` and `serve --catalogue` replay (docs/proxy.md).
+
+pub mod record;
+pub mod upstream;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::contract::{self, AnswerClass, Classified, RawAnswer};
+use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
+use crate::gateway::tls::TlsFront;
+use crate::gateway::{inspect, HttpAnswer, RecordedRequest, Script};
+use crate::report::RunReport;
+use crate::schema::Schema;
+use crate::serve::{violations_header, ServeError, TlsSetting, Totals, VIOLATIONS_HEADER};
+use crate::signature::VerifyingKey;
+use crate::verdict::{self, Check, Level, ScenarioResult, Verdict};
+pub use upstream::Upstream;
+
+/// The port `proxy` listens on unless told otherwise (`--port`; `0` picks a free one).
+pub const DEFAULT_PORT: u16 = 8641;
+
+const ANSWER_RULE: &str = "docs/contract.md#signed-answers-and-which-unsigned-ones-to-believe";
+const BODY_RULE: &str = "docs/api.md#response-body";
+
+/// Everything `proxy` is started with.
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// Plain or HTTPS towards the clients.
+    pub tls: TlsSetting,
+    /// Where requests go.
+    pub upstream: Upstream,
+    /// Verifies request signatures; without it check 5 is reported as not run.
+    pub merchant_public: Option<VerifyingKey>,
+    /// Verifies answer signatures; without it signed answers are classified as not checked.
+    pub alipay_public: Option<VerifyingKey>,
+    /// Send failed checks back in `x-kit-violations`.
+    pub violations_header: bool,
+    /// Append every exchange to this file as a captured-traffic NDJSON line.
+    pub journal_file: Option<PathBuf>,
+    /// Write every exchange as a scenario file into this directory.
+    pub record_dir: Option<PathBuf>,
+    /// Exchanges kept in memory.
+    pub journal_bound: usize,
+}
+
+/// One exchange through the proxy.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// 1 for the first request.
+    pub seq: u64,
+    /// When the request arrived, RFC 3339.
+    pub received_at: String,
+    /// The request as received.
+    pub method: String,
+    /// Its path.
+    pub path: String,
+    /// Its headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// Its body (lossy UTF-8).
+    pub body: String,
+    /// The answer's status (0 when none came).
+    pub status: u16,
+    /// The answer's headers as received from the upstream.
+    pub answer_headers: Vec<(String, String)>,
+    /// The answer's body (lossy UTF-8).
+    pub answer_body: String,
+    /// Why no answer came, when none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_error: Option<String>,
+    /// The class of the answer and what a correct client may conclude.
+    pub classified: Classified,
+    /// Checks of both directions that failed, in full.
+    pub checks: Vec<Check>,
+    /// Checks that held, by id and level.
+    pub passed: Vec<(String, Level)>,
+    /// Time spent upstream, in milliseconds.
+    pub upstream_ms: f64,
+}
+
+struct Shared {
+    config: ProxyConfig,
+    state: Mutex<State>,
+    journal_file: Option<Mutex<std::fs::File>>,
+    stop: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct State {
+    seq: u64,
+    totals: Totals,
+    journal: VecDeque<Box<str>>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn exchange(&self, request: RecordedRequest) -> HttpAnswer {
+        let seq = {
+            let mut state = self.lock();
+            state.seq += 1;
+            state.seq
+        };
+        let mut checks = self.request_checks(&request, seq);
+        let started = std::time::Instant::now();
+        let forwarded = self.config.upstream.forward(&request).await;
+        let upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let client_id = request.header("client-id").unwrap_or_default().to_owned();
+        let (mut http, upstream_error) = match forwarded {
+            Ok(http) => (http, None),
+            // No whole answer came: the client gets none either (the connection is closed).
+            Err(why) => (
+                HttpAnswer {
+                    status: 0,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                    delay: std::time::Duration::ZERO,
+                    fault: Some(crate::scenario::Fault::CloseBeforeResponse),
+                },
+                Some(why),
+            ),
+        };
+        let raw = RawAnswer {
+            path: &request.path,
+            request_client_id: &client_id,
+            status: http.status,
+            headers: &http.headers,
+            body: &http.body,
+        };
+        let classified = contract::classify(&raw, self.config.alipay_public.as_ref());
+        checks.extend(answer_checks(
+            seq,
+            &raw,
+            &classified,
+            upstream_error.as_deref(),
+        ));
+        if self.config.violations_header && upstream_error.is_none() {
+            if let Some(value) = violations_header(&checks) {
+                http.headers.push((VIOLATIONS_HEADER.to_owned(), value));
+            }
+        }
+        let exchange = Exchange {
+            seq,
+            received_at: request
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            method: request.method.clone(),
+            path: request.path.clone(),
+            headers: request.headers.clone(),
+            body: String::from_utf8_lossy(&request.body).into_owned(),
+            status: http.status,
+            answer_headers: http.headers.clone(),
+            answer_body: String::from_utf8_lossy(&http.body).into_owned(),
+            upstream_error,
+            classified,
+            passed: checks
+                .iter()
+                .filter(|c| c.held)
+                .map(|c| (c.id.clone(), c.level))
+                .collect(),
+            checks: checks.into_iter().filter(|c| !c.held).collect(),
+            upstream_ms,
+        };
+        if let Some(dir) = &self.config.record_dir {
+            if let Err(e) = record::write(dir, &exchange, &request, &http) {
+                eprintln!("proxy: --record: {e}");
+            }
+        }
+        self.journal(&exchange);
+        http
+    }
+
+    /// The request checks of `run`, less check 7 (no instruction to compare the ids with);
+    /// without the merchant's key, check 5 is reported as not run (INFO), never as passed.
+    fn request_checks(&self, request: &RecordedRequest, seq: u64) -> Vec<Check> {
+        let client_id = request.header("client-id").unwrap_or_default().to_owned();
+        let instructed = crate::serve::Ids::of_body(&request.body).as_instruction();
+        let script = Script {
+            client_id,
+            instructed,
+            answers: Vec::new(),
+            local_validation: false,
+        };
+        let unused;
+        let key = match &self.config.merchant_public {
+            Some(key) => key,
+            None => {
+                unused = crate::signature::TestKeys::fixed().merchant.verifying_key();
+                &unused
+            }
+        };
+        let mut checks = inspect::check_request(request, seq as usize, &script, key);
+        checks.retain(|c| !c.id.ends_with(".ids"));
+        if self.config.merchant_public.is_none() {
+            for check in checks.iter_mut().filter(|c| c.id.ends_with(".signature")) {
+                *check = Check {
+                    id: check.id.clone(),
+                    level: Level::Info,
+                    held: false,
+                    message:
+                        "not run: no --merchant-public-key to verify the request signature with"
+                            .into(),
+                    rule: check.rule.clone(),
+                    expected: Some("a merchant public key".into()),
+                    seen: Some("none given".into()),
+                };
+            }
+        }
+        checks
+    }
+
+    fn journal(&self, exchange: &Exchange) {
+        let line = serde_json::to_string(exchange).expect("an exchange serialises");
+        if let Some(file) = &self.journal_file {
+            let traffic = json!({
+                "request": exchange.body,
+                "response": exchange.answer_body,
+                "seq": exchange.seq,
+                "path": exchange.path,
+                "status": exchange.status,
+                "class": exchange.classified.class,
+                "accepts": exchange.classified.accepts,
+                "checks": exchange.checks,
+                "passed": exchange.passed,
+            });
+            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = writeln!(file, "{traffic}");
+        }
+        let mut state = self.lock();
+        state.totals.requests += 1;
+        match verdict::grade(&exchange.checks) {
+            Verdict::Fail => state.totals.must_failed += 1,
+            Verdict::NonStrict => state.totals.should_failed += 1,
+            _ => {}
+        }
+        state.journal.push_back(line.into_boxed_str());
+        while state.journal.len() > self.config.journal_bound {
+            state.journal.pop_front();
+        }
+    }
+
+    fn admin(&self, request: &RecordedRequest) -> HttpAnswer {
+        let reply = |status: u16, body: String| HttpAnswer {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into_bytes(),
+            delay: std::time::Duration::ZERO,
+            fault: None,
+        };
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/__kit/health") => reply(
+                200,
+                json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}).to_string(),
+            ),
+            ("GET", "/__kit/requests") => {
+                let state = self.lock();
+                let entries: Vec<&str> = state.journal.iter().map(|e| &**e).collect();
+                let totals = serde_json::to_string(&state.totals).expect("totals serialise");
+                reply(
+                    200,
+                    format!(
+                        r#"{{"requests":[{}],"totals":{totals}}}"#,
+                        entries.join(",")
+                    ),
+                )
+            }
+            ("POST", "/__kit/shutdown") => {
+                self.stop.notify_waiters();
+                self.stop.notify_one();
+                reply(200, json!({"status": "stopping"}).to_string())
+            }
+            _ => reply(
+                404,
+                json!({"error": format!("no kit endpoint {} {}", request.method, request.path)})
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+/// The answer's checks: `answer[N].body` (MUST: a business answer is a JSON body the response
+/// schema accepts), `answer[N].signature` (MUST: an answer a client may not believe is the
+/// gateway's fault, except the unsigned refusals the rules allow), `answer[N].client-id`
+/// (SHOULD: echoes the request's), and `answer[N].class` (INFO, always held: the class and
+/// what a correct client may conclude).
+fn answer_checks(
+    seq: u64,
+    raw: &RawAnswer<'_>,
+    classified: &Classified,
+    upstream_error: Option<&str>,
+) -> Vec<Check> {
+    let id = |name: &str| format!("answer[{seq}].{name}");
+    let accepts: Vec<&str> = classified.accepts.iter().map(|o| o.as_str()).collect();
+    let class = Check::pass(
+        &id("class"),
+        Level::Info,
+        "docs/contract.md#outcome-rules",
+        format!(
+            "{}: {}; a correct client surfaces {}",
+            classified.class.as_str(),
+            classified.why,
+            accepts.join(" or ")
+        ),
+    );
+    if let Some(why) = upstream_error {
+        return vec![
+            class,
+            Check::fail(
+                &id("answer"),
+                Level::Info,
+                "docs/contract.md#outcome-rules",
+                format!("no answer from the upstream: {why}"),
+                "an answer",
+                why,
+            ),
+        ];
+    }
+    let mut checks = vec![class];
+    if raw.status == 200 {
+        let body = serde_json::from_slice::<Value>(raw.body).map_err(|e| e.to_string());
+        checks.push(match body.map(|b| Schema::Response.violations(&b)) {
+            Ok(violations) if violations.is_empty() => Check::pass(
+                &id("body"),
+                Level::Must,
+                BODY_RULE,
+                "the body is a valid cancel response",
+            ),
+            Ok(violations) => Check::fail(
+                &id("body"),
+                Level::Must,
+                BODY_RULE,
+                "the body breaks the response schema",
+                "a body valid against schema/cancel-response.schema.json",
+                violations
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Err(e) => Check::fail(
+                &id("body"),
+                Level::Must,
+                BODY_RULE,
+                "an HTTP 200 answer's body is not JSON",
+                "a JSON body",
+                e,
+            ),
+        });
+    }
+    let unbelievable = matches!(
+        classified.class,
+        AnswerClass::UnsignedSuccess
+            | AnswerClass::SignatureHalfMissing
+            | AnswerClass::SignatureInvalid
+    );
+    checks.push(match classified.class {
+        AnswerClass::SignatureNotChecked => Check::fail(
+            &id("signature"),
+            Level::Info,
+            ANSWER_RULE,
+            "not run: no --alipay-public-key to verify the answer with",
+            "the vendor public key",
+            "none given",
+        ),
+        _ if unbelievable => Check::fail(
+            &id("signature"),
+            Level::Must,
+            ANSWER_RULE,
+            format!("the answer cannot be believed: {}", classified.why),
+            "a correctly signed answer (or an unsigned F or U)",
+            classified.class.as_str(),
+        ),
+        _ => Check::pass(
+            &id("signature"),
+            Level::Must,
+            ANSWER_RULE,
+            classified.why.clone(),
+        ),
+    });
+    if raw.status == 200 {
+        let echoed = raw
+            .headers
+            .iter()
+            .find(|(n, _)| n == "client-id")
+            .map(|(_, v)| v.as_str());
+        checks.push(if echoed == Some(raw.request_client_id) {
+            Check::pass(
+                &id("client-id"),
+                Level::Should,
+                ANSWER_RULE,
+                "client-id echoes the request's",
+            )
+        } else {
+            Check::fail(
+                &id("client-id"),
+                Level::Should,
+                ANSWER_RULE,
+                "the answer's client-id should echo the request's",
+                raw.request_client_id,
+                echoed.unwrap_or("(absent)"),
+            )
+        });
+    }
+    checks
+}
+
+impl Responder for Shared {
+    fn answer(&self, request: RecordedRequest) -> Answering<'_> {
+        Box::pin(async move {
+            if request.path.starts_with("/__kit/") {
+                return self.admin(&request);
+            }
+            self.exchange(request).await
+        })
+    }
+
+    fn too_large(&self, _request: RecordedRequest, _seen: String) -> HttpAnswer {
+        // Not forwarded: the upstream would refuse it too, and the proxy holds at most 1 MiB.
+        crate::gateway::limit::payload_too_large()
+    }
+}
+
+/// A running proxy; stops when dropped.
+pub struct Proxy {
+    shared: Arc<Shared>,
+    ready: Value,
+    _plain: RawServer,
+    _tls: Option<TlsFront>,
+}
+
+impl Proxy {
+    /// Starts the proxy and returns once it accepts connections.
+    ///
+    /// # Errors
+    /// [`ServeError`] when the address cannot be listened on, the TLS material cannot be made
+    /// or read, or the journal file cannot be opened.
+    pub async fn start(config: ProxyConfig) -> Result<Proxy, ServeError> {
+        let journal_file = match &config.journal_file {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| ServeError::Journal(path.clone(), e))?,
+            )),
+            None => None,
+        };
+        if let Some(dir) = &config.record_dir {
+            std::fs::create_dir_all(dir).map_err(|e| ServeError::Journal(dir.clone(), e))?;
+        }
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            state: Mutex::new(State::default()),
+            journal_file,
+            stop: tokio::sync::Notify::new(),
+        });
+        let limits = Limits {
+            connections: 1024,
+            request_timeout: std::time::Duration::from_secs(30),
+        };
+        let (plain, tls, url, ca) =
+            crate::serve::listen(config.bind, &config.tls, shared.clone(), limits).await?;
+        let mut ready = json!({
+            "url": url,
+            "upstream": config.upstream.url,
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        if let Some(ca) = ca {
+            ready["caCertificatePem"] = Value::String(ca);
+        }
+        Ok(Proxy {
+            shared,
+            ready,
+            _plain: plain,
+            _tls: tls,
+        })
+    }
+
+    /// The ready line: `url`, `upstream`, `version` and, with `--tls`, `caCertificatePem`.
+    pub fn ready(&self) -> &Value {
+        &self.ready
+    }
+
+    /// The base URL clients call instead of the upstream.
+    pub fn url(&self) -> &str {
+        self.ready["url"].as_str().unwrap_or_default()
+    }
+
+    /// Every exchange the journal keeps, oldest first.
+    pub fn journal(&self) -> Vec<Exchange> {
+        let state = self.shared.lock();
+        state
+            .journal
+            .iter()
+            .map(|e| serde_json::from_str(e).expect("a kept exchange reads back"))
+            .collect()
+    }
+
+    /// Counts over every exchange since the start.
+    pub fn totals(&self) -> Totals {
+        self.shared.lock().totals
+    }
+
+    /// Resolves when a client asks the proxy to stop (`POST /__kit/shutdown`).
+    pub async fn stop_requested(&self) {
+        self.shared.stop.notified().await;
+    }
+
+    /// The session as a report: one test case per exchange (`proxy/<seq>`).
+    pub fn report(&self) -> RunReport {
+        let results = self.journal().iter().map(exchange_result).collect();
+        RunReport::new(
+            format!(
+                "traffic through proxy to {}",
+                self.shared.config.upstream.url
+            ),
+            "proxy",
+            results,
+        )
+    }
+
+    /// 1 when any exchange broke a MUST check in either direction, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.totals().must_failed > 0)
+    }
+}
+
+fn exchange_result(exchange: &Exchange) -> ScenarioResult {
+    ScenarioResult {
+        id: format!("proxy/{}", exchange.seq),
+        title: format!(
+            "{} {} -> HTTP {}: {}",
+            exchange.method,
+            exchange.path,
+            exchange.status,
+            exchange.classified.class.as_str()
+        ),
+        rule: "docs/contract.md#request-checks".to_owned(),
+        verdict: verdict::grade(&exchange.checks),
+        reason: None,
+        checks: exchange
+            .passed
+            .iter()
+            .map(|(id, level)| Check::pass(id, *level, "docs/contract.md", "held"))
+            .chain(exchange.checks.iter().cloned())
+            .collect(),
+        requests: 1,
+        outcome: None,
+        stderr: String::new(),
+        duration_ms: exchange.upstream_ms,
+        adapter_ms: 0.0,
+        transcript: Vec::new(),
+    }
+}
+
+/// A public key from a file holding a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or its base64
+/// DER, as the vendor's consoles give it.
+///
+/// # Errors
+/// A message naming the file and what is wrong with it.
+pub fn read_public_key(path: &std::path::Path) -> Result<VerifyingKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if text.contains("BEGIN RSA PUBLIC KEY") {
+        return Err(format!(
+            "{}: a PKCS#1 `RSA PUBLIC KEY`; give the SubjectPublicKeyInfo form (`PUBLIC KEY`, base64 DER as the vendor's console shows it)",
+            path.display()
+        ));
+    }
+    let base64: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.split_whitespace())
+        .collect();
+    VerifyingKey::from_base64_spki(&base64).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,505 @@
+//! The HTML report (`--html FILE`): one self-contained page that fetches nothing. The totals,
+//! a table of scenarios filterable by group and verdict, and for each scenario its checks
+//! (expected, seen, the rule as a link into the docs) and the full transcript: each request
+//! and answer with headers and body, the timings, the adapter's standard error.
+//!
+//! Everything from a run is escaped ([`escape`]): bodies and standard error come from the
+//! client under test. Defence in depth: the page's Content-Security-Policy allows no fetch and
+//! only the page's own script, by its SHA-256, so even markup that slipped through could not
+//! run. Without script the page still shows everything; the script only filters.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+
+use super::{group_of, RunReport};
+use crate::scenario::Fault;
+use crate::verdict::{Check, Level, ScenarioResult, Verdict};
+
+/// The page's one script: hides the rows and sections the filters leave out, and says how many
+/// are shown; `#verdict=FAIL&group=result` in the link presets the filters. It reads the
+/// `data-` attributes of the rows; it evaluates nothing from the run.
+const SCRIPT: &str = r#"
+(function () {
+  var group = document.getElementById('f-group');
+  var verdict = document.getElementById('f-verdict');
+  var text = document.getElementById('f-text');
+  var shown = document.getElementById('shown');
+  function apply() {
+    var g = group.value, v = verdict.value, t = text.value.toLowerCase(), n = 0, all = 0;
+    document.querySelectorAll('[data-id]').forEach(function (el) {
+      var keep = (!g || el.dataset.group === g) && (!v || el.dataset.verdict === v) &&
+        (!t || el.dataset.id.toLowerCase().indexOf(t) >= 0);
+      el.hidden = !keep;
+      if (el.tagName === 'TR') { all += 1; if (keep) { n += 1; } }
+    });
+    shown.textContent = 'showing ' + n + ' of ' + all + ' scenarios';
+  }
+  [group, verdict, text].forEach(function (el) { el.addEventListener('input', apply); });
+  // A link may preset the filters: report.html#verdict=FAIL&group=result
+  location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
+    var kv = pair.split('='), el = { group: group, verdict: verdict, id: text }[kv[0]];
+    if (el && kv.length === 2) { el.value = decodeURIComponent(kv[1]); }
+  });
+  apply();
+})();
+"#;
+
+const STYLE: &str = r#"
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em; color: #1d1d1f; }
+h1 { font-size: 1.4em; margin: 0 0 .3em; } h2 { font-size: 1.15em; margin: 1.2em 0 .4em; }
+table { border-collapse: collapse; } td, th { padding: .2em .6em; text-align: left; vertical-align: top; }
+#scenarios tr:nth-child(even) { background: #f4f4f6; } th { border-bottom: 1px solid #ccc; }
+.meta td:first-child { color: #666; }
+.v { font-weight: 600; font-family: ui-monospace, monospace; white-space: nowrap; }
+.PASS { color: #1a7f37; } .NON_STRICT { color: #9a6700; } .FAIL, .ERROR { color: #cf222e; } .SKIPPED { color: #666; }
+.totals { font-size: 1.2em; font-weight: 600; } h2.column { border-top: 2px solid #999; padding-top: .5em; }
+.filters { margin: .6em 0; } .filters > * { margin-right: .6em; }
+details.scenario { border: 1px solid #ddd; border-radius: 4px; margin: .5em 0; padding: .3em .7em; }
+details.scenario > summary { cursor: pointer; }
+pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: .2em 0; }
+.checks { width: 100%; } .checks td { border-top: 1px solid #eee; overflow-wrap: anywhere; }
+.checks td:nth-child(-n+3) { white-space: nowrap; overflow-wrap: normal; }
+details.scenario { overflow-x: auto; } .held { color: #1a7f37; } .broken { color: #cf222e; font-weight: 600; }
+.x { margin: .4em 0 .8em 1em; } code { font-family: ui-monospace, monospace; }
+.dim { color: #666; }
+"#;
+
+/// Escapes text for HTML content and attribute values: `&`, `<`, `>`, `"` and `'` become
+/// entities, and control characters other than line feed and tab visible escapes.
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::report::html::escape;
+/// assert_eq!(escape("<script>\"x\" & 'y'</script>"),
+///            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;");
+/// ```
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A rule reference (`docs/contract.md#outcome-rules (signatures); docs/api.md#signing`) with
+/// each `docs/<page>.md#<anchor>` in it made a link, relative to the kit's repository root.
+fn rule_links(rule: &str) -> String {
+    let mut out = String::new();
+    let mut rest = rule;
+    while let Some(start) = rest.find("docs/") {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | ')' | '('))
+            .unwrap_or(tail.len());
+        let target = &tail[..end];
+        out.push_str(&escape(&rest[..start]));
+        if target.contains(".md") {
+            let _ = write!(
+                out,
+                "<a href=\"{0}\">{0}</a>",
+                escape(target.trim_end_matches('.'))
+            );
+            if target.ends_with('.') {
+                out.push('.');
+            }
+        } else {
+            out.push_str(&escape(target));
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+fn level_word(level: Level) -> &'static str {
+    match level {
+        Level::Must => "MUST",
+        Level::Should => "SHOULD",
+        Level::Info => "INFO",
+    }
+}
+
+/// The whole page.
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::report::{html, RunReport};
+/// let page = html::render(&RunReport::new("./adapter", "exec", Vec::new()));
+/// assert!(page.starts_with("<!doctype html>"));
+/// assert!(page.contains("0 scenarios: 0 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 0 SKIPPED"));
+/// ```
+pub fn render(report: &RunReport) -> String {
+    render_columns(&[("", report)])
+}
+
+/// One page of several runs (`report-card --html`): each run under its name, in order, with
+/// one set of filters over all of them.
+pub fn render_columns(columns: &[(&str, &RunReport)]) -> String {
+    let Some((_, first)) = columns.first() else {
+        return render(&RunReport::new("", "", Vec::new()));
+    };
+    let scenarios: usize = columns.iter().map(|(_, r)| r.scenarios.len()).sum();
+    let digest = ring::digest::digest(&ring::digest::SHA256, SCRIPT.as_bytes());
+    let script_hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    let mut out = String::with_capacity(4096 + scenarios * 4096);
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; img-src data:\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(&first.tool),
+        escape(
+            &columns
+                .iter()
+                .map(|(_, r)| r.client.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    );
+    let _ = writeln!(out, "<h1>{}</h1>", escape(&first.tool));
+    filters(&mut out, columns);
+    for (k, (name, report)) in columns.iter().enumerate() {
+        if columns.len() > 1 {
+            let _ = writeln!(out, "<h2 class=\"column\">{}</h2>", escape(name));
+        }
+        header(&mut out, report);
+        totals(&mut out, report);
+        if let Some(b) = &report.baseline {
+            baseline(&mut out, b);
+        }
+        table(&mut out, k, report);
+        out.push_str("<h2>Scenarios</h2>\n");
+        for (i, s) in report.scenarios.iter().enumerate() {
+            scenario(&mut out, k, i, s);
+        }
+    }
+    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    out
+}
+
+fn header(out: &mut String, report: &RunReport) {
+    out.push_str("<table class=\"meta\">\n");
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(out, "<tr><td>{k}</td><td>{v}</td></tr>");
+    };
+    row(
+        "client",
+        format!(
+            "<code>{}</code> ({} mode)",
+            escape(&report.client),
+            escape(&report.mode)
+        ),
+    );
+    let capabilities = if report.capabilities.is_empty() {
+        "none".to_owned()
+    } else {
+        escape(&report.capabilities.join(", "))
+    };
+    let note = report
+        .capabilities_note
+        .as_deref()
+        .map(|n| format!(" ({})", escape(n)))
+        .unwrap_or_default();
+    row("capabilities", format!("{capabilities}{note}"));
+    if let Some(c) = &report.catalogue {
+        row(
+            "selection",
+            format!(
+                "{} scenarios, <code>{}</code>",
+                c.scenarios,
+                escape(&c.fingerprint)
+            ),
+        );
+    }
+    if let Some(s) = &report.shard {
+        row("shard", s.to_string());
+    }
+    row("wall time", format!("{:.0} ms", report.duration_ms));
+    out.push_str("</table>\n");
+}
+
+fn totals(out: &mut String, report: &RunReport) {
+    let counts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&v| format!("{} {}", report.summary.count(v), v.as_str()))
+        .collect();
+    // The worst verdict colours the line.
+    let worst = [Verdict::Error, Verdict::Fail, Verdict::NonStrict]
+        .into_iter()
+        .find(|&v| report.summary.count(v) > 0)
+        .unwrap_or(Verdict::Pass);
+    // The same words as the terminal's totals line, so one search finds both.
+    let _ = writeln!(
+        out,
+        "<p class=\"totals {}\">{} scenarios: {}</p>",
+        worst.as_str(),
+        report.summary.total,
+        counts.join(", ")
+    );
+    let exit = report.exit_code();
+    let _ = writeln!(
+        out,
+        "<p>exit code <b class=\"{}\">{exit}</b>{}</p>",
+        if exit == 0 { "PASS" } else { "FAIL" },
+        if report.baseline.is_some() {
+            " (with the baseline)"
+        } else {
+            ""
+        }
+    );
+}
+
+fn baseline(out: &mut String, b: &super::BaselineOutcome) {
+    let _ = writeln!(
+        out,
+        "<h2>Baseline</h2>\n<p><code>{}</code>: {} expected failure(s), {} regression(s), {} stale, {} not run</p>",
+        escape(&b.file),
+        b.expected_failures.len(),
+        b.regressions.len(),
+        b.stale.len(),
+        b.not_run.len()
+    );
+    if !b.regressions.is_empty() || !b.stale.is_empty() {
+        out.push_str("<ul>\n");
+        for id in &b.regressions {
+            let _ = writeln!(out, "<li class=\"FAIL\">regression: {}</li>", escape(id));
+        }
+        for m in &b.stale {
+            let _ = writeln!(
+                out,
+                "<li class=\"FAIL\">stale: {} (now {}; remove the entry)</li>",
+                escape(&m.id),
+                m.verdict
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+fn filters(out: &mut String, columns: &[(&str, &RunReport)]) {
+    let mut groups: Vec<&str> = Vec::new();
+    for s in columns.iter().flat_map(|(_, r)| &r.scenarios) {
+        let g = group_of(&s.id);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    out.push_str("<div class=\"filters\">\n<label>group <select id=\"f-group\"><option value=\"\">all</option>");
+    for g in groups {
+        let _ = write!(out, "<option value=\"{0}\">{0}</option>", escape(g));
+    }
+    out.push_str("</select></label>\n<label>verdict <select id=\"f-verdict\"><option value=\"\">all</option>");
+    for v in Verdict::ALL {
+        let _ = write!(out, "<option value=\"{0}\">{0}</option>", v.as_str());
+    }
+    out.push_str(
+        "</select></label>\n<label>id <input id=\"f-text\" type=\"search\" placeholder=\"filter ids\"></label>\n\
+         <span id=\"shown\" class=\"dim\"></span>\n</div>\n",
+    );
+}
+
+fn data_attrs(s: &ScenarioResult) -> String {
+    format!(
+        "data-id=\"{}\" data-group=\"{}\" data-verdict=\"{}\"",
+        escape(&s.id),
+        escape(group_of(&s.id)),
+        s.verdict.as_str()
+    )
+}
+
+fn table(out: &mut String, k: usize, report: &RunReport) {
+    out.push_str(
+        "<table id=\"scenarios\">\n<thead><tr><th>verdict</th><th>scenario</th><th>about</th>\
+         <th>requests</th><th>ms</th></tr></thead>\n<tbody>\n",
+    );
+    for (i, s) in report.scenarios.iter().enumerate() {
+        let about = s.reason.as_deref().unwrap_or(&s.title);
+        // The failed checks show in the table too: the first thing a reader looks for.
+        let note: String = s
+            .failed_checks()
+            .map(|c| {
+                format!(
+                    "<div class=\"broken\">{} <code>{}</code>: {}</div>",
+                    level_word(c.level),
+                    escape(&c.id),
+                    escape(&c.message)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr {}><td class=\"v {v}\">{v}</td><td><a href=\"#c{k}s{i}\">{}</a></td><td>{}{note}</td>\
+             <td>{}</td><td>{:.1}</td></tr>",
+            data_attrs(s),
+            escape(&s.id),
+            escape(about),
+            s.requests,
+            s.duration_ms,
+            v = s.verdict.as_str(),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+fn scenario(out: &mut String, k: usize, i: usize, s: &ScenarioResult) {
+    let v = s.verdict.as_str();
+    // Failures open by default: they are what the reader came for.
+    let open = if s.verdict == Verdict::Pass || s.verdict == Verdict::Skipped {
+        ""
+    } else {
+        " open"
+    };
+    let _ = writeln!(
+        out,
+        "<details class=\"scenario\" id=\"c{k}s{i}\" {}{open}>\n<summary><span class=\"v {v}\">{v}</span> \
+         <code>{}</code> {}</summary>",
+        data_attrs(s),
+        escape(&s.id),
+        escape(&s.title)
+    );
+    let _ = writeln!(
+        out,
+        "<p>rule: {}<br>{} request(s); {:.1} ms in all, of which the adapter {:.1} ms</p>",
+        rule_links(&s.rule),
+        s.requests,
+        s.duration_ms,
+        s.adapter_ms
+    );
+    if let Some(reason) = &s.reason {
+        let _ = writeln!(out, "<p class=\"{v}\">{}</p>", escape(reason));
+    }
+    if !s.checks.is_empty() {
+        out.push_str(
+            "<table class=\"checks\"><thead><tr><th></th><th>level</th><th>check</th><th>message</th>\
+             <th>expected</th><th>seen</th><th>rule</th></tr></thead><tbody>\n",
+        );
+        for c in &s.checks {
+            check(out, c);
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    if let Some(outcome) = &s.outcome {
+        let text = serde_json::to_string_pretty(outcome).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<p>outcome surfaced by the client:</p><pre>{}</pre>",
+            escape(&text)
+        );
+    }
+    if !s.transcript.is_empty() {
+        let _ = writeln!(out, "<h3>Transcript</h3>");
+    }
+    for (n, e) in s.transcript.iter().enumerate() {
+        exchange(out, n + 1, e);
+    }
+    if s.transcript.len() < s.requests {
+        let _ = writeln!(
+            out,
+            "<p class=\"dim\">{} more request(s) not kept (the transcript keeps {})</p>",
+            s.requests - s.transcript.len(),
+            crate::transcript::MAX_EXCHANGES
+        );
+    }
+    if !s.stderr.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>adapter standard error:</p><pre>{}</pre>",
+            escape(&s.stderr)
+        );
+    }
+    out.push_str("</details>\n");
+}
+
+fn check(out: &mut String, c: &Check) {
+    let (mark, class) = if c.held {
+        ("&#10003;", "held")
+    } else {
+        ("&#10007;", "broken")
+    };
+    let cell = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| format!("<code>{}</code>", escape(t)))
+            .unwrap_or_default()
+    };
+    let _ = writeln!(
+        out,
+        "<tr class=\"{class}\"><td>{mark}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
+         <td>{}</td><td>{}</td><td>{}</td></tr>",
+        level_word(c.level),
+        escape(&c.id),
+        escape(&c.message),
+        cell(&c.expected),
+        cell(&c.seen),
+        rule_links(&c.rule)
+    );
+}
+
+fn headers(list: &[[String; 2]]) -> String {
+    list.iter()
+        .map(|[n, v]| format!("{}: {}", escape(n), escape(v)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn exchange(out: &mut String, n: usize, e: &crate::transcript::Exchange) {
+    let r = &e.request;
+    let a = &e.answer;
+    let _ = writeln!(
+        out,
+        "<div class=\"x\"><p><b>request {n}</b> at {:.1} ms: <code>{} {}</code> ({} bytes)</p>\
+         <pre>{}</pre><pre>{}</pre>",
+        e.at_ms,
+        escape(&r.method),
+        escape(&r.path),
+        r.body_bytes,
+        headers(&r.headers),
+        escape(&r.body)
+    );
+    let mut how = Vec::new();
+    if a.delay_ms > 0 {
+        how.push(format!("after {} ms", a.delay_ms));
+    }
+    match (a.script_index, &a.note) {
+        (_, Some(note)) => how.push(escape(note)),
+        (Some(i), None) => how.push(format!("scripted answer {}", i + 1)),
+        (None, None) => {}
+    }
+    let how = if how.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", how.join("; "))
+    };
+    // A fault replaces (part of) the answer: say what went on the wire.
+    let what = match a.fault {
+        Some(Fault::CloseBeforeResponse) => {
+            let _ = writeln!(
+                out,
+                "<p><b>answer {n}</b>: none: the connection was closed before any response (fault <code>close-before-response</code>){how}</p></div>"
+            );
+            return;
+        }
+        Some(Fault::TruncateBody) => format!(
+            "HTTP {}, {} bytes announced, half of them sent, then the connection closed (fault <code>truncate-body</code>)",
+            a.status, a.body_bytes
+        ),
+        None => format!("HTTP {} ({} bytes)", a.status, a.body_bytes),
+    };
+    let _ = writeln!(
+        out,
+        "<p><b>answer {n}</b>: {what}{how}</p><pre>{}</pre><pre>{}</pre></div>",
+        headers(&a.headers),
+        escape(&a.body)
+    );
+}

@@ -1,0 +1,529 @@
+//! `serve`: one standing mock gateway that an SDK's own test suite drives.
+//!
+//! Where `run` starts a gateway per scenario and drives the client through an adapter, `serve`
+//! starts one gateway and lets the SDK's tests call it, as they would call stripe-mock or
+//! Prism. It signs its answers like the real gateway and checks every request by the very
+//! checks `run` makes (`docs/contract.md#request-checks`). What it answers
+//! (`docs/serve.md`):
+//!
+//! - an **ordinary id** gets a signed `S` echoing the ids sent, and the same answer (the same
+//!   `cancelTime`) when it is cancelled again;
+//! - a **magic id** `kit:<scenario id>[:<anything>]` gets that scenario's scripted answers in
+//!   order, the last repeating ([`state::magic_id`]);
+//! - **armed answers** (`POST /__kit/arm`) go to the next matching requests;
+//! - a request the real gateway refuses gets its refusal, as in `run`.
+//!
+//! The failed checks travel back in an `x-kit-violations` header; the journal
+//! (`GET /__kit/requests`, `--journal FILE`) keeps every exchange; the reports and the exit
+//! code judge the whole session when it stops.
+//!
+//! # Example
+//! ```
+//! use alipay_cancel_kit::serve::{ServeConfig, Server};
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let server = Server::start(ServeConfig::loopback()).await.unwrap();
+//! let ready = server.ready();
+//! assert!(ready["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+//! assert_eq!(ready["keyVersion"], "1");
+//! # });
+//! ```
+
+pub mod admin;
+pub mod session;
+pub mod state;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
+use crate::gateway::tls::{self, TestPki, TlsFront};
+use crate::gateway::{inspect, GatewayError, GatewayKeys, HttpAnswer, RecordedRequest, Script};
+use crate::report::RunReport;
+use crate::scenario::Catalogue;
+use crate::signature::TestKeys;
+use crate::verdict::{self, Check, ScenarioResult, Verdict};
+pub use state::{Bounds, Ids, JournalEntry, Totals};
+
+/// The port `serve` listens on unless told otherwise (`--port`; `0` picks a free one).
+pub const DEFAULT_PORT: u16 = 8640;
+
+/// The header that carries a request's failed checks back to the client.
+pub const VIOLATIONS_HEADER: &str = "x-kit-violations";
+
+/// The most bytes of the violations header; longer lists are cut, saying so.
+pub const VIOLATIONS_HEADER_BYTES: usize = 8 * 1024;
+
+/// The client id the ready line offers when any client id is served.
+pub const DEFAULT_CLIENT_ID: &str = "TEST_5YBZ1";
+
+/// How the gateway is reached.
+#[derive(Clone, Debug, Default)]
+pub enum TlsSetting {
+    /// Plain HTTP.
+    #[default]
+    Off,
+    /// HTTPS with a CA made for this run; the ready line carries its certificate.
+    RunCa,
+    /// HTTPS with the user's own certificate chain and key (PEM files).
+    Files {
+        /// The certificate chain.
+        cert: PathBuf,
+        /// Its private key.
+        key: PathBuf,
+    },
+}
+
+/// Everything `serve` is started with.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// Plain or HTTPS.
+    pub tls: TlsSetting,
+    /// The merchant, vendor and other-vendor keys (the committed test-only keys by default).
+    pub keys: TestKeys,
+    /// Serve only this client id; others get `CLIENT_INVALID`. `None` serves any.
+    pub client_id: Option<String>,
+    /// Send failed checks back in [`VIOLATIONS_HEADER`].
+    pub violations_header: bool,
+    /// Append every exchange to this file as a captured-traffic NDJSON line.
+    pub journal_file: Option<PathBuf>,
+    /// How much the gateway keeps.
+    pub bounds: Bounds,
+    /// Connections served at once.
+    pub connections: usize,
+    /// The scenarios magic ids and armed answers select.
+    pub catalogue: Catalogue,
+}
+
+impl ServeConfig {
+    /// Loopback, a free port, plain HTTP, the committed test-only keys, the built-in catalogue.
+    ///
+    /// # Panics
+    /// If the built-in catalogue does not load (a test loads it).
+    pub fn loopback() -> ServeConfig {
+        ServeConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: TlsSetting::Off,
+            keys: TestKeys::fixed(),
+            client_id: None,
+            violations_header: true,
+            journal_file: None,
+            bounds: Bounds::default(),
+            connections: 1024,
+            catalogue: Catalogue::embedded().expect("the built-in catalogue loads"),
+        }
+    }
+}
+
+/// `serve` could not start.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The address cannot be listened on (in use, not local), or the TLS front failed.
+    Listen(GatewayError),
+    /// The TLS material cannot be made or read.
+    Tls(tls::PkiError),
+    /// The journal file cannot be opened.
+    Journal(PathBuf, std::io::Error),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Listen(e) => write!(f, "serve: {e}"),
+            ServeError::Tls(e) => write!(f, "serve: {e}"),
+            ServeError::Journal(path, e) => {
+                write!(f, "serve: cannot open the journal {}: {e}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServeError::Listen(e) => Some(e),
+            ServeError::Tls(e) => Some(e),
+            ServeError::Journal(_, e) => Some(e),
+        }
+    }
+}
+
+/// The gateway's shared state: what answers every request.
+pub(crate) struct Gateway {
+    catalogue: Catalogue,
+    keys: GatewayKeys,
+    client_id: Option<String>,
+    violations_header: bool,
+    bounds: Bounds,
+    memory: Mutex<state::Memory>,
+    journal_file: Option<Mutex<std::fs::File>>,
+    stop: tokio::sync::Notify,
+}
+
+impl Responder for Gateway {
+    fn answer(&self, request: RecordedRequest) -> Answering<'_> {
+        let answer = if request.path.starts_with(admin::PREFIX) {
+            admin::answer(self, &request)
+        } else {
+            self.cancel(request)
+        };
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
+        let seq = self.next_seq();
+        let http = crate::gateway::limit::payload_too_large();
+        let decision = state::Decision {
+            ids: Ids::default(),
+            checks: vec![crate::gateway::limit::body_size_check(seq as usize, seen)],
+            source: state::Source::Refused,
+            served: crate::gateway::answer::Served::too_large(),
+        };
+        self.journal(state::entry(seq, &request, decision, &http, &self.bounds));
+        http
+    }
+}
+
+impl Gateway {
+    fn lock(&self) -> std::sync::MutexGuard<'_, state::Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A request to the API: checked, answered, journaled. The RSA work (verifying the
+    /// request, signing the answer) happens outside the lock, so requests are served in
+    /// parallel.
+    fn cancel(&self, request: RecordedRequest) -> HttpAnswer {
+        let seq = self.next_seq();
+        let ids = Ids::of_body(&request.body);
+        let request_client_id = request.header("client-id").map(str::to_owned);
+        let script = Script {
+            client_id: self
+                .client_id
+                .clone()
+                .or_else(|| request_client_id.clone())
+                .unwrap_or_default(),
+            instructed: ids.as_instruction(),
+            answers: Vec::new(),
+            local_validation: false,
+        };
+        let mut checks =
+            inspect::check_request(&request, seq as usize, &script, &self.keys.merchant_public);
+        // Check 7 compares the ids with an instruction; `serve` has none, so it proves nothing.
+        checks.retain(|c| !c.id.ends_with(".ids"));
+        let (served, source) = match inspect::refusal(&request, &checks) {
+            Some(refusal) => (refusal, state::Source::Refused),
+            None => self.lock().choose(
+                &self.catalogue,
+                request_client_id.as_deref(),
+                &ids,
+                &self.bounds,
+            ),
+        };
+        let mut http = crate::gateway::answer::render(&served, &request, &self.keys);
+        if self.violations_header {
+            if let Some(value) = violations_header(&checks) {
+                http.headers.push((VIOLATIONS_HEADER.to_owned(), value));
+            }
+        }
+        if let state::Source::Unservable { why } = &source {
+            http.headers
+                .push(("x-kit-error".to_owned(), ascii_only(why)));
+        }
+        let decision = state::Decision {
+            ids,
+            checks,
+            source,
+            served,
+        };
+        let entry = state::entry(seq, &request, decision, &http, &self.bounds);
+        self.journal(entry);
+        http
+    }
+
+    fn next_seq(&self) -> u64 {
+        let mut memory = self.lock();
+        memory.seq += 1;
+        memory.seq
+    }
+
+    fn journal(&self, entry: JournalEntry) {
+        if let Some(file) = &self.journal_file {
+            let line = traffic_line(&entry);
+            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            // A full disk must not take the gateway down; the in-memory journal still has it.
+            let _ = writeln!(file, "{line}");
+        }
+        let mut memory = self.lock();
+        // The entry keeps only the failed checks in full, which is all grading needs.
+        let verdict = verdict::grade(&entry.checks);
+        memory.totals.requests += 1;
+        match verdict {
+            Verdict::Fail => memory.totals.must_failed += 1,
+            Verdict::NonStrict => memory.totals.should_failed += 1,
+            _ => {}
+        }
+        memory.journal.push_back(state::Stored::of(&entry));
+        while memory.journal.len() > self.bounds.journal {
+            memory.journal.pop_front();
+        }
+    }
+}
+
+/// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the
+/// checks and the answer's facts beside them.
+fn traffic_line(entry: &JournalEntry) -> Value {
+    json!({
+        "request": entry.body,
+        "response": entry.answer.body,
+        "seq": entry.seq,
+        "receivedAt": entry.received_at,
+        "path": entry.path,
+        "status": entry.answer.status,
+        "signing": entry.answer.signing,
+        "source": entry.source,
+        "checks": entry.checks,
+        "passed": entry.passed,
+    })
+}
+
+/// The failed checks as compact JSON in visible ASCII, cut to [`VIOLATIONS_HEADER_BYTES`]
+/// (the last element then says how many were left out); `None` when every check held.
+pub fn violations_header(checks: &[Check]) -> Option<String> {
+    let failed: Vec<&Check> = checks.iter().filter(|c| !c.held).collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let render = |list: &[Value]| ascii_only(&Value::Array(list.to_vec()).to_string());
+    let mut kept: Vec<Value> = Vec::new();
+    for (i, check) in failed.iter().enumerate() {
+        let mut next = kept.clone();
+        next.push(json!({
+            "id": check.id, "level": check.level, "message": check.message,
+            "expected": check.expected, "seen": check.seen, "rule": check.rule,
+        }));
+        let cut_note = json!({"truncated": true, "omitted": failed.len() - i - 1});
+        let mut with_note = next.clone();
+        if i + 1 < failed.len() {
+            with_note.push(cut_note);
+        }
+        if render(&with_note).len() > VIOLATIONS_HEADER_BYTES {
+            kept.push(json!({"truncated": true, "omitted": failed.len() - i}));
+            return Some(render(&kept));
+        }
+        kept = next;
+    }
+    Some(render(&kept))
+}
+
+/// JSON text with every character outside visible ASCII escaped as `\uXXXX`, fit for a header.
+fn ascii_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if (' '..='~').contains(&c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// A running `serve` gateway; stops when dropped.
+pub struct Server {
+    gateway: Arc<Gateway>,
+    ready: Value,
+    _plain: RawServer,
+    _tls: Option<TlsFront>,
+}
+
+impl Server {
+    /// Starts the gateway and returns once it accepts connections.
+    ///
+    /// # Errors
+    /// [`ServeError`] when the address cannot be listened on, the TLS material cannot be made
+    /// or read, or the journal file cannot be opened.
+    pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
+        let journal_file = match &config.journal_file {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| ServeError::Journal(path.clone(), e))?,
+            )),
+            None => None,
+        };
+        let keys = GatewayKeys {
+            merchant_public: config.keys.merchant.verifying_key(),
+            vendor: config.keys.vendor.clone(),
+            other: config.keys.other_vendor.clone(),
+        };
+        let gateway = Arc::new(Gateway {
+            catalogue: config.catalogue.clone(),
+            keys,
+            client_id: config.client_id.clone(),
+            violations_header: config.violations_header,
+            bounds: config.bounds,
+            memory: Mutex::new(state::Memory::default()),
+            journal_file,
+            stop: tokio::sync::Notify::new(),
+        });
+        let limits = Limits {
+            connections: config.connections,
+            request_timeout: std::time::Duration::from_secs(30),
+        };
+        let (plain, tls, url, ca) =
+            listen(config.bind, &config.tls, gateway.clone(), limits).await?;
+        let ready = ready_line(&config, &url, ca.as_deref());
+        Ok(Server {
+            gateway,
+            ready,
+            _plain: plain,
+            _tls: tls,
+        })
+    }
+
+    /// The ready line: the URL, the client id, the keys and (with TLS) the CA certificate.
+    pub fn ready(&self) -> &Value {
+        &self.ready
+    }
+
+    /// The base URL clients call.
+    pub fn url(&self) -> &str {
+        self.ready["url"].as_str().unwrap_or_default()
+    }
+
+    /// Every exchange the journal still keeps, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        let memory = self.gateway.lock();
+        memory.journal.iter().map(state::Stored::entry).collect()
+    }
+
+    /// Counts over every request since the start.
+    pub fn totals(&self) -> Totals {
+        self.gateway.lock().totals
+    }
+
+    /// Resolves when a client asks the gateway to stop (`POST /__kit/shutdown`).
+    pub async fn stop_requested(&self) {
+        self.gateway.stop.notified().await;
+    }
+
+    /// The session as a report: one test case per request the journal keeps (`serve/<seq>`),
+    /// failing on a broken MUST check.
+    pub fn report(&self) -> RunReport {
+        let results = self.journal().iter().map(request_result).collect();
+        RunReport::new("requests received by serve", "serve", results)
+    }
+
+    /// 1 when any request since the start broke a MUST check, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.totals().must_failed > 0)
+    }
+}
+
+/// The listening servers, the URL clients call, and (with a run CA) its certificate.
+pub(crate) type Listening = (RawServer, Option<TlsFront>, String, Option<String>);
+
+/// Listens on `bind`, plain or behind a TLS front, every request answered by `responder`.
+pub(crate) async fn listen(
+    bind: SocketAddr,
+    tls_setting: &TlsSetting,
+    responder: Arc<dyn Responder>,
+    limits: Limits,
+) -> Result<Listening, ServeError> {
+    let tls_config = match tls_setting {
+        TlsSetting::Off => None,
+        TlsSetting::RunCa => {
+            let pki = TestPki::generate().map_err(ServeError::Tls)?;
+            let ca = pki.ca_certificate_pem().to_owned();
+            Some((pki.server_config(tls::Mode::Trusted), Some(ca)))
+        }
+        TlsSetting::Files { cert, key } => Some((
+            tls::server_config_from_pem_files(cert, key).map_err(ServeError::Tls)?,
+            None,
+        )),
+    };
+    let plain_bind = match tls_config {
+        // Behind TLS the plain gateway listens on a private loopback port.
+        Some(_) => SocketAddr::from(([127, 0, 0, 1], 0)),
+        None => bind,
+    };
+    let listener = std::net::TcpListener::bind(plain_bind).map_err(|e| {
+        ServeError::Listen(GatewayError(format!("cannot listen on {plain_bind}: {e}")))
+    })?;
+    let plain_addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Listen(GatewayError(e.to_string())))?;
+    let plain = RawServer::start(listener, responder, limits).map_err(ServeError::Listen)?;
+    match tls_config {
+        None => Ok((plain, None, format!("http://{plain_addr}"), None)),
+        Some((server_config, ca)) => {
+            let front = TlsFront::start_on(server_config, plain_addr, bind)
+                .await
+                .map_err(ServeError::Listen)?;
+            let host = match (tls_setting, bind.ip().is_loopback()) {
+                (TlsSetting::RunCa, true) => tls::GATEWAY_HOST.to_owned(),
+                _ => bind.ip().to_string(),
+            };
+            let url = format!("https://{host}:{}", front.addr().port());
+            Ok((plain, Some(front), url, ca))
+        }
+    }
+}
+
+fn ready_line(config: &ServeConfig, url: &str, ca: Option<&str>) -> Value {
+    let mut line = json!({
+        "url": url,
+        "clientId": config.client_id.as_deref().unwrap_or(DEFAULT_CLIENT_ID),
+        "merchantPrivateKey": config.keys.merchant.to_base64_pkcs8(),
+        "merchantPublicKey": config.keys.merchant.verifying_key().to_base64_spki(),
+        "alipayPublicKey": config.keys.vendor.verifying_key().to_base64_spki(),
+        "keyVersion": crate::gateway::answer::KEY_VERSION,
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    if let Some(ca) = ca {
+        line["caCertificatePem"] = Value::String(ca.to_owned());
+    }
+    line
+}
+
+/// One journaled request as a report's test case.
+fn request_result(entry: &JournalEntry) -> ScenarioResult {
+    let ids = [&entry.ids.payment_id, &entry.ids.payment_request_id]
+        .into_iter()
+        .zip(["paymentId", "paymentRequestId"])
+        .filter_map(|(id, name)| Some(format!("{name}={}", id.as_deref()?)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    ScenarioResult {
+        id: format!("serve/{}", entry.seq),
+        title: format!(
+            "{} {} {ids} -> HTTP {}",
+            entry.method, entry.path, entry.answer.status
+        ),
+        rule: "docs/contract.md#request-checks".to_owned(),
+        verdict: verdict::grade(&entry.checks),
+        reason: None,
+        checks: entry
+            .passed
+            .iter()
+            .map(|(id, level)| Check::pass(id, *level, "docs/contract.md#request-checks", "held"))
+            .chain(entry.checks.iter().cloned())
+            .collect(),
+        requests: 1,
+        outcome: None,
+        stderr: String::new(),
+        duration_ms: 0.0,
+        adapter_ms: 0.0,
+        transcript: Vec::new(),
+    }
+}

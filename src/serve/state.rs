@@ -1,0 +1,551 @@
+//! What the standing gateway remembers and how it picks an answer: the ordinary ids it has
+//! cancelled, the magic ids' places in their scenarios, the armed answers, and the journal.
+//!
+//! Every store is bounded ([`Bounds`]): a test suite that runs for hours, or a client that
+//! floods the gateway, cannot make the kit grow without limit. When a store is full the
+//! oldest entry goes first.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::gateway::answer::Served;
+use crate::gateway::RecordedRequest;
+use crate::protocol::OutcomeKind;
+use crate::scenario::{Answer, Catalogue, Signing, Transport};
+use crate::verdict::{Check, Level};
+
+/// How much the gateway keeps at most.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Exchanges kept in the journal (`GET /__kit/requests`, the reports).
+    pub journal: usize,
+    /// Bytes of each request and answer body kept in the journal.
+    pub journal_body_bytes: usize,
+    /// Ordinary ids remembered (each id cancelled keeps its first answer).
+    pub memory: usize,
+    /// Magic ids whose place in their scenario is remembered.
+    pub magic: usize,
+    /// Armed entries waiting, and answers in all of them together.
+    pub armed_answers: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            journal: 10_000,
+            journal_body_bytes: 16 * 1024,
+            memory: 100_000,
+            magic: 100_000,
+            armed_answers: 10_000,
+        }
+    }
+}
+
+/// The prefix of a magic id: `kit:<scenario id>[:<anything>]`.
+pub const MAGIC_PREFIX: &str = "kit:";
+
+/// The magic id that selects a scenario, as `scenarios --magic` prints it.
+pub fn magic_id(scenario_id: &str) -> String {
+    format!("{MAGIC_PREFIX}{scenario_id}")
+}
+
+/// The ids a request body carries (strings only; anything else counts as absent).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ids {
+    /// `paymentId`, when a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    /// `paymentRequestId`, when a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_request_id: Option<String>,
+}
+
+impl Ids {
+    /// The ids of a raw request body; none when it is not a JSON object.
+    pub fn of_body(body: &[u8]) -> Ids {
+        let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let get = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ids {
+            payment_id: get("paymentId"),
+            payment_request_id: get("paymentRequestId"),
+        }
+    }
+
+    /// Whether either id equals `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.payment_id.as_deref() == Some(id) || self.payment_request_id.as_deref() == Some(id)
+    }
+
+    /// The magic id among them (`paymentId` first, as the API gives it precedence) and the
+    /// scenario id it names.
+    pub fn magic(&self) -> Option<(&str, &str)> {
+        [&self.payment_id, &self.payment_request_id]
+            .into_iter()
+            .flatten()
+            .find_map(|id| {
+                let rest = id.strip_prefix(MAGIC_PREFIX)?;
+                Some((id.as_str(), rest.split(':').next().unwrap_or(rest)))
+            })
+    }
+
+    /// The fields the request's own checks compare against: what the body named.
+    pub fn as_instruction(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        if let Some(id) = &self.payment_id {
+            fields.insert("paymentId".into(), Value::String(id.clone()));
+        }
+        if let Some(id) = &self.payment_request_id {
+            fields.insert("paymentRequestId".into(), Value::String(id.clone()));
+        }
+        fields
+    }
+}
+
+/// Answers armed by `POST /__kit/arm`, served to the next requests that match.
+#[derive(Clone, Debug)]
+pub struct Armed {
+    /// Only requests with this `Client-Id`, if set.
+    pub client_id: Option<String>,
+    /// Only requests naming this id (as `paymentId` or `paymentRequestId`), if set.
+    pub id: Option<String>,
+    /// What armed them, for the journal: a scenario id, or `answers`.
+    pub label: String,
+    /// The answers still to serve, in order.
+    pub answers: VecDeque<Answer>,
+}
+
+impl Armed {
+    fn matches(&self, client_id: Option<&str>, ids: &Ids) -> bool {
+        self.client_id
+            .as_deref()
+            .is_none_or(|c| Some(c) == client_id)
+            && self.id.as_deref().is_none_or(|id| ids.contains(id))
+    }
+}
+
+/// Why a request got the answer it got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Source {
+    /// The gateway refused the request, as the real one would.
+    Refused,
+    /// An ordinary id, cancelled now or remembered from its first cancel.
+    Ordinary {
+        /// Whether the id was cancelled before (the same answer is served again).
+        repeated: bool,
+    },
+    /// A magic id: the scenario's answer at `index` (the last repeats).
+    Magic {
+        /// The scenario.
+        scenario: String,
+        /// Which of its answers, from 0.
+        index: usize,
+    },
+    /// An armed answer.
+    Armed {
+        /// What armed it.
+        label: String,
+    },
+    /// A magic id the gateway cannot serve: no such scenario, or one that needs its own
+    /// listener (`tls/`).
+    Unservable {
+        /// Why.
+        why: String,
+    },
+}
+
+/// One exchange as the journal keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalEntry {
+    /// 1 for the first request since the start (or the last clear).
+    pub seq: u64,
+    /// When the request arrived, RFC 3339.
+    pub received_at: String,
+    /// The method.
+    pub method: String,
+    /// The path, from the request target.
+    pub path: String,
+    /// The headers as received, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8), cut at [`Bounds::journal_body_bytes`].
+    pub body: String,
+    /// The ids the body carries.
+    pub ids: Ids,
+    /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
+    pub checks: Vec<Check>,
+    /// The request checks that held, by id and level (kept short: the journal holds
+    /// thousands of exchanges).
+    pub passed: Vec<(String, Level)>,
+    /// Why the answer was chosen.
+    pub source: Source,
+    /// The answer given.
+    pub answer: JournalAnswer,
+}
+
+/// The answer part of a journal entry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalAnswer {
+    /// HTTP status (a fault still records the status it would have had).
+    pub status: u16,
+    /// Header lines sent.
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8), cut at [`Bounds::journal_body_bytes`].
+    pub body: String,
+    /// The signing policy applied.
+    pub signing: Signing,
+    /// The delay before answering, in milliseconds.
+    pub delay_ms: u64,
+    /// A transport fault produced instead of (part of) the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::scenario::Fault>,
+    /// The outcomes a correct client may surface from it.
+    pub accept: Vec<OutcomeKind>,
+}
+
+/// A journal entry as kept in memory: its JSON text (one allocation instead of dozens, so
+/// 10,000 exchanges cost a few megabytes) and the ids the journal is filtered by.
+#[derive(Debug)]
+pub struct Stored {
+    /// The ids the request named.
+    pub ids: Ids,
+    /// The [`JournalEntry`] as compact JSON.
+    pub json: Box<str>,
+}
+
+impl Stored {
+    /// Keeps an entry.
+    pub fn of(entry: &JournalEntry) -> Stored {
+        Stored {
+            ids: entry.ids.clone(),
+            json: serde_json::to_string(entry)
+                .expect("a journal entry always serialises")
+                .into_boxed_str(),
+        }
+    }
+
+    /// The entry back.
+    pub fn entry(&self) -> JournalEntry {
+        serde_json::from_str(&self.json).expect("a stored journal entry reads back")
+    }
+}
+
+/// Counts over every request since the start, journal bounds notwithstanding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    /// Requests answered (the admin endpoints not counted).
+    pub requests: u64,
+    /// Requests that broke a MUST check.
+    pub must_failed: u64,
+    /// Requests that broke only SHOULD checks.
+    pub should_failed: u64,
+}
+
+/// Everything the gateway remembers.
+#[derive(Debug, Default)]
+pub struct Memory {
+    pub(crate) seq: u64,
+    pub(crate) totals: Totals,
+    pub(crate) journal: VecDeque<Stored>,
+    cancelled: HashMap<String, Arc<Cancelled>>,
+    cancelled_order: VecDeque<String>,
+    magic: HashMap<String, usize>,
+    magic_order: VecDeque<String>,
+    pub(crate) armed: VecDeque<Armed>,
+}
+
+impl Memory {
+    /// Forgets everything but the totals: journal, cancelled ids, magic places, armed answers.
+    pub fn clear(&mut self) -> usize {
+        let cleared = self.journal.len();
+        let totals = self.totals;
+        *self = Memory::default();
+        self.totals = totals;
+        cleared
+    }
+
+    /// Answers waiting in armed entries.
+    pub fn armed_answers(&self) -> usize {
+        self.armed.iter().map(|a| a.answers.len()).sum()
+    }
+
+    /// The answer for a request that passed the gateway's own checks.
+    pub fn choose(
+        &mut self,
+        catalogue: &Catalogue,
+        client_id: Option<&str>,
+        ids: &Ids,
+        bounds: &Bounds,
+    ) -> (Served, Source) {
+        if let Some((magic, scenario)) = ids.magic() {
+            return self.magic(catalogue, magic, scenario, ids, bounds);
+        }
+        if let Some(position) = self.armed.iter().position(|a| a.matches(client_id, ids)) {
+            let armed = &mut self.armed[position];
+            let label = armed.label.clone();
+            let answer = armed
+                .answers
+                .pop_front()
+                .expect("armed entries are never empty");
+            if armed.answers.is_empty() {
+                self.armed.remove(position);
+            }
+            let answer = echo(answer, ids);
+            return (Served::scripted(0, answer), Source::Armed { label });
+        }
+        self.ordinary(ids, bounds)
+    }
+
+    fn magic(
+        &mut self,
+        catalogue: &Catalogue,
+        magic: &str,
+        scenario_id: &str,
+        ids: &Ids,
+        bounds: &Bounds,
+    ) -> (Served, Source) {
+        let Some(scenario) = catalogue.get(scenario_id) else {
+            let why = format!(
+                "no scenario `{scenario_id}` (magic id `{magic}`); `alipay-cancel-kit scenarios --magic` lists them"
+            );
+            return (
+                unservable("KIT_UNKNOWN_SCENARIO", &why),
+                Source::Unservable { why },
+            );
+        };
+        if scenario.transport != Transport::Plain {
+            let why = format!(
+                "`{scenario_id}` needs its own TLS listener; serve --tls covers the trusted case for every request"
+            );
+            return (
+                unservable("KIT_SCENARIO_NOT_SERVABLE", &why),
+                Source::Unservable { why },
+            );
+        }
+        let served = match self.magic.get_mut(magic) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                remember(
+                    &mut self.magic,
+                    &mut self.magic_order,
+                    magic,
+                    0,
+                    bounds.magic,
+                );
+                0
+            }
+        };
+        let index = served.min(scenario.answers.len() - 1);
+        let answer = echo(scenario.answers[index].clone(), ids);
+        let source = Source::Magic {
+            scenario: scenario_id.to_owned(),
+            index,
+        };
+        (Served::scripted(index, answer), source)
+    }
+
+    fn ordinary(&mut self, ids: &Ids, bounds: &Bounds) -> (Served, Source) {
+        let known = [&ids.payment_id, &ids.payment_request_id]
+            .into_iter()
+            .zip(["paymentId", "paymentRequestId"])
+            .find_map(|(id, kind)| self.cancelled.get(&memory_key(kind, id.as_deref()?)));
+        let (cancelled, repeated) = match known {
+            Some(cancelled) => (cancelled.clone(), true),
+            None => {
+                let cancelled = Arc::new(Cancelled::first(ids));
+                for (kind, id) in [
+                    ("paymentId", &cancelled.payment_id),
+                    ("paymentRequestId", &cancelled.payment_request_id),
+                ] {
+                    let key = memory_key(kind, id);
+                    let (map, order) = (&mut self.cancelled, &mut self.cancelled_order);
+                    remember(map, order, &key, cancelled.clone(), bounds.memory);
+                }
+                (cancelled, false)
+            }
+        };
+        let answer = Answer {
+            status: 200,
+            body: Some(cancelled.body()),
+            raw_body: None,
+            signing: Signing::Signed,
+            delay_ms: 0,
+            fault: None,
+            accept: vec![OutcomeKind::Success],
+            prefer: vec![],
+        };
+        (Served::scripted(0, answer), Source::Ordinary { repeated })
+    }
+}
+
+/// An ordinary id's first cancel, remembered under both its ids.
+#[derive(Debug)]
+struct Cancelled {
+    payment_id: String,
+    payment_request_id: String,
+    cancel_time: String,
+}
+
+impl Cancelled {
+    /// The first cancel: the ids sent, a stable made-up id for the one not sent, and
+    /// `cancelTime` now, in Beijing time with milliseconds.
+    fn first(ids: &Ids) -> Cancelled {
+        let payment_id = ids.payment_id.clone().unwrap_or_else(|| {
+            made_up(
+                "kit-pid-",
+                ids.payment_request_id.as_deref().unwrap_or_default(),
+            )
+        });
+        let payment_request_id = ids
+            .payment_request_id
+            .clone()
+            .unwrap_or_else(|| made_up("kit-prid-", ids.payment_id.as_deref().unwrap_or_default()));
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+        let cancel_time = chrono::Utc::now()
+            .with_timezone(&beijing)
+            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+            .to_string();
+        Cancelled {
+            payment_id,
+            payment_request_id,
+            cancel_time,
+        }
+    }
+
+    /// The signed `S` it answers, every time.
+    fn body(&self) -> Value {
+        json!({
+            "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
+            "paymentRequestId": self.payment_request_id,
+            "paymentId": self.payment_id,
+            "cancelTime": self.cancel_time,
+        })
+    }
+}
+
+fn memory_key(kind: &str, id: &str) -> String {
+    format!("{kind}\u{0}{id}")
+}
+
+/// Inserts into a bounded map, forgetting the oldest key when full.
+fn remember<V>(
+    map: &mut HashMap<String, V>,
+    order: &mut VecDeque<String>,
+    key: &str,
+    value: V,
+    bound: usize,
+) {
+    if map.insert(key.to_owned(), value).is_none() {
+        order.push_back(key.to_owned());
+        while order.len() > bound {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+}
+
+/// A stable id derived from the other one (FNV-1a, 64 bits): the same on every run.
+fn made_up(prefix: &str, from: &str) -> String {
+    let hash = from.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{prefix}{hash:016x}")
+}
+
+/// A scripted answer with its body's ids replaced by the ones the request sent, so a client
+/// gets back the ids it asked about (the id it did not send keeps the script's value).
+fn echo(mut answer: Answer, ids: &Ids) -> Answer {
+    if let Some(Value::Object(body)) = answer.body.as_mut() {
+        for (member, sent) in [
+            ("paymentId", &ids.payment_id),
+            ("paymentRequestId", &ids.payment_request_id),
+        ] {
+            if let (Some(Value::String(served)), Some(sent)) = (body.get_mut(member), sent) {
+                served.clone_from(sent);
+            }
+        }
+    }
+    answer
+}
+
+/// The signed `F` for a magic id the gateway cannot serve: a client fails loudly, and the
+/// journal and the `x-kit-error` header say why.
+fn unservable(code: &str, why: &str) -> Served {
+    let mut served = Served::refused(code, why.to_owned());
+    served.note = Some(format!("kit: {why}"));
+    served
+}
+
+/// Cuts a body for the journal.
+pub fn journal_text(bytes: &[u8], bound: usize) -> String {
+    if bytes.len() <= bound {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    format!(
+        "{}... ({} bytes in all)",
+        String::from_utf8_lossy(&bytes[..bound]),
+        bytes.len()
+    )
+}
+
+/// How the gateway decided one request: what it named, how it fared, what it got.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    /// The ids the body carries.
+    pub ids: Ids,
+    /// The request checks.
+    pub checks: Vec<Check>,
+    /// Why the answer was chosen.
+    pub source: Source,
+    /// The answer chosen.
+    pub served: Served,
+}
+
+/// The journal entry of an exchange.
+pub fn entry(
+    seq: u64,
+    request: &RecordedRequest,
+    decision: Decision,
+    http: &crate::gateway::HttpAnswer,
+    bounds: &Bounds,
+) -> JournalEntry {
+    let answer = &decision.served.answer;
+    JournalEntry {
+        seq,
+        received_at: request
+            .received_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        method: request.method.clone(),
+        path: request.path.clone(),
+        headers: request.headers.clone(),
+        body: journal_text(&request.body, bounds.journal_body_bytes),
+        answer: JournalAnswer {
+            status: http.status,
+            headers: http.headers.clone(),
+            body: journal_text(&http.body, bounds.journal_body_bytes),
+            signing: answer.signing,
+            delay_ms: answer.delay_ms,
+            fault: answer.fault,
+            accept: answer.accept.clone(),
+        },
+        ids: decision.ids,
+        passed: decision
+            .checks
+            .iter()
+            .filter(|c| c.held)
+            .map(|c| (c.id.clone(), c.level))
+            .collect(),
+        checks: decision.checks.into_iter().filter(|c| !c.held).collect(),
+        source: decision.source,
+    }
+}

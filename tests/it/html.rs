@@ -1,0 +1,285 @@
+//! The HTML report (`--html FILE`) and the transcripts behind it: self-contained, everything
+//! from the client escaped, the checks and the exchange of a failing scenario on the page.
+//! (CI also opens a failing run's page in headless Chromium: `.ci/run`.)
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use alipay_cancel_kit::gateway::{Exchange, HttpAnswer, RecordedRequest, Served};
+use alipay_cancel_kit::report::{html, RunReport};
+use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::schema::Schema;
+use alipay_cancel_kit::transcript;
+use alipay_cancel_kit::verdict::{Check, Level, ScenarioResult, Verdict};
+use base64::Engine as _;
+
+const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+
+const HOSTILE: &str =
+    "</pre></td><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+
+/// The tags the page is allowed to hold: the renderer's own.
+const TAGS: &[&str] = &[
+    "!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "br",
+    "table", "thead", "tbody", "tr", "th", "td", "code", "pre", "div", "span", "b", "a", "details",
+    "summary", "label", "select", "option", "input", "ul", "li", "script",
+];
+
+/// Every tag name opened or closed in the page.
+fn tags(page: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let bytes = page.as_bytes();
+    for (i, _) in page.match_indices('<') {
+        let rest = &page[i + 1..];
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+            .collect();
+        assert!(
+            !name.is_empty() || bytes.get(i + 1).is_none(),
+            "a bare `<` at {i}: {}",
+            &page[i..(i + 40).min(page.len())]
+        );
+        found.insert(name.to_lowercase());
+    }
+    found
+}
+
+fn hostile_result() -> ScenarioResult {
+    let request = RecordedRequest {
+        method: "POST".into(),
+        path: "/ams/api/v1/payments/cancel".into(),
+        query: None,
+        headers: vec![("x-note".into(), HOSTILE.into())],
+        body: format!("{{\"paymentId\": \"{HOSTILE}\"}}").into_bytes(),
+        received_at: chrono::Utc::now(),
+    };
+    let scenario = Catalogue::embedded()
+        .unwrap()
+        .get("result/ORDER_NOT_EXIST")
+        .unwrap()
+        .clone();
+    let exchange = Exchange {
+        request,
+        checks: Vec::new(),
+        served: Served::scripted(0, scenario.answers[0].clone()),
+        sent: HttpAnswer {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: HOSTILE.as_bytes().to_vec(),
+            delay: Duration::ZERO,
+            fault: None,
+        },
+    };
+    ScenarioResult {
+        id: format!("probe/{HOSTILE}"),
+        title: HOSTILE.into(),
+        rule: format!("docs/contract.md#robustness {HOSTILE}"),
+        verdict: Verdict::Fail,
+        reason: Some(HOSTILE.into()),
+        checks: vec![Check::fail(
+            "outcome.kind",
+            Level::Must,
+            "docs/contract.md#outcome-rules",
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+        )],
+        requests: 1,
+        outcome: Some(serde_json::json!({ "outcome": "FAILED", "error": HOSTILE })),
+        stderr: format!("{HOSTILE}\n\u{1b}[31mred"),
+        duration_ms: 5.0,
+        adapter_ms: 4.0,
+        transcript: transcript::of(
+            &[exchange],
+            chrono::Utc::now() - chrono::Duration::milliseconds(3),
+        ),
+    }
+}
+
+#[test]
+fn markup_from_the_client_is_inert_and_the_page_runs_only_its_own_script() {
+    let mut report = RunReport::new(HOSTILE, HOSTILE, vec![hostile_result()]);
+    report.capabilities = vec![HOSTILE.into()];
+    let page = html::render(&report);
+
+    // Only the renderer's own tags, one script, and the hostile text shown as text.
+    let found = tags(&page);
+    let unexpected: Vec<&String> = found
+        .iter()
+        .filter(|t| !TAGS.contains(&t.as_str()))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    assert_eq!(page.matches("<script").count(), 1);
+    assert!(!page.contains("<img"));
+    assert!(page.contains("&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"));
+    assert!(!page.contains('\u{1b}'), "control characters are escaped");
+
+    // The Content-Security-Policy fetches nothing and runs only the page's script, by hash.
+    let csp_start = page.find("Content-Security-Policy\" content=\"").unwrap();
+    let csp = &page[csp_start..page[csp_start..].find("\">").unwrap() + csp_start];
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let script_start = page.find("<script>").unwrap() + "<script>".len();
+    let script = &page[script_start..page.find("</script>").unwrap()];
+    let digest = ring::digest::digest(&ring::digest::SHA256, script.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+}
+
+#[test]
+fn the_page_of_a_failing_run_shows_totals_checks_rule_links_and_the_transcript() {
+    let dir = std::env::temp_dir().join(format!("ack-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (page_file, json_file) = (dir.join("failing.html"), dir.join("failing.json"));
+    let out = Command::new(BIN)
+        .args([
+            "run",
+            "-q",
+            "--client",
+            &format!("'{BIN}' reference-adapter --defect unknown-as-failure"),
+            "-s",
+            "result",
+            "-s",
+            "fault/http-500",
+            "--html",
+            page_file.to_str().unwrap(),
+            "--report-json",
+            json_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let page = std::fs::read_to_string(&page_file).unwrap();
+
+    assert!(page.contains("18 scenarios: 16 PASS, 0 NON_STRICT, 2 FAIL, 0 ERROR, 0 SKIPPED"));
+    assert!(page.contains("exit code <b class=\"FAIL\">1</b>"));
+    // The failing check: message, expected, seen, the rule as a link into the docs.
+    assert!(page.contains(
+        "the last answer was HTTP 200, UNKNOWN_EXCEPTION (U), signed: the client must surface UNKNOWN"
+    ));
+    assert!(page.contains("<code>FAILED (UNKNOWN_EXCEPTION)</code>"));
+    assert!(page.contains("<a href=\"docs/contract.md#outcome-rules\">"));
+    // The transcript: the request line, a signed request header, the answer and its status.
+    assert!(page.contains("<code>POST /ams/api/v1/payments/cancel</code>"));
+    assert!(page.contains("signature: algorithm=RSA256,keyVersion=1,signature="));
+    assert!(page.contains("HTTP 500"));
+    assert!(page.contains("&quot;resultCode&quot;:&quot;UNKNOWN_EXCEPTION&quot;"));
+    // Filters over every group and verdict, one row and one section per scenario.
+    assert!(page.contains("<option value=\"result\">result</option>"));
+    assert!(page.contains("<option value=\"FAIL\">FAIL</option>"));
+    assert_eq!(page.matches("<tr data-id=").count(), 18);
+    assert_eq!(page.matches("<details class=\"scenario\"").count(), 18);
+    // Self-contained: nothing to fetch.
+    for fetch in [" src=", "<link", "href=\"http", "@import", "url("] {
+        assert!(!page.contains(fetch), "{fetch}");
+    }
+
+    // The JSON report carries the same transcripts, within the schema.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_file).unwrap()).unwrap();
+    assert!(Schema::Report.violations(&report).is_empty());
+    let exchange = &report["scenarios"][0]["transcript"][0];
+    assert_eq!(exchange["request"]["path"], "/ams/api/v1/payments/cancel");
+    assert_eq!(exchange["answer"]["status"], 200);
+    assert_eq!(exchange["answer"]["scriptIndex"], 0);
+    assert!(exchange["answer"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "signature"));
+}
+
+#[test]
+fn a_transcript_is_bounded_in_exchanges_headers_and_body_size() {
+    let big = vec![b'a'; transcript::MAX_TEXT * 3];
+    let request = RecordedRequest {
+        method: "POST".into(),
+        path: "/ams/api/v1/payments/cancel".into(),
+        query: None,
+        headers: (0..200).map(|i| (format!("x-{i}"), "v".into())).collect(),
+        body: big.clone(),
+        received_at: chrono::Utc::now(),
+    };
+    let scenario = Catalogue::embedded()
+        .unwrap()
+        .get("result/ORDER_NOT_EXIST")
+        .unwrap()
+        .clone();
+    let exchange = Exchange {
+        request,
+        checks: Vec::new(),
+        served: Served::scripted(0, scenario.answers[0].clone()),
+        sent: HttpAnswer {
+            status: 200,
+            headers: Vec::new(),
+            body: big,
+            delay: Duration::from_millis(20),
+            fault: None,
+        },
+    };
+    let exchanges = vec![exchange; 20];
+    let kept = transcript::of(&exchanges, chrono::Utc::now());
+    assert_eq!(kept.len(), transcript::MAX_EXCHANGES);
+    let first = &kept[0];
+    assert_eq!(first.request.headers.len(), transcript::MAX_HEADERS);
+    assert_eq!(first.request.body_bytes, transcript::MAX_TEXT * 3);
+    assert!(first.request.body.len() < transcript::MAX_TEXT + 100);
+    assert!(first.request.body.ends_with(&format!(
+        "[cut: {} of {} bytes shown]",
+        transcript::MAX_TEXT,
+        transcript::MAX_TEXT * 3
+    )));
+    assert_eq!(first.answer.delay_ms, 20);
+
+    let mut result = hostile_result();
+    result.transcript = kept;
+    result.requests = 20;
+    let report = RunReport::new("c", "exec", vec![result]);
+    let value = serde_json::to_value(&report).unwrap();
+    assert!(Schema::Report.violations(&value).is_empty());
+    let page = html::render(&report);
+    assert!(page.contains("12 more request(s) not kept (the transcript keeps 8)"));
+}
+
+#[test]
+fn the_report_card_page_shows_every_column_with_its_totals() {
+    let dir = std::env::temp_dir().join(format!("ack-html-card-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (card, page) = (dir.join("card.md"), dir.join("card.html"));
+    let out = Command::new(BIN)
+        .args([
+            "report-card",
+            "--out",
+            card.to_str().unwrap(),
+            "--html",
+            page.to_str().unwrap(),
+            "--column",
+            &format!("broken={BIN} reference-adapter --defect unknown-as-failure"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("<h2 class=\"column\">reference client</h2>"));
+    assert!(page.contains("<h2 class=\"column\">broken</h2>"));
+    let n = alipay_cancel_kit::scenario::Catalogue::embedded()
+        .unwrap()
+        .scenarios()
+        .len();
+    assert!(page.contains(&format!("{n} scenarios: {n} PASS, 0 NON_STRICT, 0 FAIL")));
+    // The defect takes U for F: the seven scenarios whose last answer is a signed U fail.
+    assert!(page.contains(&format!(
+        "{n} scenarios: {} PASS, 0 NON_STRICT, 7 FAIL",
+        n - 7
+    )));
+    // One filter bar over both columns, and anchors unique per column.
+    assert_eq!(page.matches("id=\"f-group\"").count(), 1);
+    assert!(page.contains("id=\"c1s0\""));
+}

@@ -1,0 +1,334 @@
+//! `proxy`: in front of `serve`, every class of answer classified as the contract says, nothing
+//! altered in transit, and recorded exchanges that replay.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use alipay_cancel_kit::contract::AnswerClass;
+use alipay_cancel_kit::protocol::{GatewayInfo, Instruction, OutcomeKind, PROTOCOL};
+use alipay_cancel_kit::proxy::{Proxy, ProxyConfig, Upstream};
+use alipay_cancel_kit::reference_client::{self, Behaviour};
+use alipay_cancel_kit::serve::{ServeConfig, Server, TlsSetting};
+use alipay_cancel_kit::signature::{self, TestKeys};
+use alipay_cancel_kit::verdict::Level;
+use serde_json::{json, Value};
+
+const PATH: &str = "/ams/api/v1/payments/cancel";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn config(upstream: &Server, with_keys: bool, record: Option<std::path::PathBuf>) -> ProxyConfig {
+    let keys = TestKeys::fixed();
+    ProxyConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        tls: TlsSetting::Off,
+        upstream: Upstream::new(upstream.url(), None, Duration::from_secs(10)).unwrap(),
+        merchant_public: with_keys.then(|| keys.merchant.verifying_key()),
+        alipay_public: with_keys.then(|| keys.vendor.verifying_key()),
+        violations_header: true,
+        journal_file: None,
+        record_dir: record,
+        journal_bound: 10_000,
+    }
+}
+
+/// The reference client cancels `id` (as paymentId) through the proxy, with serve's keys.
+async fn cancel_through(proxy: &Proxy, upstream: &Server, id: &str) -> OutcomeKind {
+    let mut gateway: GatewayInfo = serde_json::from_value(upstream.ready().clone()).unwrap();
+    gateway.url = proxy.url().to_owned();
+    let Value::Object(request) = json!({"paymentId": id}) else {
+        unreachable!()
+    };
+    let instruction = Instruction {
+        protocol: PROTOCOL.into(),
+        scenario: "proxy".into(),
+        gateway,
+        request,
+        timeout_ms: 1000,
+    };
+    reference_client::cancel(&instruction, &Behaviour::default())
+        .await
+        .unwrap()
+        .outcome
+}
+
+#[test]
+fn every_class_of_answer_is_classified_as_the_contract_says() {
+    runtime().block_on(async {
+        let upstream = Server::start(ServeConfig::loopback()).await.unwrap();
+        let proxy = Proxy::start(config(&upstream, true, None)).await.unwrap();
+        let cases = [
+            ("result/SUCCESS", AnswerClass::SignedSuccess),
+            ("result/ORDER_NOT_EXIST", AnswerClass::SignedFailure),
+            ("result/UNKNOWN_EXCEPTION", AnswerClass::SignedUnknown),
+            ("signature/unsigned-failure", AnswerClass::UnsignedFailure),
+            ("signature/unsigned-unknown", AnswerClass::UnsignedUnknown),
+            ("signature/missing-on-success", AnswerClass::UnsignedSuccess),
+            (
+                "signature/missing-response-time",
+                AnswerClass::SignatureHalfMissing,
+            ),
+            ("signature/tampered-success", AnswerClass::SignatureInvalid),
+            ("signature/wrong-key-success", AnswerClass::SignatureInvalid),
+            ("signature/empty-on-success", AnswerClass::SignatureInvalid),
+            ("signature/foreign-client-id", AnswerClass::ForeignClientId),
+            ("fault/http-500", AnswerClass::NoUsableAnswer),
+            ("fault/not-json", AnswerClass::NoUsableAnswer),
+            ("fault/missing-result", AnswerClass::NoUsableAnswer),
+            ("fault/connection-closed", AnswerClass::NoUsableAnswer),
+        ];
+        for (n, (scenario, class)) in cases.into_iter().enumerate() {
+            let id = format!("kit:{scenario}:{n}");
+            let outcome = cancel_through(&proxy, &upstream, &id).await;
+            let journal = proxy.journal();
+            let exchanges: Vec<_> = journal.iter().filter(|e| e.body.contains(&id)).collect();
+            let last = exchanges
+                .last()
+                .unwrap_or_else(|| panic!("{scenario}: nothing journaled"));
+            assert_eq!(
+                last.classified.class, class,
+                "{scenario}: {}",
+                last.classified.why
+            );
+            assert!(
+                last.classified.accepts.contains(&outcome),
+                "{scenario}: the reference client surfaced {outcome:?}, the class accepts {:?}",
+                last.classified.accepts
+            );
+            let class_check = last
+                .passed
+                .iter()
+                .any(|(id, level)| id.ends_with(".class") && *level == Level::Info);
+            assert!(class_check, "{scenario}: the class is reported as a check");
+        }
+        // A broken signature is the gateway's fault: a MUST violation of the answer.
+        let journal = proxy.journal();
+        let tampered = journal
+            .iter()
+            .find(|e| e.body.contains("tampered-success"))
+            .unwrap();
+        assert!(tampered
+            .checks
+            .iter()
+            .any(|c| c.id.ends_with(".signature") && c.level == Level::Must));
+        assert_eq!(proxy.exit_code(), 1);
+        let unsigned_f = journal
+            .iter()
+            .find(|e| e.body.contains("unsigned-failure"))
+            .unwrap();
+        assert!(
+            unsigned_f.checks.is_empty(),
+            "an unsigned F is allowed: {:?}",
+            unsigned_f.checks
+        );
+    });
+}
+
+/// One raw exchange on a fresh connection: the answer's head and body.
+fn raw_exchange(url: &str, request: &[u8]) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    (
+        String::from_utf8_lossy(&raw[..split]).into_owned(),
+        raw[split + 4..].to_vec(),
+    )
+}
+
+#[test]
+fn nothing_is_altered_in_transit() {
+    runtime().block_on(async {
+        let upstream = Server::start(ServeConfig::loopback()).await.unwrap();
+        let proxy = Proxy::start(config(&upstream, true, None)).await.unwrap();
+        // Indented by 3 as the Python SDK sends it: the bytes must arrive as they are.
+        let body = b"{\n   \"paymentRequestId\": \"bytes-1\"\n}";
+        let keys = TestKeys::fixed();
+        let time = "2026-12-01T10:00:00+00:00";
+        let sig = signature::sign(&keys.merchant, PATH, "TEST_5YBZ1", time, body);
+        let head = format!(
+            "POST http://example.test{PATH} HTTP/1.1\r\nHost: example.test\r\nContent-Type: application/json; charset=UTF-8\r\nClient-Id: TEST_5YBZ1\r\nRequest-Time: {time}\r\nSignature: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            signature::header_value("1", &sig),
+            body.len()
+        );
+        let (answer_head, answer_body) = raw_exchange(proxy.url(), &[head.as_bytes(), body].concat());
+        let served = upstream.journal().pop().unwrap();
+        assert_eq!(served.body.as_bytes(), body, "the request body arrived byte for byte");
+        assert!(!served.checks.iter().any(|c| !c.held && c.level == Level::Must), "{:?}", served.checks);
+        assert_eq!(answer_body, served.answer.body.as_bytes(), "the answer body came back byte for byte");
+        for (name, value) in &served.answer.headers {
+            assert!(
+                answer_head.to_ascii_lowercase().contains(&format!("{name}: {value}").to_ascii_lowercase()),
+                "{name} came back unchanged: {answer_head}"
+            );
+        }
+        let through = proxy.journal().pop().unwrap();
+        assert_eq!(through.classified.class, AnswerClass::SignedSuccess);
+    });
+}
+
+#[test]
+fn without_keys_the_signature_checks_are_not_run_never_passed() {
+    runtime().block_on(async {
+        let upstream = Server::start(ServeConfig::loopback()).await.unwrap();
+        let proxy = Proxy::start(config(&upstream, false, None)).await.unwrap();
+        assert_eq!(
+            cancel_through(&proxy, &upstream, "no-keys-1").await,
+            OutcomeKind::Success
+        );
+        let exchange = proxy.journal().pop().unwrap();
+        for direction in ["request[1].signature", "answer[1].signature"] {
+            let check = exchange
+                .checks
+                .iter()
+                .find(|c| c.id == direction)
+                .unwrap_or_else(|| panic!("{direction} reported"));
+            assert_eq!(check.level, Level::Info);
+            assert!(
+                !check.held && check.message.starts_with("not run"),
+                "{check:?}"
+            );
+        }
+        assert_eq!(exchange.classified.class, AnswerClass::SignatureNotChecked);
+        assert_eq!(proxy.exit_code(), 0);
+    });
+}
+
+#[test]
+fn recorded_exchanges_replay_through_run_catalogue() {
+    let dir = std::env::temp_dir().join(format!("kit-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    runtime().block_on(async {
+        let upstream = Server::start(ServeConfig::loopback()).await.unwrap();
+        let proxy = Proxy::start(config(&upstream, true, Some(dir.clone())))
+            .await
+            .unwrap();
+        for (n, scenario) in [
+            "result/SUCCESS",
+            "result/PROCESS_FAIL",
+            "signature/tampered-success",
+            "fault/http-502-empty",
+            "signature/unsigned-failure",
+        ]
+        .iter()
+        .enumerate()
+        {
+            cancel_through(&proxy, &upstream, &format!("kit:{scenario}:r{n}")).await;
+        }
+        assert_eq!(
+            cancel_through(&proxy, &upstream, "plain-order-9").await,
+            OutcomeKind::Success
+        );
+    });
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert!(files >= 6, "one file per exchange: {files}");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["run", "--catalogue-only", "--catalogue"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(&format!("{files} PASS")), "{stdout}");
+    let broken = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["run", "--catalogue-only", "--client"])
+        .arg(format!(
+            "{} reference-adapter --defect no-response-verification",
+            env!("CARGO_BIN_EXE_alipay-cancel-kit")
+        ))
+        .arg("--catalogue")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        broken.status.code(),
+        Some(1),
+        "a client that believes a tampered answer fails the replay: {}",
+        String::from_utf8_lossy(&broken.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_options_are_clear_errors_naming_what_is_wrong() {
+    let kit = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .arg("proxy")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = kit(&["--upstream", "ftp://example.test", "--port", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--upstream ftp://example.test") && err.contains("http://"),
+        "{err}"
+    );
+    let (code, err) = kit(&[
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--merchant-public-key",
+        "/nonexistent.pem",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--merchant-public-key") && err.contains("/nonexistent.pem"),
+        "{err}"
+    );
+    let dir = std::env::temp_dir().join(format!("kit-proxy-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pkcs1 = dir.join("pkcs1.pem");
+    std::fs::write(
+        &pkcs1,
+        "-----BEGIN RSA PUBLIC KEY-----\nMIIB\n-----END RSA PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    let (code, err) = kit(&[
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--alipay-public-key",
+        pkcs1.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("PKCS#1") && err.contains("pkcs1.pem"), "{err}");
+    // A PEM `PUBLIC KEY` and the bare base64 DER both read.
+    let keys = TestKeys::fixed();
+    let base64 = keys.vendor.verifying_key().to_base64_spki();
+    let pem = dir.join("vendor.pem");
+    let wrapped: Vec<String> = base64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    std::fs::write(
+        &pem,
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            wrapped.join("\n")
+        ),
+    )
+    .unwrap();
+    let read = alipay_cancel_kit::proxy::read_public_key(&pem).unwrap();
+    assert_eq!(read.to_base64_spki(), base64);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,696 @@
+//! `serve`: the standing gateway, driven the way an SDK's own tests drive it.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use alipay_cancel_kit::protocol::{GatewayInfo, Instruction, OutcomeKind, PROTOCOL};
+use alipay_cancel_kit::reference_client::{self, Behaviour};
+use alipay_cancel_kit::scenario::{Catalogue, Transport};
+use alipay_cancel_kit::schema::Schema;
+use alipay_cancel_kit::serve::{self, ServeConfig, Server, VIOLATIONS_HEADER};
+use alipay_cancel_kit::signature::{self, TestKeys};
+use alipay_cancel_kit::verdict::{Check, Level};
+use serde_json::{json, Value};
+
+const PATH: &str = "/ams/api/v1/payments/cancel";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn gateway_info(server: &Server) -> GatewayInfo {
+    serde_json::from_value(server.ready().clone()).expect("the ready line holds a GatewayInfo")
+}
+
+/// The reference client cancels `request` against the server.
+async fn cancel(server: &Server, request: Value) -> alipay_cancel_kit::protocol::Outcome {
+    let Value::Object(request) = request else {
+        panic!("a request is an object")
+    };
+    let instruction = Instruction {
+        protocol: PROTOCOL.into(),
+        scenario: "serve".into(),
+        gateway: gateway_info(server),
+        request,
+        timeout_ms: 1500,
+    };
+    reference_client::cancel(&instruction, &Behaviour::default())
+        .await
+        .expect("the reference client does not crash")
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: status, headers (lower case), body.
+fn http(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let addr = server.url().trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let text = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = text.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A correctly signed cancel request's headers for `body`.
+fn signed(client_id: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    let keys = TestKeys::fixed();
+    let time = chrono::Utc::now().timestamp_millis().to_string();
+    let signature = signature::sign(&keys.merchant, PATH, client_id, &time, body);
+    vec![
+        ("content-type", "application/json; charset=UTF-8".to_owned()),
+        ("client-id", client_id.to_owned()),
+        ("request-time", time),
+        ("signature", signature::header_value("1", &signature)),
+    ]
+}
+
+fn admin(server: &Server, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let (status, _, body) = http(server, method, path, &[], &bytes);
+    (
+        status,
+        serde_json::from_slice(&body).expect("the kit's endpoints answer JSON"),
+    )
+}
+
+#[test]
+fn an_ordinary_id_is_cancelled_once_and_remembered() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let first = cancel(&server, json!({"paymentRequestId": "order-1"})).await;
+        assert_eq!(first.outcome, OutcomeKind::Success, "{first:?}");
+        assert_eq!(first.payment_request_id.as_deref(), Some("order-1"));
+        let made_up = first.payment_id.clone().unwrap();
+        assert!(made_up.starts_with("kit-pid-"), "{made_up}");
+        let again = cancel(&server, json!({"paymentRequestId": "order-1"})).await;
+        assert_eq!(
+            again.cancel_time, first.cancel_time,
+            "the same answer again"
+        );
+        assert_eq!(again.payment_id.as_deref(), Some(made_up.as_str()));
+        let by_payment_id = cancel(&server, json!({"paymentId": made_up})).await;
+        assert_eq!(
+            by_payment_id.cancel_time, first.cancel_time,
+            "remembered by either id"
+        );
+        let other = cancel(&server, json!({"paymentId": "pay-2"})).await;
+        assert_eq!(other.payment_id.as_deref(), Some("pay-2"));
+        assert!(other.payment_request_id.unwrap().starts_with("kit-prid-"));
+        // A restarted gateway makes up the same id: tests may hard-code it.
+        let restarted = Server::start(ServeConfig::loopback()).await.unwrap();
+        let same = cancel(&restarted, json!({"paymentRequestId": "order-1"})).await;
+        assert_eq!(same.payment_id.as_deref(), Some(made_up.as_str()));
+        assert_eq!(server.totals().requests, 4);
+        assert_eq!(server.exit_code(), 0);
+    });
+}
+
+/// Every scenario `serve` can play, through its magic id, gives the reference client an answer
+/// it concludes correctly from: the outcome is one the last answer accepts.
+#[test]
+fn every_servable_scenario_is_played_by_its_magic_id() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let catalogue = Catalogue::embedded().unwrap();
+        let mut played = 0;
+        for scenario in catalogue.scenarios() {
+            let group = scenario.id.split('/').next().unwrap();
+            if scenario.transport != Transport::Plain || group == "request" {
+                continue;
+            }
+            let magic = format!("{}:t{played}", serve::state::magic_id(&scenario.id));
+            let outcome = cancel(&server, json!({"paymentId": magic})).await;
+            let journal: Vec<_> = server
+                .journal()
+                .into_iter()
+                .filter(|e| e.ids.contains(&magic))
+                .collect();
+            let last = journal
+                .last()
+                .unwrap_or_else(|| panic!("{}: no request", scenario.id));
+            assert!(
+                last.answer.accept.contains(&outcome.outcome),
+                "{}: {:?} after {:?}",
+                scenario.id,
+                outcome,
+                last.source
+            );
+            if outcome.outcome == OutcomeKind::Success {
+                assert_eq!(
+                    outcome.payment_id.as_deref(),
+                    Some(magic.as_str()),
+                    "echoed"
+                );
+            }
+            played += 1;
+        }
+        assert!(played >= 50, "only {played} scenarios played");
+        assert_eq!(
+            server.exit_code(),
+            0,
+            "the reference client breaks no request check"
+        );
+    });
+}
+
+#[test]
+fn a_sequence_serves_its_answers_in_order_per_magic_id() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let outcome = cancel(
+            &server,
+            json!({"paymentRequestId": "kit:retry/u-then-success:a"}),
+        )
+        .await;
+        assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
+        let codes: Vec<String> = server
+            .journal()
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<Value>(&e.answer.body).unwrap()["result"]["resultStatus"]
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(codes, ["\"U\"", "\"S\""]);
+        // Another suffix starts the sequence afresh.
+        let body = br#"{"paymentRequestId":"kit:retry/u-then-success:b"}"#;
+        let (_, _, answer) = http(&server, "POST", PATH, &signed("TEST_5YBZ1", body), body);
+        assert!(String::from_utf8_lossy(&answer).contains("\"U\""));
+    });
+}
+
+#[test]
+fn unknown_and_tls_scenarios_are_refused_by_name() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        for (magic, code) in [
+            ("kit:result/NOPE", "KIT_UNKNOWN_SCENARIO"),
+            ("kit:tls/untrusted-certificate", "KIT_SCENARIO_NOT_SERVABLE"),
+        ] {
+            let body = json!({"paymentId": magic}).to_string();
+            let (status, headers, answer) = http(
+                &server,
+                "POST",
+                PATH,
+                &signed("TEST_5YBZ1", body.as_bytes()),
+                body.as_bytes(),
+            );
+            assert_eq!(status, 200);
+            assert!(String::from_utf8_lossy(&answer).contains(code), "{magic}");
+            assert!(header(&headers, "x-kit-error").is_some(), "{magic}");
+        }
+    });
+}
+
+#[test]
+fn refusals_and_violations_come_back_in_the_header() {
+    runtime().block_on(async {
+        let config = ServeConfig {
+            client_id: Some("TEST_ONLY_ME".into()),
+            ..ServeConfig::loopback()
+        };
+        let server = Server::start(config).await.unwrap();
+        let body = br#"{"paymentId":"p-1"}"#;
+        let (_, headers, answer) = http(&server, "POST", PATH, &signed("SOMEONE_ELSE", body), body);
+        assert!(String::from_utf8_lossy(&answer).contains("CLIENT_INVALID"));
+        assert_eq!(
+            header(&headers, "signature"),
+            None,
+            "an unauthenticated refusal is unsigned"
+        );
+        let violations: Value =
+            serde_json::from_str(header(&headers, VIOLATIONS_HEADER).unwrap()).unwrap();
+        assert_eq!(violations[0]["id"], "request[1].client-id");
+
+        let mut bad = signed("TEST_ONLY_ME", body);
+        bad[3].1 = "algorithm=RSA256,keyVersion=1,signature=AAAA".into();
+        let (_, _, answer) = http(&server, "POST", PATH, &bad, body);
+        assert!(String::from_utf8_lossy(&answer).contains("INVALID_SIGNATURE"));
+
+        let number = br#"{"paymentId":20}"#;
+        let (_, headers, answer) = http(
+            &server,
+            "POST",
+            PATH,
+            &signed("TEST_ONLY_ME", number),
+            number,
+        );
+        assert!(String::from_utf8_lossy(&answer).contains("PARAM_ILLEGAL"));
+        assert!(
+            header(&headers, "signature").is_some(),
+            "PARAM_ILLEGAL is signed"
+        );
+        assert!(header(&headers, VIOLATIONS_HEADER)
+            .unwrap()
+            .contains(".body"));
+        assert_eq!(server.totals().must_failed, 3);
+        assert_eq!(server.exit_code(), 1);
+        let report = server.report();
+        assert_eq!(report.summary.fail, 3);
+        assert!(Schema::Report.is_valid(&serde_json::to_value(&report).unwrap()));
+    });
+}
+
+#[test]
+fn the_violations_header_is_cut_at_8_kib_saying_so() {
+    let checks: Vec<Check> = (0..40)
+        .map(|i| {
+            Check::fail(
+                &format!("request[1].c{i}"),
+                Level::Must,
+                "r",
+                "é".repeat(100),
+                "x",
+                "y",
+            )
+        })
+        .collect();
+    let value = serve::violations_header(&checks).unwrap();
+    assert!(
+        value.len() <= serve::VIOLATIONS_HEADER_BYTES,
+        "{}",
+        value.len()
+    );
+    assert!(value.is_ascii() && !value.contains('\n'));
+    let parsed: Vec<Value> = serde_json::from_str(&value).unwrap();
+    let last = parsed.last().unwrap();
+    assert_eq!(last["truncated"], true);
+    assert_eq!(
+        last["omitted"].as_u64().unwrap() as usize + parsed.len() - 1,
+        40
+    );
+    assert_eq!(parsed[0]["message"], "é".repeat(100), "escaped, not lost");
+    assert_eq!(
+        serve::violations_header(&[Check::pass("a", Level::Must, "r", "ok")]),
+        None
+    );
+}
+
+#[test]
+fn armed_answers_go_to_the_next_matching_requests() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let (status, armed) = admin(
+            &server,
+            "POST",
+            "/__kit/arm",
+            json!({"scenario": "result/PROCESS_FAIL", "times": 2, "id": "o-7"}),
+        );
+        assert_eq!(status, 200, "{armed}");
+        assert_eq!(armed["answers"], 2);
+        let other = cancel(&server, json!({"paymentRequestId": "o-8"})).await;
+        assert_eq!(
+            other.outcome,
+            OutcomeKind::Success,
+            "another id is not armed"
+        );
+        for _ in 0..2 {
+            let failed = cancel(&server, json!({"paymentRequestId": "o-7"})).await;
+            assert_eq!(failed.result_code.as_deref(), Some("PROCESS_FAIL"));
+        }
+        let then = cancel(&server, json!({"paymentRequestId": "o-7"})).await;
+        assert_eq!(then.outcome, OutcomeKind::Success, "used up");
+
+        // Five, as a correct client may call again after no usable answer, up to five times.
+        let answers = json!({"answers": [{"status": 503, "rawBody": "busy"}], "times": 5});
+        assert_eq!(admin(&server, "POST", "/__kit/arm", answers).0, 200);
+        let unknown = cancel(&server, json!({"paymentId": "x-1"})).await;
+        assert_eq!(unknown.outcome, OutcomeKind::Unknown);
+
+        for (bad, names) in [
+            (json!({"scenario": "result/NOPE"}), "result/NOPE"),
+            (
+                json!({"scenario": "result/SUCCESS", "answers": []}),
+                "exactly one",
+            ),
+            (
+                json!({"answers": [{"status": 200, "bodee": {}}]}),
+                "answers[0]",
+            ),
+            (json!({"scenario": "result/SUCCESS", "times": 0}), "times"),
+        ] {
+            let (status, error) = admin(&server, "POST", "/__kit/arm", bad.clone());
+            assert_eq!(status, 400, "{bad}");
+            assert!(
+                error["error"].as_str().unwrap().contains(names),
+                "{bad}: {error}"
+            );
+        }
+    });
+}
+
+#[test]
+fn the_journal_lists_filters_clears_and_writes_traffic_validate_reads() {
+    runtime().block_on(async {
+        let dir = tempdir();
+        let file = dir.join("journal.ndjson");
+        let config = ServeConfig {
+            journal_file: Some(file.clone()),
+            ..ServeConfig::loopback()
+        };
+        let server = Server::start(config).await.unwrap();
+        cancel(&server, json!({"paymentId": "j-1"})).await;
+        cancel(&server, json!({"paymentId": "kit:result/ORDER_NOT_EXIST"})).await;
+        let (status, listed) = admin(&server, "GET", "/__kit/requests?id=j-1", Value::Null);
+        assert_eq!(status, 200);
+        assert_eq!(listed["requests"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["requests"][0]["ids"]["paymentId"], "j-1");
+        let all = admin(&server, "GET", "/__kit/requests", Value::Null).1;
+        assert_eq!(all["requests"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            admin(&server, "DELETE", "/__kit/requests", Value::Null).1["cleared"],
+            2
+        );
+        assert_eq!(
+            admin(&server, "GET", "/__kit/requests", Value::Null).1["requests"],
+            json!([])
+        );
+        let health = admin(&server, "GET", "/__kit/health", Value::Null).1;
+        assert_eq!(
+            health,
+            json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+        );
+
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        for line in &lines {
+            let request: Value = serde_json::from_str(line["request"].as_str().unwrap()).unwrap();
+            let response: Value = serde_json::from_str(line["response"].as_str().unwrap()).unwrap();
+            assert!(Schema::Request.is_valid(&request), "{request}");
+            assert!(Schema::Response.is_valid(&response), "{response}");
+        }
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    });
+}
+
+/// Hundreds of idle connections and hostile bytes do not stall or crash the gateway.
+#[test]
+fn abuse_gets_an_answer_or_a_closed_connection_and_never_stalls_others() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let addr = server.url().trim_start_matches("http://").to_owned();
+        let idle: Vec<TcpStream> = (0..300).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+        let mut dribbling = TcpStream::connect(&addr).unwrap();
+        dribbling.write_all(b"POST /ams/api/v1/pay").unwrap();
+        let outcome = cancel(&server, json!({"paymentId": "after-idle"})).await;
+        assert_eq!(outcome.outcome, OutcomeKind::Success, "served past 300 idle connections");
+
+        let hostile: Vec<Vec<u8>> = vec![
+            (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect(),
+            b"GET / HTTP/1.1\r\nx: ".iter().copied().chain(std::iter::repeat_n(b'a', 100_000)).collect(),
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ncontent-length: 99999999999\r\n\r\n{}".to_vec(),
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n".to_vec(),
+            b"\r\n\r\n".to_vec(),
+        ];
+        for bytes in hostile {
+            let mut stream = TcpStream::connect(&addr).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+            let _ = stream.write_all(&bytes);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+        }
+        let again = cancel(&server, json!({"paymentId": "after-abuse"})).await;
+        assert_eq!(again.outcome, OutcomeKind::Success, "still serving");
+        drop(idle);
+    });
+}
+
+/// A body over 1 MiB gets HTTP 413 before it is read, and fails request check 8, as in `run`.
+#[test]
+fn a_body_over_1_mib_gets_413_and_fails_the_body_size_check() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let big = vec![b'x'; 2 << 20];
+        let (status, headers, _) = http(&server, "POST", PATH, &[], &big);
+        assert_eq!(status, 413);
+        assert_eq!(header(&headers, "connection"), Some("close"));
+        let addr = server.url().trim_start_matches("http://").to_owned();
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut chunked =
+            format!("POST {PATH} HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n").into_bytes();
+        for _ in 0..3 {
+            chunked.extend_from_slice(format!("{:x}\r\n", 512 * 1024).as_bytes());
+            chunked.extend(std::iter::repeat_n(b'y', 512 * 1024));
+            chunked.extend_from_slice(b"\r\n");
+        }
+        let _ = stream.write_all(&chunked);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(
+            answer.starts_with(b"HTTP/1.1 413"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        let journal = server.journal();
+        assert_eq!(journal.len(), 2);
+        for entry in &journal {
+            assert_eq!(
+                entry.checks[0].id,
+                format!("request[{}].body-size", entry.seq)
+            );
+            assert!(entry.body.len() < (1 << 20) + 100, "kept cut");
+        }
+        assert_eq!(server.exit_code(), 1);
+    });
+}
+
+#[test]
+fn tls_serves_with_a_run_ca_the_ready_line_carries() {
+    runtime().block_on(async {
+        let config = ServeConfig {
+            tls: serve::TlsSetting::RunCa,
+            ..ServeConfig::loopback()
+        };
+        let server = Server::start(config).await.unwrap();
+        assert!(
+            server.url().starts_with("https://localhost:"),
+            "{}",
+            server.url()
+        );
+        assert!(server.ready()["caCertificatePem"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"));
+        let outcome = cancel(&server, json!({"paymentId": "tls-1"})).await;
+        assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
+    });
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "kit-serve-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The command line: the ready line first, `--exec` gates a command, and a stopped session
+/// writes its reports and exits 1 on a broken MUST check.
+#[test]
+fn serve_exec_gates_a_command_and_reports() {
+    let dir = tempdir();
+    let report = dir.join("report.json");
+    let junit = dir.join("junit.xml");
+    let ready = dir.join("ready.json");
+    // The command sends one unsigned request (a MUST violation), then succeeds.
+    let command = r#"python3 -c "
+import os, urllib.request, json
+assert json.loads(os.environ['ALIPAY_KIT_READY'])['url'] == os.environ['ALIPAY_KIT_URL']
+assert os.environ['ALIPAY_KIT_MERCHANT_PRIVATE_KEY']
+req = urllib.request.Request(os.environ['ALIPAY_KIT_URL'] + '/ams/api/v1/payments/cancel', data=b'{\"paymentId\":\"e-1\"}', method='POST', headers={'Content-Type': 'application/json', 'Client-Id': os.environ['ALIPAY_KIT_CLIENT_ID']})
+print(urllib.request.urlopen(req).read().decode())
+""#;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--port", "0", "--exec", command])
+        .arg("--report-json")
+        .arg(&report)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--ready-file")
+        .arg(&ready)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a MUST violation fails the gate: {stdout}\n{stderr}"
+    );
+    let first: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert!(first["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    assert!(
+        stdout.contains("INVALID_SIGNATURE"),
+        "the command saw the refusal: {stdout}"
+    );
+    let ready: Value = serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    assert_eq!(ready, first);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(Schema::Report.is_valid(&report));
+    assert_eq!(report["summary"]["FAIL"], 1);
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<failure"));
+
+    let failing = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--port", "0", "--exec", "exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        failing.status.code(),
+        Some(3),
+        "the command's failure is the exit code"
+    );
+    let clean = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--port", "0", "--exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sigterm_stops_serve_with_its_reports_and_a_busy_port_is_a_clear_error() {
+    use std::io::BufRead;
+    let dir = tempdir();
+    let report = dir.join("report.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--port", "0", "--report-json"])
+        .arg(&report)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    let url = ready["url"].as_str().unwrap().to_owned();
+    let port = url.rsplit(':').next().unwrap().to_owned();
+    let busy = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(busy.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&busy.stderr);
+    assert!(
+        error.contains(&format!("127.0.0.1:{port}")) && error.contains("in use"),
+        "{error}"
+    );
+
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let body = br#"{"paymentId":"s-1"}"#;
+    let mut head = format!(
+        "POST {PATH} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in signed("TEST_5YBZ1", body) {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    stream.write_all(format!("{head}\r\n").as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("SUCCESS"), "{answer}");
+
+    #[allow(unsafe_code)]
+    // SAFETY: kill(2) on the child we spawned; no memory effects here.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "no request broke a MUST check");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["summary"]["PASS"], 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn keys_from_a_directory_and_the_committed_test_keys_agree() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/keys");
+    let keys = serve::session::keys_from_dir(&dir).unwrap();
+    assert_eq!(keys.merchant, TestKeys::fixed().merchant);
+    let missing = serve::session::keys_from_dir(std::path::Path::new("/nonexistent")).unwrap_err();
+    assert!(missing.contains("merchant-private.pkcs8.b64"), "{missing}");
+    let env = serve::session::exec_environment(&json!({"url": "u", "merchantPrivateKey": "k"}));
+    assert!(env.contains(&("ALIPAY_KIT_MERCHANT_PRIVATE_KEY".into(), "k".into())));
+}
