@@ -40,11 +40,12 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private, Public};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::sha2::{Digest, Sha256};
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
-use std::sync::Arc;
 
 /// The only algorithm name the API defines for the `Signature` header.
 pub const ALGORITHM: &str = "RSA256";
@@ -202,10 +203,11 @@ fn describe_base64_error(error: base64::DecodeError) -> String {
 #[derive(Clone)]
 pub struct SigningKey {
     inner: RsaPrivateKey,
-    /// The same key for `ring`, which signs about four times faster than `rsa`: signing is
-    /// most of a conformance run's CPU (each exchange is signed twice). `rsa` stays for key
-    /// generation and the vendor's key formats, which `ring` does not offer.
-    fast: Arc<ring::rsa::KeyPair>,
+    /// The same key parsed once for OpenSSL, which signs at the hardware's pace (README,
+    /// "Speed"): signing is most of a conformance run's CPU, each exchange being signed twice.
+    /// `rsa` stays for key generation, the vendor's key formats and as the second oracle.
+    /// A `PKey` is reference-counted: cloning the key does not copy or re-parse it.
+    fast: PKey<Private>,
 }
 
 impl PartialEq for SigningKey {
@@ -264,17 +266,22 @@ impl SigningKey {
 
     /// The matching public key.
     pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey {
-            inner: self.inner.to_public_key(),
-        }
+        VerifyingKey::with_fast(self.inner.to_public_key())
     }
 
-    /// Makes a fresh 2048-bit key from the thread's random generator. For tests: a run
+    /// Makes a fresh 2048-bit key from OpenSSL's random generator. For tests: a run
     /// generates its keys once, since each takes a noticeable fraction of a second.
     pub fn generate() -> SigningKey {
-        let inner = RsaPrivateKey::new(&mut rand::thread_rng(), KEY_BITS)
+        // OpenSSL finds the primes several times faster than the `rsa` crate: every `run` and
+        // `fuzz` starts by generating three keys. The key then passes through PKCS#8, the
+        // format both read.
+        let der = openssl::rsa::Rsa::generate(KEY_BITS as u32)
+            .and_then(PKey::from_rsa)
+            .and_then(|key| key.private_key_to_pkcs8())
             .expect("generating a 2048-bit RSA key does not fail");
-        SigningKey::with_fast(inner).expect("ring accepts a fresh 2048-bit key")
+        let inner = RsaPrivateKey::from_pkcs8_der(&der)
+            .expect("the rsa crate reads the PKCS#8 OpenSSL writes");
+        SigningKey::with_fast(inner).expect("OpenSSL accepts a fresh 2048-bit key")
     }
 
     fn with_fast(inner: RsaPrivateKey) -> Result<SigningKey, SignatureError> {
@@ -283,15 +290,12 @@ impl SigningKey {
             .map_err(|e| SignatureError::PrivateKeyNotPkcs8 {
                 detail: e.to_string(),
             })?;
-        let fast = ring::rsa::KeyPair::from_pkcs8(der.as_bytes()).map_err(|e| {
+        let fast = PKey::private_key_from_pkcs8(der.as_bytes()).map_err(|e| {
             SignatureError::PrivateKeyNotPkcs8 {
                 detail: e.to_string(),
             }
         })?;
-        Ok(SigningKey {
-            inner,
-            fast: Arc::new(fast),
-        })
+        Ok(SigningKey { inner, fast })
     }
 
     /// The modulus size in bits.
@@ -304,18 +308,15 @@ impl SigningKey {
     /// [`sign`] is this over [`string_to_sign`], encoded; this lower level lets a test gateway
     /// sign a string of its own making (a deliberately wrong one, say).
     pub fn sign_message(&self, message: &[u8]) -> Vec<u8> {
-        // PKCS#1 v1.5 is deterministic: `ring` and `rsa` give the same bytes (a test says so);
-        // the random source only blinds the private-key operation.
-        let mut signature = vec![0; self.fast.public().modulus_len()];
-        self.fast
-            .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                message,
-                &mut signature,
-            )
-            .expect("PKCS#1 v1.5 signing with a 2048-bit key does not fail");
-        signature
+        // PKCS#1 v1.5 is deterministic: OpenSSL and `rsa` give the same bytes (a test says
+        // so); OpenSSL blinds the private-key operation on its own. PKCS#1 v1.5 is its default
+        // padding for an RSA key.
+        let sign = || -> Result<Vec<u8>, openssl::error::ErrorStack> {
+            let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &self.fast)?;
+            signer.update(message)?;
+            signer.sign_to_vec()
+        };
+        sign().expect("PKCS#1 v1.5 signing with a parsed RSA key does not fail")
     }
 
     /// [`SigningKey::sign_message`] through the `rsa` crate alone: the slower second oracle
@@ -330,10 +331,21 @@ impl SigningKey {
 
 /// An RSA public key, used to verify signatures (the merchant's for requests, the vendor's for
 /// responses).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct VerifyingKey {
     inner: RsaPublicKey,
+    /// The same key for OpenSSL, built once: every exchange is verified up to three times
+    /// (gateway, client, verdict).
+    fast: PKey<Public>,
 }
+
+impl PartialEq for VerifyingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+impl Eq for VerifyingKey {}
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,7 +378,18 @@ impl VerifyingKey {
                 detail: e.to_string(),
             }
         })?;
-        Ok(VerifyingKey { inner })
+        Ok(VerifyingKey::with_fast(inner))
+    }
+
+    fn with_fast(inner: RsaPublicKey) -> VerifyingKey {
+        // From the modulus and exponent: no second DER decoder in the way.
+        let fast = (|| {
+            let n = openssl::bn::BigNum::from_slice(&inner.n().to_bytes_be())?;
+            let e = openssl::bn::BigNum::from_slice(&inner.e().to_bytes_be())?;
+            PKey::from_rsa(openssl::rsa::Rsa::from_public_components(n, e)?)
+        })()
+        .expect("OpenSSL takes any RSA modulus and exponent the rsa crate accepted");
+        VerifyingKey { inner, fast }
     }
 
     /// Writes the key in the vendor format: base64 of SubjectPublicKeyInfo DER, no armour.
@@ -383,18 +406,17 @@ impl VerifyingKey {
     /// # Errors
     /// [`SignatureError::Mismatch`] when the signature does not verify.
     pub fn verify_message(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
-        // `ring` again, for speed: every exchange is verified up to three times (gateway,
-        // client, verdict). It takes the modulus and exponent as big-endian bytes.
-        let key = ring::signature::RsaPublicKeyComponents {
-            n: self.inner.n().to_bytes_be(),
-            e: self.inner.e().to_bytes_be(),
+        let verify = || -> Result<bool, openssl::error::ErrorStack> {
+            let mut verifier = openssl::sign::Verifier::new(MessageDigest::sha256(), &self.fast)?;
+            verifier.update(message)?;
+            verifier.verify(signature)
         };
-        key.verify(
-            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-            message,
-            signature,
-        )
-        .map_err(|_| SignatureError::Mismatch)
+        // OpenSSL reports a signature of the wrong length as an error, not as `false`: both
+        // are a mismatch here.
+        match verify() {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(SignatureError::Mismatch),
+        }
     }
 
     /// [`VerifyingKey::verify_message`] through the `rsa` crate alone: the second oracle.

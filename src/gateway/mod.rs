@@ -176,14 +176,17 @@ impl std::fmt::Display for GatewayError {
 impl std::error::Error for GatewayError {}
 
 impl Gateway {
-    /// Starts a gateway on a fresh loopback port (`127.0.0.1:0`).
+    /// Starts a gateway on a fresh loopback port of 127.0.0.1, chosen at random (see
+    /// `bind_loopback` in the source for why not port 0).
     ///
     /// Scripts with a raw fault are served by the raw responder, all others by wiremock.
     ///
     /// # Errors
     /// When no loopback port can be bound; the message names the address and the OS error.
     pub async fn start(script: Script, keys: GatewayKeys) -> Result<Gateway, GatewayError> {
-        Gateway::start_on(script, keys, "127.0.0.1:0".parse().expect("valid address")).await
+        let listener = bind_loopback()
+            .map_err(|e| GatewayError(format!("gateway: cannot listen on 127.0.0.1: {e}")))?;
+        Gateway::serve(script, keys, listener).await
     }
 
     /// Starts a gateway on the given loopback address.
@@ -195,21 +198,34 @@ impl Gateway {
         keys: GatewayKeys,
         bind: SocketAddr,
     ) -> Result<Gateway, GatewayError> {
+        let listener = std::net::TcpListener::bind(bind)
+            .map_err(|e| GatewayError(format!("gateway: cannot listen on {bind}: {e}")))?;
+        Gateway::serve(script, keys, listener).await
+    }
+
+    async fn serve(
+        script: Script,
+        keys: GatewayKeys,
+        listener: std::net::TcpListener,
+    ) -> Result<Gateway, GatewayError> {
         let needs_raw = script.answers.iter().any(|a| a.fault.is_some());
         let core = Arc::new(Core {
             script,
             keys,
             log: Mutex::new(Log::default()),
         });
-        let public = std::net::TcpListener::bind(bind)
-            .map_err(|e| GatewayError(format!("gateway: cannot listen on {bind}: {e}")))?;
+        let public = listener;
         let addr = public
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
         // The server behind the limit front, on a loopback port of its own.
         let inner = SocketAddr::new(addr.ip(), 0);
-        let listener = std::net::TcpListener::bind(inner)
-            .map_err(|e| GatewayError(format!("gateway: cannot listen on {inner}: {e}")))?;
+        let listener = if inner.ip() == std::net::Ipv4Addr::LOCALHOST {
+            bind_loopback()
+        } else {
+            std::net::TcpListener::bind(inner)
+        }
+        .map_err(|e| GatewayError(format!("gateway: cannot listen on {inner}: {e}")))?;
         let upstream = listener
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;
@@ -259,6 +275,43 @@ impl Gateway {
         let log = self.core.log.lock().unwrap_or_else(|p| p.into_inner());
         log.exchanges.clone()
     }
+}
+
+/// Listens on a fresh loopback port of the kit's choosing: a random odd port of the
+/// system's ephemeral range (odd, as Linux leaves those to `bind` and the even ones to
+/// `connect`), tried until one is free, else whatever port the system gives.
+///
+/// Why not simply port 0: every scenario starts a gateway, and each connection the gateway
+/// closes first (a fault, a client that keeps its connections open) leaves a `TIME_WAIT`
+/// socket on that port for a minute. With thousands of those (a `fuzz` run), Linux's search
+/// for a free port costs milliseconds of kernel time per `bind`, more than the scenario's
+/// own work. Binding a named port is one lookup, and the address-reuse option (which the
+/// standard library sets) lets it share a port with `TIME_WAIT` sockets of earlier gateways.
+pub(crate) fn bind_loopback() -> std::io::Result<std::net::TcpListener> {
+    use rand::Rng as _;
+    use std::net::{Ipv4Addr, TcpListener};
+    static RANGE: std::sync::OnceLock<(u16, u16)> = std::sync::OnceLock::new();
+    let (low, high) = *RANGE.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|text| {
+                let mut ports = text.split_whitespace().map(|p| p.parse::<u16>().ok());
+                Some((ports.next()??, ports.next()??))
+            })
+            .filter(|(low, high)| low < high)
+            .unwrap_or((32768, 60999))
+    });
+    let mut rng = rand::thread_rng();
+    for _ in 0..32 {
+        let port = rng.gen_range(low..=high) | 1;
+        match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => break,
+            Err(e) => return Err(e),
+        }
+    }
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
 }
 
 /// wiremock's side: every request, whatever its method or path, goes to the core.

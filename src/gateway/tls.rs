@@ -210,8 +210,15 @@ impl TlsFront {
         config: Arc<ServerConfig>,
         upstream: SocketAddr,
     ) -> Result<TlsFront, GatewayError> {
-        let bind = SocketAddr::from(([127, 0, 0, 1], 0));
-        TlsFront::start_on(config, upstream, bind).await
+        let listener = super::bind_loopback()
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                TcpListener::from_std(l)
+            })
+            .map_err(|e| {
+                GatewayError(format!("gateway: cannot listen for TLS on 127.0.0.1: {e}"))
+            })?;
+        TlsFront::serve(config, upstream, listener)
     }
 
     /// Listens on `bind` (port 0 picks a free one), relaying as [`TlsFront::start`] does.
@@ -226,6 +233,14 @@ impl TlsFront {
         let listener = TcpListener::bind(bind)
             .await
             .map_err(|e| GatewayError(format!("gateway: cannot listen for TLS on {bind}: {e}")))?;
+        TlsFront::serve(config, upstream, listener)
+    }
+
+    fn serve(
+        config: Arc<ServerConfig>,
+        upstream: SocketAddr,
+        listener: TcpListener,
+    ) -> Result<TlsFront, GatewayError> {
         let addr = listener
             .local_addr()
             .map_err(|e| GatewayError(format!("gateway: {e}")))?;

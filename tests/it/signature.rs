@@ -340,25 +340,49 @@ fn write_fixed_test_keys() {
 
 #[test]
 fn the_fast_signer_and_the_reference_signer_agree() {
-    let keys = TestKeys::fixed();
-    for message in [
-        &b""[..],
-        b"POST /ams/api/v1/payments/cancel\nTEST.1.{}",
-        &[0xff; 1000],
-    ] {
-        assert_eq!(
-            keys.merchant.sign_message(message),
-            keys.merchant.sign_message_reference(message)
-        );
-        let public = keys.merchant.verifying_key();
-        let signature = keys.merchant.sign_message(message);
-        assert!(public.verify_message(message, &signature).is_ok());
-        assert!(public.verify_message_reference(message, &signature).is_ok());
-        let mut tampered = signature.clone();
-        tampered[7] ^= 1;
-        assert!(public.verify_message(message, &tampered).is_err());
-        assert!(public.verify_message_reference(message, &tampered).is_err());
-        let other = keys.vendor.verifying_key();
-        assert!(other.verify_message(message, &signature).is_err());
+    // OpenSSL signs and verifies; the `rsa` crate is the second oracle. PKCS#1 v1.5 is
+    // deterministic, so the two must agree byte for byte, for every key a run can hold: the
+    // fixed ones, a generated one, and one read back from its vendor-format text (the
+    // reference client's path).
+    let fixed = TestKeys::fixed();
+    let generated = SigningKey::generate();
+    let parsed = SigningKey::from_base64_pkcs8(&generated.to_base64_pkcs8()).unwrap();
+    let keys = [
+        &fixed.merchant,
+        &fixed.vendor,
+        &fixed.other_vendor,
+        &generated,
+        &parsed,
+    ];
+    let long = vec![0xff; 1000];
+    let messages: [&[u8]; 3] = [b"", b"POST /ams/api/v1/payments/cancel\nTEST.1.{}", &long];
+    for key in keys {
+        let public = key.verifying_key();
+        let public_parsed = VerifyingKey::from_base64_spki(&public.to_base64_spki()).unwrap();
+        for message in messages {
+            let signature = key.sign_message(message);
+            assert_eq!(signature, key.sign_message_reference(message));
+            assert_eq!(signature.len(), 256);
+            for public in [&public, &public_parsed] {
+                assert!(public.verify_message(message, &signature).is_ok());
+                assert!(public.verify_message_reference(message, &signature).is_ok());
+                let mut tampered = signature.clone();
+                tampered[7] ^= 1;
+                assert!(public.verify_message(message, &tampered).is_err());
+                assert!(public.verify_message_reference(message, &tampered).is_err());
+                // Cut short: OpenSSL reports an error rather than `false`; still a mismatch.
+                assert_eq!(
+                    public.verify_message(message, &signature[..255]),
+                    Err(SignatureError::Mismatch)
+                );
+            }
+        }
     }
+    assert_eq!(generated, parsed);
+    let signature = fixed.merchant.sign_message(b"x");
+    assert!(fixed
+        .vendor
+        .verifying_key()
+        .verify_message(b"x", &signature)
+        .is_err());
 }
