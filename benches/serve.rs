@@ -143,6 +143,16 @@ async fn load(addr: SocketAddr, requests: Arc<Vec<Vec<u8>>>, connections: usize)
     (ok as f64 / elapsed, ok)
 }
 
+/// A server process, killed when the benchmark is done with it (or fails).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn peak_mb(child: &Child) -> f64 {
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
@@ -169,20 +179,13 @@ async fn measure(name: &'static str, program: &str, args: &[&str]) -> Measured {
         .map(|a| if *a == "PORT" { port.as_str() } else { a })
         .collect();
     let started = Instant::now();
-    let mut child = Command::new(program)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let mut child = Running(spawn(program, &args));
     let ready = tokio::select! {
         ready = wait_ready(addr, &probe, started) => ready,
-        () = exited(&mut child) => panic!("{name} exited before answering (port {port} taken?)"),
+        () = exited(&mut child.0) => panic!("{name} exited before answering (port {port} taken?)"),
     };
     let (per_second, ok) = load(addr, requests, connections).await;
-    let peak_mb = peak_mb(&child);
-    let _ = child.kill();
-    let _ = child.wait();
+    let peak_mb = peak_mb(&child.0);
     Measured {
         name,
         ready,
@@ -231,17 +234,15 @@ async fn proxy_overhead(kit: &str) {
     let probe = signed_requests(1, "127.0.0.1").remove(0);
     let (serve_port, proxy_port) = (free_port(), free_port());
     let upstream = format!("http://127.0.0.1:{serve_port}");
-    let mut serve = spawn(
-        kit,
-        &[
-            "serve",
-            "--port",
-            &serve_port.to_string(),
-            "--no-violations-header",
-        ],
-    );
+    let serve_args = [
+        "serve",
+        "--port",
+        &serve_port.to_string(),
+        "--no-violations-header",
+    ];
+    let _serve = Running(spawn(kit, &serve_args));
     let keys = "conformance/keys";
-    let mut proxy = spawn(
+    let _proxy = Running(spawn(
         kit,
         &[
             "proxy",
@@ -254,7 +255,7 @@ async fn proxy_overhead(kit: &str) {
             "--alipay-public-key",
             &format!("{keys}/TEST-ONLY-vendor-public.spki.b64"),
         ],
-    );
+    ));
     let (direct, through) = (
         SocketAddr::from(([127, 0, 0, 1], serve_port)),
         SocketAddr::from(([127, 0, 0, 1], proxy_port)),
@@ -285,10 +286,6 @@ async fn proxy_overhead(kit: &str) {
         "proxy adds {:.3} ms at the median (target < 1 ms)",
         at(&through_ms, 0.5) - at(&direct_ms, 0.5)
     );
-    for child in [&mut serve, &mut proxy] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
 }
 
 fn main() {

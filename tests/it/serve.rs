@@ -626,20 +626,32 @@ print(urllib.request.urlopen(req).read().decode())
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A standing `serve` process, killed when the test ends, passed or failed.
+struct Standing(std::process::Child);
+
+impl Drop for Standing {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn sigterm_stops_serve_with_its_reports_and_a_busy_port_is_a_clear_error() {
     use std::io::BufRead;
     let dir = tempdir();
     let report = dir.join("report.json");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
-        .args(["serve", "--port", "0", "--report-json"])
-        .arg(&report)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Standing(
+        std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .args(["serve", "--port", "0", "--report-json"])
+            .arg(&report)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let ready: Value = serde_json::from_str(&line).unwrap();
@@ -675,9 +687,9 @@ fn sigterm_stops_serve_with_its_reports_and_a_busy_port_is_a_clear_error() {
     #[allow(unsafe_code)]
     // SAFETY: kill(2) on the child we spawned; no memory effects here.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
+        libc::kill(child.0.id() as i32, libc::SIGTERM);
     }
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(0), "no request broke a MUST check");
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(report["summary"]["PASS"], 1);
