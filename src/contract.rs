@@ -143,7 +143,7 @@ impl Classified {
 /// Classifies an answer by the outcome rules. `vendor` verifies the signature; without it a
 /// signed answer is [`AnswerClass::SignatureNotChecked`].
 pub fn classify(answer: &RawAnswer<'_>, vendor: Option<&VerifyingKey>) -> Classified {
-    use OutcomeKind::{Failed, Success, Unknown};
+    use OutcomeKind::Unknown;
     let Some((status, code)) = usable(answer) else {
         let why = unusable_why(answer);
         return Classified::new(AnswerClass::NoUsableAnswer, why, &[Unknown]);
@@ -163,13 +163,6 @@ pub fn classify(answer: &RawAnswer<'_>, vendor: Option<&VerifyingKey>) -> Classi
             );
             classified.prefer = vec![Unknown];
         }
-    }
-    if classified.class == AnswerClass::SignatureNotChecked {
-        classified.accepts = match status.as_str() {
-            "S" => vec![Success, Unknown],
-            "F" => vec![Failed, Unknown],
-            _ => vec![Unknown],
-        };
     }
     classified.result = Some((status, code));
     classified
@@ -253,10 +246,11 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
         }
     };
     let Some(vendor) = vendor else {
+        // Believable if it verifies, which cannot be told: what the status says, or UNKNOWN.
         return Classified::new(
             AnswerClass::SignatureNotChecked,
             "signed, not verified: no --alipay-public-key",
-            &[],
+            &[status_outcome(status), Unknown],
         );
     };
     let verifies = |client_id: &str| {

@@ -11,7 +11,7 @@ use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::{self, baseline::Baseline};
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys, Stop};
 use alipay_cancel_kit::scenario::Catalogue;
-use alipay_cancel_kit::serve::{session, ServeConfig, Server, TlsSetting, Totals};
+use alipay_cancel_kit::serve::{session, ServeConfig, Server, Session, TlsSetting, Totals};
 use alipay_cancel_kit::shard::{Selection, Shard};
 use alipay_cancel_kit::validate;
 use alipay_cancel_kit::verdict::Verdict;
@@ -1073,18 +1073,26 @@ fn serve_command(args: ServeArgs) -> i32 {
         ..ServeConfig::loopback()
     };
     runtime().block_on(async move {
-        let server = match Server::start(config).await {
-            Ok(server) => server,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        };
-        let stopping = server.stop_requested();
-        let end = stand("serve", server.ready(), stopping, &args.standing).await;
-        let outcome = (server.totals(), server.exit_code());
-        finish(end, "serve", &args.standing, &server.report(), outcome)
+        run_session("serve", Server::start(config).await, &args.standing).await
     })
+}
+
+/// A started `serve` or `proxy`, from its ready line to its reports and exit code.
+async fn run_session<S: Session>(
+    name: &str,
+    started: Result<S, alipay_cancel_kit::serve::ServeError>,
+    args: &StandingArgs,
+) -> i32 {
+    let session = match started {
+        Ok(session) => session,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let end = stand(name, session.ready(), session.stop_requested(), args).await;
+    let outcome = (session.totals(), session.exit_code());
+    finish(end, name, args, &session.report(), outcome)
 }
 
 /// How a `serve` or `proxy` session ended, or the exit code it ended with early.
@@ -1190,16 +1198,6 @@ fn proxy_command(args: ProxyArgs) -> i32 {
         journal_bound: 10_000,
     };
     runtime().block_on(async move {
-        let proxy = match Proxy::start(config).await {
-            Ok(proxy) => proxy,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        };
-        let stopping = proxy.stop_requested();
-        let end = stand("proxy", proxy.ready(), stopping, &args.standing).await;
-        let outcome = (proxy.totals(), proxy.exit_code());
-        finish(end, "proxy", &args.standing, &proxy.report(), outcome)
+        run_session("proxy", Proxy::start(config).await, &args.standing).await
     })
 }

@@ -25,12 +25,12 @@ use serde_json::{json, Value};
 use crate::contract::{self, AnswerClass, Classified, RawAnswer};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::TlsFront;
-use crate::gateway::{inspect, HttpAnswer, RecordedRequest, Script};
+use crate::gateway::{HttpAnswer, RecordedRequest};
 use crate::report::RunReport;
 use crate::schema::Schema;
-use crate::serve::{violations_header, ServeError, TlsSetting, Totals, VIOLATIONS_HEADER};
+use crate::serve::{violations_header, ServeError, Session, TlsSetting, Totals, VIOLATIONS_HEADER};
 use crate::signature::VerifyingKey;
-use crate::verdict::{self, Check, Level, ScenarioResult, Verdict};
+use crate::verdict::{self, Check, Level, ScenarioResult};
 pub use upstream::Upstream;
 
 /// The port `proxy` listens on unless told otherwise (`--port`; `0` picks a free one).
@@ -99,6 +99,9 @@ pub struct Exchange {
 
 struct Shared {
     config: ProxyConfig,
+    /// Any key, for the request checks to run on when no merchant key was given (their
+    /// signature check is then replaced by a not-run one): made once, not per request.
+    stand_in_key: VerifyingKey,
     state: Mutex<State>,
     journal_file: Option<Mutex<std::fs::File>>,
     stop: tokio::sync::Notify,
@@ -160,6 +163,7 @@ impl Shared {
                 http.headers.push((VIOLATIONS_HEADER.to_owned(), value));
             }
         }
+        let (failed, passed) = crate::serve::state::split(checks);
         let exchange = Exchange {
             seq,
             received_at: request
@@ -174,12 +178,8 @@ impl Shared {
             answer_body: String::from_utf8_lossy(&http.body).into_owned(),
             upstream_error,
             classified,
-            passed: checks
-                .iter()
-                .filter(|c| c.held)
-                .map(|c| (c.id.clone(), c.level))
-                .collect(),
-            checks: checks.into_iter().filter(|c| !c.held).collect(),
+            checks: failed,
+            passed,
             upstream_ms,
         };
         if let Some(dir) = &self.config.record_dir {
@@ -191,27 +191,16 @@ impl Shared {
         http
     }
 
-    /// The request checks of `run`, less check 7 (no instruction to compare the ids with);
-    /// without the merchant's key, check 5 is reported as not run (INFO), never as passed.
+    /// The request checks of `run`, as `serve` makes them; without the merchant's key, check 5
+    /// is reported as not run (INFO), never as passed.
     fn request_checks(&self, request: &RecordedRequest, seq: u64) -> Vec<Check> {
-        let client_id = request.header("client-id").unwrap_or_default().to_owned();
-        let instructed = crate::serve::Ids::of_body(&request.body).as_instruction();
-        let script = Script {
-            client_id,
-            instructed,
-            answers: Vec::new(),
-            local_validation: false,
-        };
-        let unused;
-        let key = match &self.config.merchant_public {
-            Some(key) => key,
-            None => {
-                unused = crate::signature::TestKeys::fixed().merchant.verifying_key();
-                &unused
-            }
-        };
-        let mut checks = inspect::check_request(request, seq as usize, &script, key);
-        checks.retain(|c| !c.id.ends_with(".ids"));
+        let client_id = request.header("client-id").unwrap_or_default();
+        let key = self
+            .config
+            .merchant_public
+            .as_ref()
+            .unwrap_or(&self.stand_in_key);
+        let mut checks = crate::serve::request_checks(request, seq, client_id, key);
         if self.config.merchant_public.is_none() {
             for check in checks.iter_mut().filter(|c| c.id.ends_with(".signature")) {
                 *check = Check {
@@ -248,12 +237,7 @@ impl Shared {
             let _ = writeln!(file, "{traffic}");
         }
         let mut state = self.lock();
-        state.totals.requests += 1;
-        match verdict::grade(&exchange.checks) {
-            Verdict::Fail => state.totals.must_failed += 1,
-            Verdict::NonStrict => state.totals.should_failed += 1,
-            _ => {}
-        }
+        state.totals.count(&exchange.checks);
         state.journal.push_back(line.into_boxed_str());
         while state.journal.len() > self.config.journal_bound {
             state.journal.pop_front();
@@ -261,39 +245,18 @@ impl Shared {
     }
 
     fn admin(&self, request: &RecordedRequest) -> HttpAnswer {
-        let reply = |status: u16, body: String| HttpAnswer {
-            status,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: body.into_bytes(),
-            delay: std::time::Duration::ZERO,
-            fault: None,
-        };
+        use crate::serve::admin;
         match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/__kit/health") => reply(
-                200,
-                json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}).to_string(),
-            ),
+            ("GET", "/__kit/health") => admin::health(),
             ("GET", "/__kit/requests") => {
                 let state = self.lock();
-                let entries: Vec<&str> = state.journal.iter().map(|e| &**e).collect();
-                let totals = serde_json::to_string(&state.totals).expect("totals serialise");
-                reply(
-                    200,
-                    format!(
-                        r#"{{"requests":[{}],"totals":{totals}}}"#,
-                        entries.join(",")
-                    ),
-                )
+                let entries = state.journal.iter().map(|e| &**e);
+                admin::journal_page(entries, &state.totals, state.journal.len())
             }
-            ("POST", "/__kit/shutdown") => {
-                self.stop.notify_waiters();
-                self.stop.notify_one();
-                reply(200, json!({"status": "stopping"}).to_string())
-            }
-            _ => reply(
+            ("POST", "/__kit/shutdown") => admin::shutdown(&self.stop),
+            _ => admin::reply(
                 404,
-                json!({"error": format!("no kit endpoint {} {}", request.method, request.path)})
-                    .to_string(),
+                json!({"error": format!("no kit endpoint {} {}", request.method, request.path)}),
             ),
         }
     }
@@ -461,6 +424,7 @@ impl Proxy {
             std::fs::create_dir_all(dir).map_err(|e| ServeError::Journal(dir.clone(), e))?;
         }
         let shared = Arc::new(Shared {
+            stand_in_key: crate::signature::TestKeys::fixed().merchant.verifying_key(),
             config: config.clone(),
             state: Mutex::new(State::default()),
             journal_file,
@@ -488,16 +452,6 @@ impl Proxy {
         })
     }
 
-    /// The ready line: `url`, `upstream`, `version` and, with `--tls`, `caCertificatePem`.
-    pub fn ready(&self) -> &Value {
-        &self.ready
-    }
-
-    /// The base URL clients call instead of the upstream.
-    pub fn url(&self) -> &str {
-        self.ready["url"].as_str().unwrap_or_default()
-    }
-
     /// Every exchange the journal keeps, oldest first.
     pub fn journal(&self) -> Vec<Exchange> {
         let state = self.shared.lock();
@@ -507,19 +461,20 @@ impl Proxy {
             .map(|e| serde_json::from_str(e).expect("a kept exchange reads back"))
             .collect()
     }
+}
 
-    /// Counts over every exchange since the start.
-    pub fn totals(&self) -> Totals {
+impl Session for Proxy {
+    /// The ready line: `url`, `upstream`, `version` and, with `--tls`, `caCertificatePem`.
+    fn ready(&self) -> &Value {
+        &self.ready
+    }
+
+    fn totals(&self) -> Totals {
         self.shared.lock().totals
     }
 
-    /// Resolves when a client asks the proxy to stop (`POST /__kit/shutdown`).
-    pub async fn stop_requested(&self) {
-        self.shared.stop.notified().await;
-    }
-
     /// The session as a report: one test case per exchange (`proxy/<seq>`).
-    pub fn report(&self) -> RunReport {
+    fn report(&self) -> RunReport {
         let results = self.journal().iter().map(exchange_result).collect();
         RunReport::new(
             format!(
@@ -531,9 +486,8 @@ impl Proxy {
         )
     }
 
-    /// 1 when any exchange broke a MUST check in either direction, else 0.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.totals().must_failed > 0)
+    fn stop_signal(&self) -> &tokio::sync::Notify {
+        &self.shared.stop
     }
 }
 
@@ -550,12 +504,7 @@ fn exchange_result(exchange: &Exchange) -> ScenarioResult {
         rule: "docs/contract.md#request-checks".to_owned(),
         verdict: verdict::grade(&exchange.checks),
         reason: None,
-        checks: exchange
-            .passed
-            .iter()
-            .map(|(id, level)| Check::pass(id, *level, "docs/contract.md", "held"))
-            .chain(exchange.checks.iter().cloned())
-            .collect(),
+        checks: crate::serve::state::rejoin(&exchange.checks, &exchange.passed, "docs/contract.md"),
         requests: 1,
         outcome: None,
         stderr: String::new(),

@@ -20,10 +20,7 @@ const MAX_TIMES: usize = 1_000;
 pub(super) fn answer(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer {
     let route = request.path.strip_prefix(PREFIX).unwrap_or_default();
     match (request.method.as_str(), route) {
-        ("GET", "health") => reply(
-            200,
-            json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
-        ),
+        ("GET", "health") => health(),
         ("GET", "requests") => requests(gateway, request),
         ("DELETE", "requests") => {
             let cleared = gateway.lock().clear();
@@ -33,11 +30,7 @@ pub(super) fn answer(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer
             Ok(armed) => reply(200, armed),
             Err(error) => reply(400, json!({"error": error})),
         },
-        ("POST", "shutdown") => {
-            gateway.stop.notify_waiters();
-            gateway.stop.notify_one();
-            reply(200, json!({"status": "stopping"}))
-        }
+        ("POST", "shutdown") => shutdown(&gateway.stop),
         (method, _) => reply(
             404,
             json!({"error": format!(
@@ -48,7 +41,39 @@ pub(super) fn answer(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer
     }
 }
 
-fn reply(status: u16, body: Value) -> HttpAnswer {
+/// `GET /__kit/health`.
+pub(crate) fn health() -> HttpAnswer {
+    reply(
+        200,
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+    )
+}
+
+/// `POST /__kit/shutdown`: wakes whoever waits on `stop`, and leaves a permit for whoever
+/// comes to wait later.
+pub(crate) fn shutdown(stop: &tokio::sync::Notify) -> HttpAnswer {
+    stop.notify_waiters();
+    stop.notify_one();
+    reply(200, json!({"status": "stopping"}))
+}
+
+/// `GET /__kit/requests`: journal entries, kept as JSON text, spliced in as they are (never
+/// parsed again), with the totals and how many entries are kept in all.
+pub(crate) fn journal_page<'a>(
+    entries: impl Iterator<Item = &'a str>,
+    totals: &super::Totals,
+    kept: usize,
+) -> HttpAnswer {
+    let entries: Vec<&str> = entries.collect();
+    let totals = serde_json::to_string(totals).expect("totals serialise");
+    let body = format!(
+        r#"{{"requests":[{}],"totals":{totals},"kept":{kept}}}"#,
+        entries.join(",")
+    );
+    reply_text(200, body)
+}
+
+pub(crate) fn reply(status: u16, body: Value) -> HttpAnswer {
     reply_text(status, body.to_string())
 }
 
@@ -67,20 +92,12 @@ fn reply_text(status: u16, json: String) -> HttpAnswer {
 fn requests(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer {
     let filter = request.query_param("id");
     let memory = gateway.lock();
-    // The entries are kept as JSON text: spliced in as they are, never parsed again.
-    let entries: Vec<&str> = memory
+    let entries = memory
         .journal
         .iter()
         .filter(|e| filter.as_deref().is_none_or(|id| e.ids.contains(id)))
-        .map(|e| &*e.json)
-        .collect();
-    let totals = serde_json::to_string(&memory.totals).expect("totals serialise");
-    let body = format!(
-        r#"{{"requests":[{}],"totals":{totals},"kept":{}}}"#,
-        entries.join(","),
-        memory.journal.len()
-    );
-    reply_text(200, body)
+        .map(|e| &*e.json);
+    journal_page(entries, &memory.totals, memory.journal.len())
 }
 
 /// The body of `POST /__kit/arm`.

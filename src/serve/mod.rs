@@ -19,7 +19,7 @@
 //!
 //! # Example
 //! ```
-//! use alipay_cancel_kit::serve::{ServeConfig, Server};
+//! use alipay_cancel_kit::serve::{ServeConfig, Server, Session};
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let server = Server::start(ServeConfig::loopback()).await.unwrap();
 //! let ready = server.ready();
@@ -45,7 +45,8 @@ use crate::gateway::{inspect, GatewayError, GatewayKeys, HttpAnswer, RecordedReq
 use crate::report::RunReport;
 use crate::scenario::Catalogue;
 use crate::signature::TestKeys;
-use crate::verdict::{self, Check, ScenarioResult, Verdict};
+use crate::verdict::{self, Check, ScenarioResult};
+pub use session::Session;
 pub use state::{Bounds, Ids, JournalEntry, Totals};
 
 /// The port `serve` listens on unless told otherwise (`--port`; `0` picks a free one).
@@ -201,20 +202,9 @@ impl Gateway {
         let seq = self.next_seq();
         let ids = Ids::of_body(&request.body);
         let request_client_id = request.header("client-id").map(str::to_owned);
-        let script = Script {
-            client_id: self
-                .client_id
-                .clone()
-                .or_else(|| request_client_id.clone())
-                .unwrap_or_default(),
-            instructed: ids.as_instruction(),
-            answers: Vec::new(),
-            local_validation: false,
-        };
-        let mut checks =
-            inspect::check_request(&request, seq as usize, &script, &self.keys.merchant_public);
-        // Check 7 compares the ids with an instruction; `serve` has none, so it proves nothing.
-        checks.retain(|c| !c.id.ends_with(".ids"));
+        let client_id = self.client_id.as_ref().or(request_client_id.as_ref());
+        let key = &self.keys.merchant_public;
+        let checks = request_checks(&request, seq, client_id.map_or("", |c| c.as_str()), key);
         let (served, source) = match inspect::refusal(&request, &checks) {
             Some(refusal) => (refusal, state::Source::Refused),
             None => self.lock().choose(
@@ -259,19 +249,32 @@ impl Gateway {
             let _ = writeln!(file, "{line}");
         }
         let mut memory = self.lock();
-        // The entry keeps only the failed checks in full, which is all grading needs.
-        let verdict = verdict::grade(&entry.checks);
-        memory.totals.requests += 1;
-        match verdict {
-            Verdict::Fail => memory.totals.must_failed += 1,
-            Verdict::NonStrict => memory.totals.should_failed += 1,
-            _ => {}
-        }
+        memory.totals.count(&entry.checks);
         memory.journal.push_back(state::Stored::of(&entry));
         while memory.journal.len() > self.bounds.journal {
             memory.journal.pop_front();
         }
     }
+}
+
+/// The request checks of `run` on a request that no instruction describes: `client_id` is the
+/// one the request must carry (the one served, or its own), and check 7, the ids against an
+/// instruction, is left out, as it would prove nothing. `serve` and `proxy` check with it.
+pub(crate) fn request_checks(
+    request: &RecordedRequest,
+    seq: u64,
+    client_id: &str,
+    key: &crate::signature::VerifyingKey,
+) -> Vec<Check> {
+    let script = Script {
+        client_id: client_id.to_owned(),
+        instructed: Ids::of_body(&request.body).as_instruction(),
+        answers: Vec::new(),
+        local_validation: false,
+    };
+    let mut checks = inspect::check_request(request, seq as usize, &script, key);
+    checks.retain(|c| !c.id.ends_with(".ids"));
+    checks
 }
 
 /// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the
@@ -294,30 +297,32 @@ fn traffic_line(entry: &JournalEntry) -> Value {
 /// The failed checks as compact JSON in visible ASCII, cut to [`VIOLATIONS_HEADER_BYTES`]
 /// (the last element then says how many were left out); `None` when every check held.
 pub fn violations_header(checks: &[Check]) -> Option<String> {
-    let failed: Vec<&Check> = checks.iter().filter(|c| !c.held).collect();
+    let failed: Vec<Value> = checks
+        .iter()
+        .filter(|c| !c.held)
+        .map(|c| {
+            json!({
+                "id": c.id, "level": c.level, "message": c.message,
+                "expected": c.expected, "seen": c.seen, "rule": c.rule,
+            })
+        })
+        .collect();
     if failed.is_empty() {
         return None;
     }
-    let render = |list: &[Value]| ascii_only(&Value::Array(list.to_vec()).to_string());
-    let mut kept: Vec<Value> = Vec::new();
-    for (i, check) in failed.iter().enumerate() {
-        let mut next = kept.clone();
-        next.push(json!({
-            "id": check.id, "level": check.level, "message": check.message,
-            "expected": check.expected, "seen": check.seen, "rule": check.rule,
-        }));
-        let cut_note = json!({"truncated": true, "omitted": failed.len() - i - 1});
-        let mut with_note = next.clone();
-        if i + 1 < failed.len() {
-            with_note.push(cut_note);
+    // The most checks that fit, the last element then saying how many were left out.
+    let mut kept = failed.len();
+    loop {
+        let mut list = failed[..kept].to_vec();
+        if kept < failed.len() {
+            list.push(json!({"truncated": true, "omitted": failed.len() - kept}));
         }
-        if render(&with_note).len() > VIOLATIONS_HEADER_BYTES {
-            kept.push(json!({"truncated": true, "omitted": failed.len() - i}));
-            return Some(render(&kept));
+        let text = ascii_only(&Value::Array(list).to_string());
+        if text.len() <= VIOLATIONS_HEADER_BYTES || kept == 0 {
+            return Some(text);
         }
-        kept = next;
+        kept -= 1;
     }
-    Some(render(&kept))
 }
 
 /// JSON text with every character outside visible ASCII escaped as `\uXXXX`, fit for a header.
@@ -382,42 +387,32 @@ impl Server {
         })
     }
 
-    /// The ready line: the URL, the client id, the keys and (with TLS) the CA certificate.
-    pub fn ready(&self) -> &Value {
-        &self.ready
-    }
-
-    /// The base URL clients call.
-    pub fn url(&self) -> &str {
-        self.ready["url"].as_str().unwrap_or_default()
-    }
-
     /// Every exchange the journal still keeps, oldest first.
     pub fn journal(&self) -> Vec<JournalEntry> {
         let memory = self.gateway.lock();
         memory.journal.iter().map(state::Stored::entry).collect()
     }
+}
 
-    /// Counts over every request since the start.
-    pub fn totals(&self) -> Totals {
+impl Session for Server {
+    /// The ready line: the URL, the client id, the keys and (with TLS) the CA certificate.
+    fn ready(&self) -> &Value {
+        &self.ready
+    }
+
+    fn totals(&self) -> Totals {
         self.gateway.lock().totals
     }
 
-    /// Resolves when a client asks the gateway to stop (`POST /__kit/shutdown`).
-    pub async fn stop_requested(&self) {
-        self.gateway.stop.notified().await;
-    }
-
-    /// The session as a report: one test case per request the journal keeps (`serve/<seq>`),
-    /// failing on a broken MUST check.
-    pub fn report(&self) -> RunReport {
+    /// One test case per request the journal keeps (`serve/<seq>`), failing on a broken MUST
+    /// check.
+    fn report(&self) -> RunReport {
         let results = self.journal().iter().map(request_result).collect();
         RunReport::new("requests received by serve", "serve", results)
     }
 
-    /// 1 when any request since the start broke a MUST check, else 0.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.totals().must_failed > 0)
+    fn stop_signal(&self) -> &tokio::sync::Notify {
+        &self.gateway.stop
     }
 }
 
@@ -517,12 +512,11 @@ fn request_result(entry: &JournalEntry) -> ScenarioResult {
         rule: "docs/contract.md#request-checks".to_owned(),
         verdict: verdict::grade(&entry.checks),
         reason: None,
-        checks: entry
-            .passed
-            .iter()
-            .map(|(id, level)| Check::pass(id, *level, "docs/contract.md#request-checks", "held"))
-            .chain(entry.checks.iter().cloned())
-            .collect(),
+        checks: state::rejoin(
+            &entry.checks,
+            &entry.passed,
+            "docs/contract.md#request-checks",
+        ),
         requests: 1,
         outcome: None,
         stderr: String::new(),

@@ -11,6 +11,38 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::signature::{SigningKey, TestKeys};
 
+/// A standing server, `serve` or `proxy`, as a session sees it: its ready line, its stop
+/// signal, what it counted and what it reports.
+pub trait Session {
+    /// The ready line.
+    fn ready(&self) -> &Value;
+
+    /// Counts over every request since the start.
+    fn totals(&self) -> super::Totals;
+
+    /// The session as a report: one test case per exchange the journal keeps.
+    fn report(&self) -> crate::report::RunReport;
+
+    /// What `POST /__kit/shutdown` notifies.
+    fn stop_signal(&self) -> &tokio::sync::Notify;
+
+    /// The base URL clients call.
+    fn url(&self) -> &str {
+        self.ready()["url"].as_str().unwrap_or_default()
+    }
+
+    /// Resolves when a client asks the server to stop (`POST /__kit/shutdown`).
+    fn stop_requested(&self) -> impl std::future::Future<Output = ()> + '_ {
+        self.stop_signal().notified()
+    }
+
+    /// 1 when any request since the start broke a MUST check (in either direction, for
+    /// `proxy`), else 0.
+    fn exit_code(&self) -> i32 {
+        i32::from(self.totals().must_failed > 0)
+    }
+}
+
 /// Why the session ended.
 #[derive(Debug)]
 pub enum Stop {

@@ -32,6 +32,22 @@ pub struct Bounds {
     pub armed_answers: usize,
 }
 
+/// Checks as a journal keeps them: the failed ones in full, the held ones by id and level.
+pub fn split(checks: Vec<Check>) -> (Vec<Check>, Vec<(String, Level)>) {
+    let (held, failed): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.held);
+    (failed, held.into_iter().map(|c| (c.id, c.level)).collect())
+}
+
+/// The checks of a journal entry for a report: the held ones (as `held`, by id and level,
+/// citing `rule`) first, then the failed ones in full.
+pub fn rejoin(failed: &[Check], passed: &[(String, Level)], rule: &str) -> Vec<Check> {
+    passed
+        .iter()
+        .map(|(id, level)| Check::pass(id, *level, rule, "held"))
+        .chain(failed.iter().cloned())
+        .collect()
+}
+
 impl Default for Bounds {
     fn default() -> Bounds {
         Bounds {
@@ -245,6 +261,18 @@ pub struct Totals {
     pub must_failed: u64,
     /// Requests that broke only SHOULD checks.
     pub should_failed: u64,
+}
+
+impl Totals {
+    /// Counts one request by its failed checks.
+    pub fn count(&mut self, failed: &[Check]) {
+        self.requests += 1;
+        match crate::verdict::grade(failed) {
+            crate::verdict::Verdict::Fail => self.must_failed += 1,
+            crate::verdict::Verdict::NonStrict => self.should_failed += 1,
+            _ => {}
+        }
+    }
 }
 
 /// Everything the gateway remembers.
@@ -520,6 +548,7 @@ pub fn entry(
     bounds: &Bounds,
 ) -> JournalEntry {
     let answer = &decision.served.answer;
+    let (checks, passed) = split(decision.checks);
     JournalEntry {
         seq,
         received_at: request
@@ -539,13 +568,8 @@ pub fn entry(
             accept: answer.accept.clone(),
         },
         ids: decision.ids,
-        passed: decision
-            .checks
-            .iter()
-            .filter(|c| c.held)
-            .map(|c| (c.id.clone(), c.level))
-            .collect(),
-        checks: decision.checks.into_iter().filter(|c| !c.held).collect(),
+        checks,
+        passed,
         source: decision.source,
     }
 }

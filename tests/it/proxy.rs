@@ -9,7 +9,7 @@ use alipay_cancel_kit::contract::AnswerClass;
 use alipay_cancel_kit::protocol::{GatewayInfo, Instruction, OutcomeKind, PROTOCOL};
 use alipay_cancel_kit::proxy::{Proxy, ProxyConfig, Upstream};
 use alipay_cancel_kit::reference_client::{self, Behaviour};
-use alipay_cancel_kit::serve::{ServeConfig, Server, TlsSetting};
+use alipay_cancel_kit::serve::{ServeConfig, Server, Session, TlsSetting};
 use alipay_cancel_kit::signature::{self, TestKeys};
 use alipay_cancel_kit::verdict::Level;
 use serde_json::{json, Value};

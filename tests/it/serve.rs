@@ -8,7 +8,7 @@ use alipay_cancel_kit::protocol::{GatewayInfo, Instruction, OutcomeKind, PROTOCO
 use alipay_cancel_kit::reference_client::{self, Behaviour};
 use alipay_cancel_kit::scenario::{Catalogue, Transport};
 use alipay_cancel_kit::schema::Schema;
-use alipay_cancel_kit::serve::{self, ServeConfig, Server, VIOLATIONS_HEADER};
+use alipay_cancel_kit::serve::{self, ServeConfig, Server, Session, VIOLATIONS_HEADER};
 use alipay_cancel_kit::signature::{self, TestKeys};
 use alipay_cancel_kit::verdict::{Check, Level};
 use serde_json::{json, Value};
