@@ -1,35 +1,9 @@
 //! Scenario files of one's own (`run --catalogue PATH`, `--catalogue-only`, `fuzz --save-case`):
 //! loaded with the catalogue's checks, clashes named, and a saved fuzz case replayed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use super::common::{kit, path, scratch_dir, text, BIN};
 
 use alipay_cancel_kit::scenario::Catalogue;
-
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
-
-fn kit(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory of this test's own.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ack-catalogue-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A group file with one scenario: a signed F the client must surface as FAILED.
 fn group_file(group: &str, name: &str) -> String {
@@ -51,7 +25,7 @@ fn group_file(group: &str, name: &str) -> String {
 
 #[test]
 fn a_case_saved_by_fuzz_fails_the_client_it_was_found_on_and_passes_a_correct_one() {
-    let dir = scratch("save-case");
+    let dir = scratch_dir("catalogue", "save-case");
     let case = dir.join("case.json");
     let page = dir.join("fuzz.html");
     // Arrange: fuzz a client that takes a U for a failure, saving the shrunk case.
@@ -156,7 +130,7 @@ fn a_case_saved_by_fuzz_fails_the_client_it_was_found_on_and_passes_a_correct_on
 
 #[test]
 fn fuzz_save_case_writes_nothing_when_no_case_fails() {
-    let dir = scratch("no-failure");
+    let dir = scratch_dir("catalogue", "no-failure");
     let case = dir.join("case.json");
     let out = kit(&[
         "fuzz",
@@ -174,7 +148,7 @@ fn fuzz_save_case_writes_nothing_when_no_case_fails() {
 
 #[test]
 fn a_directory_of_group_files_adds_every_file_in_name_order() {
-    let dir = scratch("directory");
+    let dir = scratch_dir("catalogue", "directory");
     std::fs::write(dir.join("b.json"), group_file("mine", "second")).unwrap();
     std::fs::write(dir.join("a.json"), group_file("mine", "first")).unwrap();
     std::fs::write(dir.join("notes.txt"), "not a scenario file").unwrap();
@@ -196,7 +170,7 @@ fn a_directory_of_group_files_adds_every_file_in_name_order() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("2 scenarios: 2 PASS"));
 
-    let empty = scratch("empty-directory");
+    let empty = scratch_dir("catalogue", "empty-directory");
     let err = Catalogue::with_files(std::slice::from_ref(&empty)).unwrap_err();
     assert_eq!(err.file, path(&empty));
     assert!(err.message.contains("no `*.json` scenario file"), "{err}");
@@ -204,7 +178,7 @@ fn a_directory_of_group_files_adds_every_file_in_name_order() {
 
 #[test]
 fn an_id_that_clashes_with_a_built_in_one_is_an_error_naming_both_files() {
-    let dir = scratch("clash");
+    let dir = scratch_dir("catalogue", "clash");
     let file = dir.join("mine.json");
     std::fs::write(&file, group_file("result", "SUCCESS")).unwrap();
     let out = kit(&["run", "--catalogue", path(&file)]);
@@ -231,7 +205,7 @@ fn an_id_that_clashes_with_a_built_in_one_is_an_error_naming_both_files() {
 
 #[test]
 fn a_scenario_file_gets_the_load_time_checks_of_the_catalogue() {
-    let dir = scratch("checks");
+    let dir = scratch_dir("catalogue", "checks");
     let cases = [
         (
             group_file("mine", "x").replace("\"accept\":[\"FAILED\"]", "\"accept\":[]"),

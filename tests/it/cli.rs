@@ -1,22 +1,9 @@
 //! The command line as CI uses it: exit codes, report files, the baseline.
 
+use super::common::{kit, text, BIN};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use alipay_cancel_kit::schema::Schema;
-
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
-
-fn kit(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ack-cli-{}", std::process::id()));

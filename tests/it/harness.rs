@@ -1,50 +1,17 @@
 //! The conformance harness end to end: the reference client passes, every broken client is
 //! caught with the verdict the contract gives its defect, and broken adapters end as ERROR.
 
-use std::sync::OnceLock;
+use super::common::{catalogue, config, keys, run_with, BIN};
 use std::time::Duration;
 
 use alipay_cancel_kit::adapter;
 use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
 use alipay_cancel_kit::reference_client::{Defect, Defects};
 use alipay_cancel_kit::report::RunReport;
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::run::{self, Client};
 use alipay_cancel_kit::scenario::{Catalogue, Scenario};
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::verdict::{ScenarioResult, Verdict};
-
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
-
-fn keys() -> RunKeys {
-    // Fixed TEST-ONLY keys: generating 2048-bit keys per test would dominate the run time.
-    static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(RunKeys::fixed).clone()
-}
-
-fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    CATALOGUE.get_or_init(|| Catalogue::embedded().expect("the shipped catalogue loads"))
-}
-
-fn config(client: Client) -> RunConfig {
-    RunConfig {
-        client,
-        jobs: 4,
-        time_limit_margin: Duration::from_secs(5),
-        keys: keys(),
-        tls: false,
-    }
-}
-
-fn run_with(client: Client, patterns: &[&str]) -> RunReport {
-    let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-    let selected = catalogue().select(&patterns, &[]);
-    assert!(!selected.is_empty(), "no scenario matches {patterns:?}");
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(run::run(&selected, &config(client)))
-        .expect("the run starts")
-}
 
 fn verdict_of<'a>(report: &'a RunReport, id: &str) -> &'a ScenarioResult {
     report

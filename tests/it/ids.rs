@@ -2,22 +2,19 @@
 //! instructed only with ids they can send, judged on everything else, and `SKIPPED` (never
 //! `FAIL`) on the scenarios about an id they lack; broken ones are still caught.
 
+use super::common::{catalogue, config, BIN};
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use alipay_cancel_kit::adapter::Capabilities;
 use alipay_cancel_kit::capability::{IdKind, Ids};
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::reference_client::{Defect, Defects};
 use alipay_cancel_kit::report::{json, junit, markdown, markdown_matrix, terminal, RunReport};
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::run::{self, Client, RunConfig};
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::verdict::Verdict;
 use proptest::strategy::{Strategy, ValueTree};
-
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
 
 /// The scenarios about an id a `paymentRequestId`-only client lacks, and the reason each gives.
 const SKIPPED_BY_REQUEST_ID_ONLY: &[(&str, &str)] = &[
@@ -34,26 +31,6 @@ const SKIPPED_BY_PAYMENT_ID_ONLY: &[(&str, &str)] = &[
     ("request/merchant-account-id", "merchant-account-id"),
     ("request/max-length-unicode-ids", "payment-request-id"),
 ];
-
-fn keys() -> RunKeys {
-    static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(RunKeys::fixed).clone()
-}
-
-fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    CATALOGUE.get_or_init(|| Catalogue::embedded().expect("the shipped catalogue loads"))
-}
-
-fn config(client: Client) -> RunConfig {
-    RunConfig {
-        client,
-        jobs: 4,
-        time_limit_margin: Duration::from_secs(5),
-        keys: keys(),
-        tls: false,
-    }
-}
 
 fn narrow(kind: IdKind, defects: &[Defect]) -> Client {
     Client::InProcessWithIds {

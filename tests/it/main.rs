@@ -3,6 +3,7 @@
 mod agreement;
 mod catalogue_files;
 mod cli;
+mod common;
 mod docs;
 mod fixtures;
 mod fuzz;

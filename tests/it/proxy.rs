@@ -1,6 +1,7 @@
 //! `proxy`: in front of `serve`, every class of answer classified as the contract says, nothing
 //! altered in transit, and recorded exchanges that replay.
 
+use super::common::runtime;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -15,14 +16,6 @@ use alipay_cancel_kit::verdict::Level;
 use serde_json::{json, Value};
 
 const PATH: &str = "/ams/api/v1/payments/cancel";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn config(upstream: &Server, with_keys: bool, record: Option<std::path::PathBuf>) -> ProxyConfig {
     let keys = TestKeys::fixed();

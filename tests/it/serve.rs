@@ -1,5 +1,6 @@
 //! `serve`: the standing gateway, driven the way an SDK's own tests drive it.
 
+use super::common::runtime;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -14,14 +15,6 @@ use alipay_cancel_kit::verdict::{Check, Level};
 use serde_json::{json, Value};
 
 const PATH: &str = "/ams/api/v1/payments/cancel";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn gateway_info(server: &Server) -> GatewayInfo {
     serde_json::from_value(server.ready().clone()).expect("the ready line holds a GatewayInfo")

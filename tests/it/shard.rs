@@ -1,38 +1,14 @@
 //! A run split across jobs (`run --shard K/N`) and put back together (`report merge`): the
 //! shards cover the selection exactly once, and the merged report is the whole run's.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use super::common::{kit, path, scratch_dir, text, BIN};
+use std::path::Path;
 
 use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::shard::Shard;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
-
-fn kit(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ack-shard-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn read(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
@@ -121,7 +97,7 @@ fn the_n_shards_of_any_selection_are_the_selection_exactly_once() {
 
 #[test]
 fn the_merged_report_of_three_shards_is_the_whole_runs() {
-    let dir = scratch("merge");
+    let dir = scratch_dir("shard", "merge");
     let whole = dir.join("whole.json");
     let out = kit(&["run", "-q", "--report-json", path(&whole)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
@@ -193,7 +169,7 @@ fn the_merged_report_of_three_shards_is_the_whole_runs() {
 
 #[test]
 fn a_merge_exits_as_the_whole_run_would_have_baseline_included() {
-    let dir = scratch("merge-baseline");
+    let dir = scratch_dir("shard", "merge-baseline");
     let defective = format!("'{BIN}' reference-adapter --defect unknown-as-failure");
     // The defect fails the two U rows; the baseline lists one of them, one row that passes
     // (stale) and one scenario outside the selection (not run).
@@ -272,7 +248,7 @@ fn a_merge_exits_as_the_whole_run_would_have_baseline_included() {
 
 #[test]
 fn a_merge_refuses_overlaps_gaps_and_reports_of_other_runs() {
-    let dir = scratch("refusals");
+    let dir = scratch_dir("shard", "refusals");
     let shard = |spec: &str, select: &str| {
         let file = dir.join(format!("{}-{}.json", spec.replace('/', "of"), select));
         let out = kit(&[

@@ -5,51 +5,22 @@
 //! is `NON_STRICT` exactly where more are served than kept. And the lines next to them still
 //! fail: a millisecond off, a `null` where a kind needs a value.
 
+use super::common::{catalogue, config, run_with as run_catalogue, BIN};
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
 use alipay_cancel_kit::protocol::Outcome;
 use alipay_cancel_kit::reference_client::{Behaviour, Style};
 use alipay_cancel_kit::report::RunReport;
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
-use alipay_cancel_kit::scenario::{Catalogue, Scenario};
+use alipay_cancel_kit::run::Client;
+use alipay_cancel_kit::scenario::Scenario;
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::spec::CancelTime;
 use alipay_cancel_kit::verdict::{ScenarioResult, Verdict, CANCEL_TIME, CANCEL_TIME_PRECISION};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
-
 /// The seed of the fuzz runs: fixed, so CI sees the same cases each time.
 const SEED: u64 = 20_261_201;
-
-fn config(client: Client) -> RunConfig {
-    static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    RunConfig {
-        client,
-        jobs: 4,
-        time_limit_margin: Duration::from_secs(5),
-        keys: KEYS.get_or_init(RunKeys::fixed).clone(),
-        tls: false,
-    }
-}
-
-fn catalogue() -> &'static Catalogue {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    CATALOGUE.get_or_init(|| Catalogue::embedded().expect("the shipped catalogue loads"))
-}
-
-fn run_catalogue(client: Client, patterns: &[&str]) -> RunReport {
-    let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-    let selected = catalogue().select(&patterns, &[]);
-    assert!(!selected.is_empty(), "no scenario matches {patterns:?}");
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(run::run(&selected, &config(client)))
-        .expect("the run starts")
-}
 
 fn styled_adapter(styles: &[Style], persistent: bool) -> Client {
     let flags: String = styles

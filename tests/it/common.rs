@@ -1,0 +1,83 @@
+//! What many test modules need: the kit's binary, fixed keys, the catalogue, a run, a runtime,
+//! scratch directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use alipay_cancel_kit::report::RunReport;
+use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::scenario::Catalogue;
+
+/// The kit's binary, as cargo built it for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+
+/// Runs the kit's binary with `args` to its end.
+pub fn kit(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A path as the `&str` a command line takes.
+pub fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A fresh directory of one test's own, `group` naming the module.
+pub fn scratch_dir(group: &str, test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ack-{group}-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The fixed TEST-ONLY keys: generating 2048-bit keys per test would dominate the run time.
+pub fn keys() -> RunKeys {
+    static KEYS: OnceLock<RunKeys> = OnceLock::new();
+    KEYS.get_or_init(RunKeys::fixed).clone()
+}
+
+/// The shipped catalogue, loaded once.
+pub fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+    CATALOGUE.get_or_init(|| Catalogue::embedded().expect("the shipped catalogue loads"))
+}
+
+/// A run of `client` with the fixed keys, 4 jobs, plain HTTP.
+pub fn config(client: Client) -> RunConfig {
+    RunConfig {
+        client,
+        jobs: 4,
+        time_limit_margin: Duration::from_secs(5),
+        keys: keys(),
+        tls: false,
+    }
+}
+
+/// Runs the scenarios matching `patterns` against `client`.
+pub fn run_with(client: Client, patterns: &[&str]) -> RunReport {
+    let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+    let selected = catalogue().select(&patterns, &[]);
+    assert!(!selected.is_empty(), "no scenario matches {patterns:?}");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(run::run(&selected, &config(client)))
+        .expect("the run starts")
+}
+
+/// A runtime of two workers, for tests that start servers in process.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
