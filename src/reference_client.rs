@@ -17,9 +17,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 
 use crate::capability::Ids;
-use crate::gateway::{CANCEL_PATH, SANDBOX_CANCEL_PATH};
 use crate::protocol::{Instruction, Outcome, OutcomeKind};
 use crate::signature::{self, SignatureHeader, SigningKey, VerifyingKey};
+use crate::spec::endpoint::{self, header};
 use crate::spec::{CancelRequest, CancelResponse, ResultStatus};
 
 /// The adapter capabilities the reference client declares: it speaks HTTPS, trusting exactly
@@ -239,11 +239,7 @@ pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<
         Err(e) => return Ok(Outcome::bare(OutcomeKind::Unknown, e)),
     };
     let client_id = &instruction.gateway.client_id;
-    let path = if client_id.starts_with("SANDBOX_") {
-        SANDBOX_CANCEL_PATH
-    } else {
-        CANCEL_PATH
-    };
+    let path = endpoint::path_for(client_id);
     let mut last = Outcome::bare(OutcomeKind::Unknown, "no attempt made");
     let attempts = if has(Defect::RetryFailure) {
         MAX_ATTEMPTS.max(2)
@@ -265,13 +261,16 @@ pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<
         };
         let sig = signature::sign(&merchant, signed_path, client_id, &time, &body);
         let mut headers = vec![
-            ("content-type", "application/json; charset=UTF-8".to_owned()),
-            ("client-id", client_id.clone()),
-            ("request-time", time),
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=UTF-8".to_owned(),
+            ),
+            (header::CLIENT_ID, client_id.clone()),
+            (header::REQUEST_TIME, time),
         ];
         if !has(Defect::NoRequestSignature) {
             headers.push((
-                "signature",
+                header::SIGNATURE,
                 signature::header_value(&instruction.gateway.key_version, &sig),
             ));
         }
@@ -424,8 +423,8 @@ fn interpret(
         )))
     };
     if !has(Defect::NoResponseVerification) {
-        let signature = r.header("signature");
-        let time = r.header("response-time");
+        let signature = r.header(header::SIGNATURE);
+        let time = r.header(header::RESPONSE_TIME);
         match (signature, time) {
             (None, None) => {
                 // The gateway may refuse an unauthenticated request without signing; only a
@@ -435,10 +434,10 @@ fn interpret(
                 }
             }
             (Some(sig), Some(time)) => {
-                if r.header("client-id").is_some_and(|c| c != client_id) {
+                if r.header(header::CLIENT_ID).is_some_and(|c| c != client_id) {
                     return unverified(format!(
                         "the answer is for client id `{}`, not `{client_id}`",
-                        r.header("client-id").unwrap_or_default()
+                        r.header(header::CLIENT_ID).unwrap_or_default()
                     ));
                 }
                 // The defect: a client that treats "nothing to verify" as "verified".

@@ -6,17 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How much a failed check weighs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Level {
-    /// Its failure makes the scenario `FAIL`.
-    Must,
-    /// Its failure makes the scenario `NON_STRICT`.
-    Should,
-    /// Reported only.
-    Info,
-}
+pub use crate::contract::{Check, Level};
 
 /// The verdict of one scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -64,63 +54,6 @@ impl Verdict {
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// One check and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Check {
-    /// Stable id, e.g. `request.signature` or `outcome.kind`.
-    pub id: String,
-    /// How much a failure weighs.
-    pub level: Level,
-    /// Whether the check held.
-    pub held: bool,
-    /// One line for humans: what was checked and, when it failed, what went wrong.
-    pub message: String,
-    /// The rule it enforces, as a reference into the contract or the API spec.
-    pub rule: String,
-    /// What the kit expected, when that is not obvious from the message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    /// What the kit saw.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seen: Option<String>,
-}
-
-impl Check {
-    /// A check that held.
-    pub fn pass(id: &str, level: Level, rule: &str, message: impl Into<String>) -> Check {
-        Check {
-            id: id.to_owned(),
-            level,
-            held: true,
-            message: message.into(),
-            rule: rule.to_owned(),
-            expected: None,
-            seen: None,
-        }
-    }
-
-    /// A check that failed, with what was expected and what was seen.
-    pub fn fail(
-        id: &str,
-        level: Level,
-        rule: &str,
-        message: impl Into<String>,
-        expected: impl Into<String>,
-        seen: impl Into<String>,
-    ) -> Check {
-        Check {
-            id: id.to_owned(),
-            level,
-            held: false,
-            message: message.into(),
-            rule: rule.to_owned(),
-            expected: Some(expected.into()),
-            seen: Some(seen.into()),
-        }
     }
 }
 
@@ -201,7 +134,6 @@ pub fn judge(
     exchanges: &[crate::gateway::Exchange],
     outcome: Option<&crate::protocol::Outcome>,
 ) -> Vec<Check> {
-    use crate::gateway::inspect;
     use crate::scenario::Transport;
 
     let mut checks: Vec<Check> = exchanges
@@ -291,7 +223,7 @@ pub fn judge(
             let ids = |e: &crate::gateway::Exchange| {
                 let body: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_slice(&e.request.body).unwrap_or_default();
-                inspect::ID_FIELDS
+                crate::contract::request::ID_FIELDS
                     .iter()
                     .map(|f| body.get(*f).cloned().unwrap_or(serde_json::Value::Null))
                     .collect::<Vec<_>>()

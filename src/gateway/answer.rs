@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::inspect::RecordedRequest;
 use super::GatewayKeys;
-use crate::protocol::OutcomeKind;
+use crate::contract::{AnswerClass, RecordedRequest};
 use crate::scenario::{Answer, Fault, Signing};
 use crate::signature::{self, SigningKey};
+use crate::spec::endpoint::header;
+use crate::spec::ResultStatus;
 
 /// The client id a `foreign-client-id` answer is signed for and echoes. Test-only.
 pub const FOREIGN_CLIENT_ID: &str = "FOREIGN_9ZZZ9";
@@ -40,17 +41,12 @@ impl Served {
     /// The real gateway's refusal of a request it could not authenticate: an unsigned `F`,
     /// which a client may surface as `FAILED` or `UNKNOWN`.
     pub fn unauthenticated(code: &str, why: String) -> Served {
-        Served::refusal(
-            code,
-            why,
-            Signing::Unsigned,
-            vec![OutcomeKind::Failed, OutcomeKind::Unknown],
-        )
+        Served::refusal(code, why, Signing::Unsigned, AnswerClass::UnsignedFailure)
     }
 
     /// The real gateway's signed `F` for a request whose body or path breaks the rules.
     pub fn refused(code: &str, why: String) -> Served {
-        Served::refusal(code, why, Signing::Signed, vec![OutcomeKind::Failed])
+        Served::refusal(code, why, Signing::Signed, AnswerClass::SignedFailure)
     }
 
     /// The gateway's HTTP 413 for a request body over its limit: no usable answer.
@@ -66,14 +62,15 @@ impl Served {
                 delay_ms: 0,
                 fault: None,
                 // An HTTP status other than 200 is no usable answer.
-                accept: vec![OutcomeKind::Unknown],
+                accept: AnswerClass::NoUsableAnswer.accepts(ResultStatus::U),
                 prefer: vec![],
             },
             note: Some(format!("gateway refused the request (HTTP 413): {message}")),
         }
     }
 
-    fn refusal(code: &str, why: String, signing: Signing, accept: Vec<OutcomeKind>) -> Served {
+    /// A refusal `F` of `class`, which decides the outcomes it accepts.
+    fn refusal(code: &str, why: String, signing: Signing, class: AnswerClass) -> Served {
         Served {
             script_index: None,
             answer: Answer {
@@ -87,8 +84,8 @@ impl Served {
                 signing,
                 delay_ms: 0,
                 fault: None,
-                accept,
-                prefer: vec![],
+                accept: class.accepts(ResultStatus::F),
+                prefer: class.prefers(),
             },
             note: Some(format!("gateway refused the request ({code}): {why}")),
         }
@@ -114,7 +111,10 @@ pub struct HttpAnswer {
 pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) -> HttpAnswer {
     let answer = &served.answer;
     let body = answer.body_bytes();
-    let request_client_id = request.header("client-id").unwrap_or_default().to_owned();
+    let request_client_id = request
+        .header(header::CLIENT_ID)
+        .unwrap_or_default()
+        .to_owned();
     let response_time = chrono::Utc::now()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         .to_string();
@@ -126,7 +126,7 @@ pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) ->
     let header = |value: &str| signature::header_value(KEY_VERSION, value);
 
     let mut headers = vec![(
-        "content-type".to_owned(),
+        header::CONTENT_TYPE.to_owned(),
         "application/json; charset=UTF-8".to_owned(),
     )];
     let mut client_id = request_client_id.clone();
@@ -167,12 +167,12 @@ pub fn render(served: &Served, request: &RecordedRequest, keys: &GatewayKeys) ->
             Some(header(&sign(&keys.vendor, &client_id, &body)).replace(',', ", "))
         }
     };
-    headers.push(("client-id".to_owned(), client_id));
+    headers.push((header::CLIENT_ID.to_owned(), client_id));
     if let Some(time) = time {
-        headers.push(("response-time".to_owned(), time));
+        headers.push((header::RESPONSE_TIME.to_owned(), time));
     }
     if let Some(signature) = signature {
-        headers.push(("signature".to_owned(), signature));
+        headers.push((header::SIGNATURE.to_owned(), signature));
     }
     HttpAnswer {
         status: answer.status,

@@ -25,22 +25,22 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use super::inspect::RecordedRequest;
 use super::{Core, GatewayError};
+use crate::contract::{Check, CheckId, Failure, RecordedRequest};
 
 /// The largest request body the gateway reads, in bytes (1 MiB). A cancel body is well under
 /// a kilobyte; a larger one is refused with HTTP 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The check a request over the limit fails: request check 8, `body-size` (MUST).
-pub fn body_size_check(n: usize, seen: String) -> crate::verdict::Check {
-    crate::verdict::Check::fail(
-        &format!("request[{n}].body-size"),
-        crate::verdict::Level::Must,
-        "docs/contract.md#request-checks 8",
-        format!("{}; refused with HTTP 413", too_large_message()),
-        format!("at most {MAX_BODY_BYTES} bytes"),
-        seen,
+pub fn body_size_check(n: usize, seen: String) -> Check {
+    CheckId::BodySize.fail(
+        n,
+        Failure::new(
+            format!("{}; refused with HTTP 413", too_large_message()),
+            format!("at most {MAX_BODY_BYTES} bytes"),
+            seen,
+        ),
     )
 }
 

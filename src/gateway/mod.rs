@@ -14,9 +14,9 @@
 //! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
-pub mod inspect;
 pub mod limit;
 pub mod raw;
+pub mod refusal;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -25,16 +25,12 @@ use std::time::Duration;
 
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
+use crate::contract::request::{self, Expected};
+use crate::contract::Check;
+pub use crate::contract::RecordedRequest;
 use crate::scenario::{Answer, Scenario};
 use crate::signature::{SigningKey, VerifyingKey};
 pub use answer::{HttpAnswer, Served};
-pub use inspect::RecordedRequest;
-
-/// The gateway path of the cancel API.
-pub const CANCEL_PATH: &str = "/ams/api/v1/payments/cancel";
-
-/// The path the official SDKs call (and sign) for a client id starting with `SANDBOX_`.
-pub const SANDBOX_CANCEL_PATH: &str = "/ams/sandbox/api/v1/payments/cancel";
 
 /// The keys of one run. All test-only.
 #[derive(Clone)]
@@ -53,7 +49,7 @@ pub struct Exchange {
     /// The request as received, raw bytes included.
     pub request: RecordedRequest,
     /// The contract's checks on the request, made once when it arrived.
-    pub checks: Vec<crate::verdict::Check>,
+    pub checks: Vec<Check>,
     /// The answer served to it.
     pub served: Served,
     /// The answer as sent: status, headers, body bytes.
@@ -83,6 +79,15 @@ impl Script {
             local_validation: scenario.local_validation,
         }
     }
+
+    /// What the request checks hold a request to under this script.
+    pub fn expected(&self) -> Expected<'_> {
+        Expected {
+            client_id: &self.client_id,
+            instructed: Some(&self.instructed),
+            local_validation: self.local_validation,
+        }
+    }
 }
 
 /// The state shared by whichever server front is in use.
@@ -103,8 +108,9 @@ impl Core {
     pub(crate) fn answer(&self, request: RecordedRequest) -> HttpAnswer {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         let n = log.exchanges.len() + 1;
-        let checks = inspect::check_request(&request, n, &self.script, &self.keys.merchant_public);
-        let served = match inspect::refusal(&request, &checks) {
+        let expected = self.script.expected();
+        let checks = request::check_request(&request, n, &expected, &self.keys.merchant_public);
+        let served = match refusal::decide(&request, &checks) {
             Some(refusal) => refusal,
             None => {
                 let index = log.scripted_served.min(self.script.answers.len() - 1);
@@ -319,7 +325,7 @@ struct WiremockFront(Arc<Core>);
 
 impl Respond for WiremockFront {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let recorded = RecordedRequest::from_wiremock(request);
+        let recorded = recorded_from_wiremock(request);
         let http = self.0.answer(recorded);
         let mut template = ResponseTemplate::new(http.status);
         for (name, value) in &http.headers {
@@ -330,5 +336,27 @@ impl Respond for WiremockFront {
             template = template.set_delay(http.delay);
         }
         template
+    }
+}
+
+/// A request as wiremock parsed it, recorded as the checks read it.
+fn recorded_from_wiremock(request: &wiremock::Request) -> RecordedRequest {
+    let headers = request
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    RecordedRequest {
+        method: request.method.as_str().to_owned(),
+        path: request.url.path().to_owned(),
+        query: request.url.query().map(str::to_owned),
+        headers,
+        body: request.body.clone(),
+        received_at: chrono::Utc::now(),
     }
 }

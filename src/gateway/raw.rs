@@ -14,8 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use super::answer::HttpAnswer;
-use super::inspect::RecordedRequest;
 use super::GatewayError;
+use crate::contract::RecordedRequest;
 use crate::scenario::Fault;
 
 /// An answer being worked out: at once (a gateway), or after a trip upstream (`proxy`).

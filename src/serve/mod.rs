@@ -39,9 +39,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
+use crate::contract::request::{self, Expected};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::{self, TestPki, TlsFront};
-use crate::gateway::{inspect, GatewayError, GatewayKeys, HttpAnswer, RecordedRequest, Script};
+use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer, RecordedRequest};
 use crate::report::RunReport;
 use crate::scenario::Catalogue;
 use crate::signature::TestKeys;
@@ -205,7 +206,7 @@ impl Gateway {
         let client_id = self.client_id.as_ref().or(request_client_id.as_ref());
         let key = &self.keys.merchant_public;
         let checks = request_checks(&request, seq, client_id.map_or("", |c| c.as_str()), key);
-        let (served, source) = match inspect::refusal(&request, &checks) {
+        let (served, source) = match refusal::decide(&request, &checks) {
             Some(refusal) => (refusal, state::Source::Refused),
             None => self.lock().choose(
                 &self.catalogue,
@@ -266,15 +267,12 @@ pub(crate) fn request_checks(
     client_id: &str,
     key: &crate::signature::VerifyingKey,
 ) -> Vec<Check> {
-    let script = Script {
-        client_id: client_id.to_owned(),
-        instructed: Ids::of_body(&request.body).as_instruction(),
-        answers: Vec::new(),
+    let expected = Expected {
+        client_id,
+        instructed: None,
         local_validation: false,
     };
-    let mut checks = inspect::check_request(request, seq as usize, &script, key);
-    checks.retain(|c| !c.id.ends_with(".ids"));
-    checks
+    request::check_request(request, seq as usize, &expected, key)
 }
 
 /// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the

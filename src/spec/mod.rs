@@ -10,7 +10,9 @@
 //! - [`result`]: `resultStatus`, the open `resultCode`, the `result` object, the table.
 //! - [`request`], [`response`]: the two bodies.
 //! - [`rule`], [`error`]: the rule catalogue, errors and warnings.
+//! - [`endpoint`]: the method, paths, header names and id members of the cancel call.
 
+pub mod endpoint;
 pub mod error;
 pub mod ids;
 pub mod member;

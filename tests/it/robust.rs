@@ -401,9 +401,10 @@ async fn send_huge(addr: std::net::SocketAddr, head: String, body: &[u8], pieces
 #[test]
 fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
     use alipay_cancel_kit::gateway::limit::MAX_BODY_BYTES;
-    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script, CANCEL_PATH};
+    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
     use alipay_cancel_kit::run::RunKeys;
     use alipay_cancel_kit::scenario::Catalogue;
+    use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use alipay_cancel_kit::verdict::Level;
 
     let catalogue = Catalogue::embedded().unwrap();
@@ -461,9 +462,10 @@ fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
 
 #[test]
 fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_answered() {
-    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script, CANCEL_PATH};
+    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
     use alipay_cancel_kit::run::RunKeys;
     use alipay_cancel_kit::scenario::Catalogue;
+    use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
     let catalogue = Catalogue::embedded().unwrap();

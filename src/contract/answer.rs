@@ -1,6 +1,7 @@
-//! The contract's outcome rules as data (`docs/contract.md#outcome-rules`): the classes of
-//! answer a gateway can give, read off the raw bytes of an answer, and what a correct client
-//! may conclude from each.
+//! The classes of answer of the outcome rules (`docs/contract.md#outcome-rules`), read off the
+//! raw bytes of an answer, and what a correct client may conclude from each. This is the one
+//! place that says which outcomes each class accepts: the gateway's refusals, `fuzz`'s
+//! generated answers and the catalogue's scripted ones (by a test) agree with it.
 //!
 //! `proxy` classifies live answers with it (the real gateway's, or the sandbox's), where no
 //! scenario says what was meant: the class comes from the status, the body and the signature
@@ -29,6 +30,8 @@ use serde_json::Value;
 
 use crate::protocol::OutcomeKind;
 use crate::signature::{self, VerifyingKey};
+use crate::spec::endpoint::header;
+use crate::spec::ResultStatus;
 
 /// The classes of answer of the outcome rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +80,75 @@ impl AnswerClass {
             AnswerClass::SignatureNotChecked => "signature-not-checked",
         }
     }
+
+    /// A correctly signed answer with `status`.
+    pub const fn signed(status: ResultStatus) -> AnswerClass {
+        match status {
+            ResultStatus::S => AnswerClass::SignedSuccess,
+            ResultStatus::F => AnswerClass::SignedFailure,
+            ResultStatus::U => AnswerClass::SignedUnknown,
+        }
+    }
+
+    /// An answer with `status` and neither `signature` nor `response-time`.
+    pub const fn unsigned(status: ResultStatus) -> AnswerClass {
+        match status {
+            ResultStatus::S => AnswerClass::UnsignedSuccess,
+            ResultStatus::F => AnswerClass::UnsignedFailure,
+            ResultStatus::U => AnswerClass::UnsignedUnknown,
+        }
+    }
+
+    /// The outcomes a correct client may surface when an answer of this class is the last it
+    /// received. `status` is the answer's `resultStatus`: the two classes whose outcomes depend
+    /// on it (a foreign client id, a signature not checked) accept what it says besides
+    /// `UNKNOWN`.
+    ///
+    /// # Example
+    /// ```
+    /// use alipay_cancel_kit::contract::AnswerClass;
+    /// use alipay_cancel_kit::protocol::OutcomeKind::{Failed, Unknown};
+    /// use alipay_cancel_kit::spec::ResultStatus;
+    /// assert_eq!(AnswerClass::UnsignedFailure.accepts(ResultStatus::F), [Failed, Unknown]);
+    /// assert_eq!(AnswerClass::SignedFailure.accepts(ResultStatus::F), [Failed]);
+    /// ```
+    pub fn accepts(self, status: ResultStatus) -> Vec<OutcomeKind> {
+        use OutcomeKind::{Failed, Success, Unknown};
+        let said = match status {
+            ResultStatus::S => Success,
+            ResultStatus::F => Failed,
+            ResultStatus::U => Unknown,
+        };
+        let mut accepts = match self {
+            AnswerClass::SignedSuccess => vec![Success],
+            AnswerClass::SignedFailure => vec![Failed],
+            AnswerClass::UnsignedFailure => vec![Failed, Unknown],
+            AnswerClass::ForeignClientId => vec![Unknown, said],
+            AnswerClass::SignatureNotChecked => vec![said, Unknown],
+            AnswerClass::SignedUnknown
+            | AnswerClass::UnsignedUnknown
+            | AnswerClass::UnsignedSuccess
+            | AnswerClass::SignatureHalfMissing
+            | AnswerClass::SignatureInvalid
+            | AnswerClass::NoUsableAnswer => vec![Unknown],
+        };
+        accepts.dedup();
+        accepts
+    }
+
+    /// Among [`AnswerClass::accepts`], the outcomes a client should prefer (empty: any).
+    pub fn prefers(self) -> Vec<OutcomeKind> {
+        match self {
+            AnswerClass::ForeignClientId => vec![OutcomeKind::Unknown],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the client must not call again after an answer of this class (no `UNKNOWN`
+    /// accepted).
+    pub fn is_definitive(self, status: ResultStatus) -> bool {
+        !self.accepts(status).contains(&OutcomeKind::Unknown)
+    }
 }
 
 /// An answer as it came over the wire, with the request facts it is judged against.
@@ -122,15 +194,15 @@ pub struct Classified {
 }
 
 impl Classified {
-    fn new(class: AnswerClass, why: impl Into<String>, accepts: &[OutcomeKind]) -> Classified {
-        let mut unique = accepts.to_vec();
-        unique.dedup();
+    /// The class's outcomes, for an answer with `status` (`U` where no status was usable).
+    fn new(class: AnswerClass, why: impl Into<String>, status: &str) -> Classified {
+        let status = status.parse().unwrap_or(ResultStatus::U);
         Classified {
             class,
             result: None,
             why: why.into(),
-            accepts: unique,
-            prefer: Vec::new(),
+            accepts: class.accepts(status),
+            prefer: class.prefers(),
         }
     }
 
@@ -143,15 +215,14 @@ impl Classified {
 /// Classifies an answer by the outcome rules. `vendor` verifies the signature; without it a
 /// signed answer is [`AnswerClass::SignatureNotChecked`].
 pub fn classify(answer: &RawAnswer<'_>, vendor: Option<&VerifyingKey>) -> Classified {
-    use OutcomeKind::Unknown;
     let Some((status, code)) = usable(answer) else {
         let why = unusable_why(answer);
-        return Classified::new(AnswerClass::NoUsableAnswer, why, &[Unknown]);
+        return Classified::new(AnswerClass::NoUsableAnswer, why, "U");
     };
     let mut classified = signed_class(answer, &status, vendor);
     if classified.class == AnswerClass::SignedSuccess {
         // A verified signature still has to be this merchant's.
-        let echoed = answer.header("client-id").unwrap_or_default();
+        let echoed = answer.header(header::CLIENT_ID).unwrap_or_default();
         if echoed != answer.request_client_id {
             classified = Classified::new(
                 AnswerClass::ForeignClientId,
@@ -159,21 +230,12 @@ pub fn classify(answer: &RawAnswer<'_>, vendor: Option<&VerifyingKey>) -> Classi
                     "signed for client id `{echoed}`, not the request's `{}`",
                     answer.request_client_id
                 ),
-                &[Unknown, status_outcome(&status)],
+                &status,
             );
-            classified.prefer = vec![Unknown];
         }
     }
     classified.result = Some((status, code));
     classified
-}
-
-fn status_outcome(status: &str) -> OutcomeKind {
-    match status {
-        "S" => OutcomeKind::Success,
-        "F" => OutcomeKind::Failed,
-        _ => OutcomeKind::Unknown,
-    }
 }
 
 /// `resultStatus` and `resultCode` of a usable answer: HTTP 200, a JSON object with a `result`
@@ -214,21 +276,20 @@ fn unusable_why(answer: &RawAnswer<'_>) -> String {
 
 /// The class by the signature headers, for a usable answer with `status`.
 fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingKey>) -> Classified {
-    use OutcomeKind::{Failed, Success, Unknown};
-    let signature = answer.header("signature");
-    let time = answer.header("response-time");
+    let signature = answer.header(header::SIGNATURE);
+    let time = answer.header(header::RESPONSE_TIME);
     let (signature, time) = match (signature, time) {
         (None, None) => return match status {
             "F" => Classified::new(
                 AnswerClass::UnsignedFailure,
                 "F with neither signature nor response-time (a refusal the gateway cannot sign)",
-                &[Failed, Unknown],
+                status,
             ),
-            "U" => Classified::new(AnswerClass::UnsignedUnknown, "U, unsigned", &[Unknown]),
+            "U" => Classified::new(AnswerClass::UnsignedUnknown, "U, unsigned", status),
             _ => Classified::new(
                 AnswerClass::UnsignedSuccess,
                 "S without a signature: never believed",
-                &[Unknown],
+                status,
             ),
         },
         (Some(signature), Some(time)) => (signature, time),
@@ -241,7 +302,7 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
             return Classified::new(
                 AnswerClass::SignatureHalfMissing,
                 format!("{missing} is missing while the other is present: believe nothing"),
-                &[Unknown],
+                status,
             );
         }
     };
@@ -250,7 +311,7 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
         return Classified::new(
             AnswerClass::SignatureNotChecked,
             "signed, not verified: no --alipay-public-key",
-            &[status_outcome(status), Unknown],
+            status,
         );
     };
     let verifies = |client_id: &str| {
@@ -264,36 +325,26 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
     };
     if let Err(why) = verifies(answer.request_client_id) {
         // Signed for the client id it echoes (as Python and Go verify), not the request's?
-        let echoed = answer.header("client-id").unwrap_or_default();
+        let echoed = answer.header(header::CLIENT_ID).unwrap_or_default();
         if echoed != answer.request_client_id && verifies(echoed).is_ok() {
-            let mut foreign = Classified::new(
+            return Classified::new(
                 AnswerClass::ForeignClientId,
                 format!(
                     "signed for client id `{echoed}`, not the request's `{}`",
                     answer.request_client_id
                 ),
-                &[Unknown, status_outcome(status)],
+                status,
             );
-            foreign.prefer = vec![Unknown];
-            return foreign;
         }
         return Classified::new(
             AnswerClass::SignatureInvalid,
             format!("the signature does not verify with the vendor key: {why}"),
-            &[Unknown],
+            status,
         );
     }
     match status {
-        "S" => Classified::new(
-            AnswerClass::SignedSuccess,
-            "S, correctly signed",
-            &[Success],
-        ),
-        "F" => Classified::new(AnswerClass::SignedFailure, "F, correctly signed", &[Failed]),
-        _ => Classified::new(
-            AnswerClass::SignedUnknown,
-            "U, correctly signed",
-            &[Unknown],
-        ),
+        "S" => Classified::new(AnswerClass::SignedSuccess, "S, correctly signed", status),
+        "F" => Classified::new(AnswerClass::SignedFailure, "F, correctly signed", status),
+        _ => Classified::new(AnswerClass::SignedUnknown, "U, correctly signed", status),
     }
 }

@@ -1,0 +1,423 @@
+//! Checks, their levels, and the typed id of every check the contract names.
+//!
+//! A [`Check`] is what reports carry (its serialized form is the public JSON); a [`CheckId`]
+//! is which rule of `docs/contract.md` it is, with the report id, the level and the anchor the
+//! report prints. The contract lowers two checks to SHOULD in named cases ([`Exception`]).
+
+use serde::{Deserialize, Serialize};
+
+/// How much a failed check weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    /// Its failure makes the scenario `FAIL`.
+    Must,
+    /// Its failure makes the scenario `NON_STRICT`.
+    Should,
+    /// Reported only.
+    Info,
+}
+
+/// One check and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// Stable id, e.g. `request.signature` or `outcome.kind`.
+    pub id: String,
+    /// How much a failure weighs.
+    pub level: Level,
+    /// Whether the check held.
+    pub held: bool,
+    /// One line for humans: what was checked and, when it failed, what went wrong.
+    pub message: String,
+    /// The rule it enforces, as a reference into the contract or the API spec.
+    pub rule: String,
+    /// What the kit expected, when that is not obvious from the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What the kit saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
+}
+
+impl Check {
+    /// A check that held.
+    pub fn pass(id: &str, level: Level, rule: &str, message: impl Into<String>) -> Check {
+        Check {
+            id: id.to_owned(),
+            level,
+            held: true,
+            message: message.into(),
+            rule: rule.to_owned(),
+            expected: None,
+            seen: None,
+        }
+    }
+
+    /// A check that failed, with what was expected and what was seen.
+    pub fn fail(
+        id: &str,
+        level: Level,
+        rule: &str,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        seen: impl Into<String>,
+    ) -> Check {
+        Check {
+            id: id.to_owned(),
+            level,
+            held: false,
+            message: message.into(),
+            rule: rule.to_owned(),
+            expected: Some(expected.into()),
+            seen: Some(seen.into()),
+        }
+    }
+}
+
+/// A failed finding: what went wrong, what was expected, what was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What the rule demands, in words.
+    pub message: String,
+    /// What the kit expected.
+    pub expected: String,
+    /// What the kit saw.
+    pub seen: String,
+}
+
+impl Failure {
+    /// A failure from its three texts.
+    pub fn new(
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        seen: impl Into<String>,
+    ) -> Failure {
+        Failure {
+            message: message.into(),
+            expected: expected.into(),
+            seen: seen.into(),
+        }
+    }
+}
+
+/// Every check of `docs/contract.md`: the eight request checks (some in two parts) and the
+/// outcome rules.
+///
+/// The id fixes the text reports print: [`CheckId::report_id`] (request checks are numbered
+/// by request, `request[2].signature`), [`CheckId::level`] and [`CheckId::rule`], the anchor
+/// into the contract. Where the contract lowers a check in a named case, [`Exception`] says
+/// how.
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::contract::{CheckId, Level};
+/// assert_eq!(CheckId::Signature.report_id(2), "request[2].signature");
+/// assert_eq!(CheckId::Signature.rule(), "docs/contract.md#request-checks 5");
+/// assert_eq!(CheckId::CancelTime.report_id(1), "outcome.cancelTime");
+/// assert_eq!(CheckId::Charset.level(), Level::Should);
+/// assert_eq!(CheckId::from_report_id("request[3].client-id"), Some(CheckId::ClientId));
+/// assert_eq!(CheckId::from_report_id("answer[1].client-id"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum CheckId {
+    /// Request check 1: the method is `POST`.
+    Method,
+    /// Request check 1: the cancel path (the sandbox path for a `SANDBOX_` client id).
+    Path,
+    /// Request check 2: a JSON `Content-Type`.
+    ContentType,
+    /// Request check 2: `charset=UTF-8` declared.
+    Charset,
+    /// Request check 3: `Client-Id` is the instruction's.
+    ClientId,
+    /// Request check 4: `Request-Time` present, in an SDK's format.
+    RequestTime,
+    /// Request check 4: `Request-Time` within 5 minutes of the kit's clock.
+    RequestTimeSkew,
+    /// Request check 5: the `Signature` header verifies.
+    Signature,
+    /// Request check 6: the body is valid against the request schema.
+    Body,
+    /// Request check 6: no member the request schema does not define.
+    UnknownMembers,
+    /// Request check 7: exactly the instructed ids.
+    Ids,
+    /// Request check 8: the body is at most 1 MiB.
+    BodySize,
+    /// At least one request (unless none is allowed), at most five.
+    RequestsCount,
+    /// No request after a definitive answer.
+    NoRetryAfterFinal,
+    /// Every retry carries the ids of the first request.
+    SameIds,
+    /// A local-validation instruction is refused without sending.
+    LocalValidation,
+    /// No request over TLS the client should not trust.
+    TlsRefused,
+    /// The outcome is one the last answer accepts.
+    OutcomeKind,
+    /// The outcome is a preferred one.
+    OutcomePreferred,
+    /// On `SUCCESS`, `paymentId` as served.
+    OutcomePaymentId,
+    /// On `SUCCESS`, `paymentRequestId` as served.
+    OutcomePaymentRequestId,
+    /// On `SUCCESS`, `cancelTime` the instant served, to the millisecond.
+    CancelTime,
+    /// On `SUCCESS`, `cancelTime` keeps every fraction digit served.
+    CancelTimePrecision,
+    /// On `FAILED`, the `resultCode` as served.
+    ResultCode,
+}
+
+const REQUEST_CHECKS: &str = "docs/contract.md#request-checks";
+const OUTCOME_RULES: &str = "docs/contract.md#outcome-rules";
+
+impl CheckId {
+    /// Every check, request checks first, each group in the contract's order.
+    pub const ALL: [CheckId; 24] = [
+        CheckId::Method,
+        CheckId::Path,
+        CheckId::ContentType,
+        CheckId::Charset,
+        CheckId::ClientId,
+        CheckId::RequestTime,
+        CheckId::RequestTimeSkew,
+        CheckId::Signature,
+        CheckId::Body,
+        CheckId::UnknownMembers,
+        CheckId::Ids,
+        CheckId::BodySize,
+        CheckId::RequestsCount,
+        CheckId::NoRetryAfterFinal,
+        CheckId::SameIds,
+        CheckId::LocalValidation,
+        CheckId::TlsRefused,
+        CheckId::OutcomeKind,
+        CheckId::OutcomePreferred,
+        CheckId::OutcomePaymentId,
+        CheckId::OutcomePaymentRequestId,
+        CheckId::CancelTime,
+        CheckId::CancelTimePrecision,
+        CheckId::ResultCode,
+    ];
+
+    /// The check id as the contract's tables write it: `client-id`, `requests.count`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CheckId::Method => "method",
+            CheckId::Path => "path",
+            CheckId::ContentType => "content-type",
+            CheckId::Charset => "charset",
+            CheckId::ClientId => "client-id",
+            CheckId::RequestTime => "request-time",
+            CheckId::RequestTimeSkew => "request-time-skew",
+            CheckId::Signature => "signature",
+            CheckId::Body => "body",
+            CheckId::UnknownMembers => "unknown-members",
+            CheckId::Ids => "ids",
+            CheckId::BodySize => "body-size",
+            CheckId::RequestsCount => "requests.count",
+            CheckId::NoRetryAfterFinal => "requests.no-retry-after-final",
+            CheckId::SameIds => "requests.same-ids",
+            CheckId::LocalValidation => "requests.local-validation",
+            CheckId::TlsRefused => "requests.tls-refused",
+            CheckId::OutcomeKind => "outcome.kind",
+            CheckId::OutcomePreferred => "outcome.preferred",
+            CheckId::OutcomePaymentId => "outcome.paymentId",
+            CheckId::OutcomePaymentRequestId => "outcome.paymentRequestId",
+            CheckId::CancelTime => "outcome.cancelTime",
+            CheckId::CancelTimePrecision => "outcome.cancelTime-precision",
+            CheckId::ResultCode => "outcome.result-code",
+        }
+    }
+
+    /// Whether it is made on each request (reported as `request[N].<name>`), not once per
+    /// scenario.
+    pub const fn is_request_check(self) -> bool {
+        self.request_section().is_some()
+    }
+
+    /// The number of the request check in the contract's table and, for a second check under
+    /// one number, the tag its anchor carries (`4 (clock)`).
+    const fn request_section(self) -> Option<&'static str> {
+        Some(match self {
+            CheckId::Method | CheckId::Path => "1",
+            CheckId::ContentType => "2",
+            CheckId::Charset => "2 (charset)",
+            CheckId::ClientId => "3",
+            CheckId::RequestTime => "4",
+            CheckId::RequestTimeSkew => "4 (clock)",
+            CheckId::Signature => "5",
+            CheckId::Body => "6",
+            CheckId::UnknownMembers => "6 (unknown fields)",
+            CheckId::Ids => "7",
+            CheckId::BodySize => "8",
+            _ => return None,
+        })
+    }
+
+    /// The id a report gives it: `request[n].<name>` for a request check (`n` numbers the
+    /// requests of the scenario from 1), the name alone for an outcome rule (`n` unused).
+    pub fn report_id(self, n: usize) -> String {
+        if self.is_request_check() {
+            format!("request[{n}].{}", self.name())
+        } else {
+            self.name().to_owned()
+        }
+    }
+
+    /// The check a report id names, whatever request it numbers; `None` for an id that is not
+    /// the contract's (`answer[1].body`, made by `proxy`).
+    pub fn from_report_id(id: &str) -> Option<CheckId> {
+        let (request, name) = match id.strip_prefix("request[") {
+            Some(rest) => {
+                let (n, name) = rest.split_once("].")?;
+                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                (true, name)
+            }
+            None => (false, id),
+        };
+        CheckId::ALL
+            .into_iter()
+            .find(|c| c.is_request_check() == request && c.name() == name)
+    }
+
+    /// Its level, outside the cases [`Exception`] names.
+    pub const fn level(self) -> Level {
+        match self {
+            CheckId::Charset
+            | CheckId::RequestTimeSkew
+            | CheckId::UnknownMembers
+            | CheckId::LocalValidation
+            | CheckId::OutcomePreferred
+            | CheckId::CancelTimePrecision => Level::Should,
+            _ => Level::Must,
+        }
+    }
+
+    /// The anchor into the contract that reports print as the check's rule, outside the cases
+    /// [`Exception`] names.
+    pub fn rule(self) -> String {
+        match (self.request_section(), self) {
+            (Some(section), _) => format!("{REQUEST_CHECKS} {section}"),
+            (None, CheckId::TlsRefused) => format!("{OUTCOME_RULES} (TLS)"),
+            (None, CheckId::LocalValidation) => "docs/contract.md#local-validation".to_owned(),
+            (None, _) => OUTCOME_RULES.to_owned(),
+        }
+    }
+
+    /// The check held, on request `n` (unused by outcome rules).
+    pub fn pass(self, n: usize, message: impl Into<String>) -> Check {
+        Check::pass(&self.report_id(n), self.level(), &self.rule(), message)
+    }
+
+    /// The check failed, on request `n` (unused by outcome rules).
+    pub fn fail(self, n: usize, failure: Failure) -> Check {
+        Check::fail(
+            &self.report_id(n),
+            self.level(),
+            &self.rule(),
+            failure.message,
+            failure.expected,
+            failure.seen,
+        )
+    }
+
+    /// The check as a finding came out: held with its message, or failed.
+    pub fn judged(self, n: usize, finding: Result<String, Failure>) -> Check {
+        match finding {
+            Ok(message) => self.pass(n, message),
+            Err(failure) => self.fail(n, failure),
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The cases in which the contract makes a check SHOULD that is otherwise MUST.
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::contract::{CheckId, Exception, Level};
+/// let check = CheckId::Path.pass(1, "path ok");
+/// let lowered = Exception::SandboxPath.apply(check);
+/// assert_eq!(lowered.level, Level::Should);
+/// assert_eq!(lowered.rule, "docs/contract.md#request-checks 1 (sandbox)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Exception {
+    /// A `SANDBOX_` client id that calls the ordinary path: `path` is a SHOULD failure.
+    SandboxPath,
+    /// A local-validation scenario: a body that breaks check 6 is a SHOULD failure, since the
+    /// client should have refused the instruction without sending.
+    LocalValidation,
+}
+
+impl Exception {
+    /// The check it lowers.
+    pub const fn check(self) -> CheckId {
+        match self {
+            Exception::SandboxPath => CheckId::Path,
+            Exception::LocalValidation => CheckId::Body,
+        }
+    }
+
+    /// The level the check has in this case.
+    pub const fn level(self) -> Level {
+        Level::Should
+    }
+
+    /// The anchor the check cites in this case.
+    pub fn rule(self) -> String {
+        match self {
+            Exception::SandboxPath => format!("{} (sandbox)", CheckId::Path.rule()),
+            Exception::LocalValidation => CheckId::Body.rule(),
+        }
+    }
+
+    /// The check with this case's level and anchor.
+    pub fn apply(self, check: Check) -> Check {
+        Check {
+            level: self.level(),
+            rule: self.rule(),
+            ..check
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_ids_round_trip() {
+        for id in CheckId::ALL {
+            assert_eq!(CheckId::from_report_id(&id.report_id(7)), Some(id), "{id}");
+        }
+        assert_eq!(CheckId::from_report_id("request[].path"), None);
+        assert_eq!(CheckId::from_report_id("request[1].requests.count"), None);
+        assert_eq!(CheckId::from_report_id("path"), None);
+    }
+
+    #[test]
+    fn exceptions_lower_their_check_only() {
+        assert_eq!(Exception::SandboxPath.check().level(), Level::Must);
+        assert_eq!(Exception::LocalValidation.check().level(), Level::Must);
+        let body =
+            Exception::LocalValidation.apply(CheckId::Body.fail(2, Failure::new("m", "e", "s")));
+        assert_eq!(body.level, Level::Should);
+        assert_eq!(body.rule, "docs/contract.md#request-checks 6");
+        assert_eq!(body.id, "request[2].body");
+        assert!(!body.held);
+    }
+}

@@ -1,0 +1,1 @@
+//! The outcome rules (`docs/contract.md#outcome-rules`), one function per check.

@@ -1,0 +1,60 @@
+//! Request check 3, `client-id`: `Client-Id` is exactly the instruction's.
+
+use super::RecordedRequest;
+use crate::contract::check::{Check, CheckId, Failure};
+use crate::spec::endpoint::header;
+
+/// `request[n].client-id` (MUST): `Client-Id` equals `expected` exactly.
+pub fn client_id(req: &RecordedRequest, n: usize, expected: &str) -> Check {
+    CheckId::ClientId.judged(
+        n,
+        match req.header(header::CLIENT_ID) {
+            Some(v) if v == expected => Ok(format!("Client-Id {v}")),
+            seen => Err(Failure::new(
+                "Client-Id must be the instruction's client id",
+                expected,
+                seen.unwrap_or("(absent)"),
+            )),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, with_header, CLIENT_ID};
+    use super::*;
+    use crate::contract::Level;
+
+    #[test]
+    fn the_instructions_client_id_holds_whatever_the_header_names_case() {
+        let mut req = fixture::request();
+        for (name, _) in &mut req.headers {
+            if name == header::CLIENT_ID {
+                *name = "Client-Id".into();
+            }
+        }
+        assert!(client_id(&req, 1, CLIENT_ID).held);
+    }
+
+    #[test]
+    fn another_client_id_fails() {
+        let check = client_id(&fixture::request(), 1, "TEST_OTHER");
+        assert_eq!(check.id, "request[1].client-id");
+        assert_eq!((check.level, check.held), (Level::Must, false));
+        assert_eq!(
+            check.message,
+            "Client-Id must be the instruction's client id"
+        );
+        assert_eq!(check.expected.as_deref(), Some("TEST_OTHER"));
+        assert_eq!(check.seen.as_deref(), Some(CLIENT_ID));
+        assert_eq!(check.rule, "docs/contract.md#request-checks 3");
+    }
+
+    #[test]
+    fn no_client_id_fails_as_absent() {
+        let req = with_header(fixture::request(), header::CLIENT_ID, None);
+        let check = client_id(&req, 1, CLIENT_ID);
+        assert!(!check.held);
+        assert_eq!(check.seen.as_deref(), Some("(absent)"));
+    }
+}
