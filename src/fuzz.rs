@@ -46,6 +46,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::adapter::{Capabilities, StartError};
 use crate::capability::{IdKind, Ids};
+use crate::contract;
 use crate::protocol::OutcomeKind;
 use crate::report::RunReport;
 use crate::run::{self, Client, Pool, RunConfig, RunError, Stop};
@@ -727,13 +728,11 @@ fn status_of(body: &Value) -> ResultStatus {
     crate::scenario::served_status(body).unwrap_or(ResultStatus::U)
 }
 
-/// What a client must surface when this body, correctly signed, is the last answer it got.
-fn accept_for(status: ResultStatus) -> Vec<OutcomeKind> {
-    vec![match status {
-        ResultStatus::S => OutcomeKind::Success,
-        ResultStatus::F => OutcomeKind::Failed,
-        ResultStatus::U => OutcomeKind::Unknown,
-    }]
+/// What a client must surface when this answer, served at once, is the last it got: the
+/// contract's word for its class.
+fn contract_accepts(answer: &Answer) -> Vec<OutcomeKind> {
+    let (class, status) = contract::answer::scripted_class(answer);
+    class.accepts(status)
 }
 
 /// A correct signing policy: the plain one mostly, sometimes with lower-case percent
@@ -752,17 +751,18 @@ pub fn signing() -> BoxedStrategy<Signing> {
 pub fn answer(status: Option<ResultStatus>) -> BoxedStrategy<Answer> {
     (response_body(status), signing())
         .prop_map(|(body, signing)| {
-            let accept = accept_for(status_of(&body));
-            Answer {
+            let mut answer = Answer {
                 status: 200,
                 body: Some(body),
                 raw_body: None,
                 signing,
                 delay_ms: 0,
                 fault: None,
-                accept,
+                accept: Vec::new(),
                 prefer: Vec::new(),
-            }
+            };
+            answer.accept = contract_accepts(&answer);
+            answer
         })
         .boxed()
 }
@@ -772,14 +772,7 @@ pub fn answer(status: Option<ResultStatus>) -> BoxedStrategy<Answer> {
 /// `retry/timeout-then-success` allows.
 pub fn delayed(mut answer: Answer, delay_ms: u64) -> Answer {
     answer.delay_ms = delay_ms;
-    let mut accept = vec![OutcomeKind::Unknown];
-    accept.extend(answer.accept.iter().filter(|k| **k != OutcomeKind::Unknown));
-    answer.prefer = if accept.len() > 1 {
-        vec![OutcomeKind::Unknown]
-    } else {
-        Vec::new()
-    };
-    answer.accept = accept;
+    (answer.accept, answer.prefer) = contract::answer::late(&answer.accept);
     answer
 }
 
@@ -797,17 +790,12 @@ pub fn unusable_answer() -> BoxedStrategy<Answer> {
     prop_oneof![
         (answer(None), bad_signature).prop_map(|(mut a, signing)| {
             a.signing = signing;
-            a.accept = vec![OutcomeKind::Unknown];
+            a.accept = contract_accepts(&a);
             a
         }),
         answer(None).prop_map(|mut a| {
             a.signing = Signing::Unsigned;
-            let status = a.body.as_ref().map_or(ResultStatus::U, status_of);
-            a.accept = if status == ResultStatus::F {
-                vec![OutcomeKind::Failed, OutcomeKind::Unknown]
-            } else {
-                vec![OutcomeKind::Unknown]
-            };
+            a.accept = contract_accepts(&a);
             a
         }),
         (
@@ -816,7 +804,7 @@ pub fn unusable_answer() -> BoxedStrategy<Answer> {
         )
             .prop_map(|(mut a, status)| {
                 a.status = status;
-                a.accept = vec![OutcomeKind::Unknown];
+                a.accept = contract_accepts(&a);
                 a
             }),
         (
@@ -825,7 +813,7 @@ pub fn unusable_answer() -> BoxedStrategy<Answer> {
         )
             .prop_map(|(mut a, fault)| {
                 a.fault = Some(fault);
-                a.accept = vec![OutcomeKind::Unknown];
+                a.accept = contract_accepts(&a);
                 a
             }),
     ]

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::protocol::OutcomeKind;
+use crate::scenario::{Answer, Signing, Transport};
 use crate::signature::{self, VerifyingKey};
 use crate::spec::endpoint::header;
 use crate::spec::ResultStatus;
@@ -346,5 +347,144 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
         "S" => Classified::new(AnswerClass::SignedSuccess, "S, correctly signed", status),
         "F" => Classified::new(AnswerClass::SignedFailure, "F, correctly signed", status),
         _ => Classified::new(AnswerClass::SignedUnknown, "U, correctly signed", status),
+    }
+}
+
+/// The class of a scripted answer (one the mock gateway renders), with the `resultStatus` it
+/// serves: the class [`classify`] gives the bytes the gateway sends for it. A transport fault,
+/// a status other than 200 or a body without a usable `resultStatus` is no usable answer;
+/// otherwise the signing policy decides.
+pub fn scripted_class(answer: &Answer) -> (AnswerClass, ResultStatus) {
+    let status = answer
+        .body
+        .as_ref()
+        .and_then(crate::scenario::served_status);
+    let status = match status {
+        Some(status) if answer.fault.is_none() && answer.status == 200 => status,
+        _ => return (AnswerClass::NoUsableAnswer, ResultStatus::U),
+    };
+    let class = match answer.signing {
+        Signing::Signed | Signing::SignedLowercaseEscapes | Signing::SignedSpaced => {
+            AnswerClass::signed(status)
+        }
+        Signing::Unsigned => AnswerClass::unsigned(status),
+        Signing::NoResponseTime => AnswerClass::SignatureHalfMissing,
+        Signing::ForeignClientId => AnswerClass::ForeignClientId,
+        // Both headers present; the signature is empty, or over other bytes, or by another key
+        // (an empty `response-time` is signed over a tampered body).
+        Signing::EmptySignature
+        | Signing::Tampered
+        | Signing::OtherKey
+        | Signing::RawBase64Tampered
+        | Signing::EmptyResponseTime => AnswerClass::SignatureInvalid,
+    };
+    (class, status)
+}
+
+/// The outcomes a correct client may surface, and those it should prefer, when `answer` is the
+/// last it received, given the instruction's `timeout_ms` and the scenario's `transport`: its
+/// class's; for an answer delayed past the timeout, [`late`] ones; and over a connection the
+/// client must not trust (an untrusted certificate, a wrong host name), only `UNKNOWN`, as for
+/// no usable answer.
+///
+/// # Example
+/// ```
+/// use alipay_cancel_kit::contract::answer::scripted_accepts;
+/// use alipay_cancel_kit::protocol::OutcomeKind::{Success, Unknown};
+/// use alipay_cancel_kit::scenario::{Answer, Signing, Transport};
+/// let answer = Answer {
+///     status: 200,
+///     body: Some(serde_json::json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S"}})),
+///     raw_body: None,
+///     signing: Signing::Signed,
+///     delay_ms: 3000,
+///     fault: None,
+///     accept: vec![],
+///     prefer: vec![],
+/// };
+/// let plain = Transport::Plain;
+/// assert_eq!(scripted_accepts(&answer, 5000, plain), (vec![Success], vec![]));
+/// assert_eq!(scripted_accepts(&answer, 2000, plain), (vec![Unknown, Success], vec![Unknown]));
+/// let untrusted = Transport::TlsUntrusted;
+/// assert_eq!(scripted_accepts(&answer, 5000, untrusted), (vec![Unknown], vec![]));
+/// ```
+pub fn scripted_accepts(
+    answer: &Answer,
+    timeout_ms: u64,
+    transport: Transport,
+) -> (Vec<OutcomeKind>, Vec<OutcomeKind>) {
+    let (class, status) = match transport {
+        Transport::TlsUntrusted | Transport::TlsWrongHostname => {
+            (AnswerClass::NoUsableAnswer, ResultStatus::U)
+        }
+        Transport::Plain | Transport::TlsTrusted => scripted_class(answer),
+    };
+    let accepts = class.accepts(status);
+    if answer.delay_ms >= timeout_ms {
+        late(&accepts)
+    } else {
+        (accepts, class.prefers())
+    }
+}
+
+/// The outcomes for an answer delayed past the client's timeout: a client that gave up saw no
+/// answer (`UNKNOWN`, preferred); one that waited may surface what the answer itself accepts
+/// (`NON_STRICT`). Returns the accepted outcomes and the preferred ones.
+pub fn late(accepts: &[OutcomeKind]) -> (Vec<OutcomeKind>, Vec<OutcomeKind>) {
+    let mut accept = vec![OutcomeKind::Unknown];
+    accept.extend(accepts.iter().filter(|k| **k != OutcomeKind::Unknown));
+    let prefer = if accept.len() > 1 {
+        vec![OutcomeKind::Unknown]
+    } else {
+        Vec::new()
+    };
+    (accept, prefer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Catalogue;
+    use std::collections::BTreeSet;
+
+    /// The catalogue's data cannot drift from the contract: every scripted answer accepts
+    /// (and prefers) exactly what the contract's class for it does. Order is the data's own
+    /// (reports print it), so the lists compare as sets.
+    #[test]
+    fn every_scripted_answer_of_the_catalogue_accepts_what_its_class_does() {
+        let catalogue = Catalogue::embedded().expect("the catalogue loads");
+        let set = |list: &[OutcomeKind]| list.iter().map(|k| k.as_str()).collect::<BTreeSet<_>>();
+        let mut drift = Vec::new();
+        for scenario in catalogue.scenarios() {
+            for (i, answer) in scenario.answers.iter().enumerate() {
+                let (accept, prefer) =
+                    scripted_accepts(answer, scenario.timeout_ms, scenario.transport);
+                if set(&accept) != set(&answer.accept) || set(&prefer) != set(&answer.prefer) {
+                    drift.push(format!(
+                        "{} answers[{i}] ({:?}): accept {:?} prefer {:?}, the contract says {:?} {:?}",
+                        scenario.id,
+                        scripted_class(answer).0,
+                        answer.accept,
+                        answer.prefer,
+                        accept,
+                        prefer
+                    ));
+                }
+            }
+        }
+        assert!(drift.is_empty(), "{}", drift.join("\n"));
+    }
+
+    #[test]
+    fn refusals_and_late_answers() {
+        use OutcomeKind::{Failed, Unknown};
+        assert_eq!(
+            AnswerClass::UnsignedFailure.accepts(ResultStatus::F),
+            [Failed, Unknown]
+        );
+        assert!(!AnswerClass::UnsignedFailure.is_definitive(ResultStatus::F));
+        assert!(AnswerClass::SignedFailure.is_definitive(ResultStatus::F));
+        assert_eq!(late(&[Unknown]), (vec![Unknown], vec![]));
+        assert_eq!(late(&[Failed]), (vec![Unknown, Failed], vec![Unknown]));
     }
 }

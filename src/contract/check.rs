@@ -420,4 +420,55 @@ mod tests {
         assert_eq!(body.id, "request[2].body");
         assert!(!body.held);
     }
+
+    /// The heading slugs of a markdown page, as GitHub makes them.
+    fn slugs(page: &str) -> Vec<String> {
+        page.lines()
+            .filter_map(|l| l.strip_prefix('#'))
+            .map(|h| {
+                h.trim_start_matches('#')
+                    .trim()
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
+                    .map(|c| if c == ' ' { '-' } else { c })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Every check id cites a heading of docs/contract.md that exists, and the page names the
+    /// check: a request check in the row of its number in the request checks' table, an
+    /// outcome rule in backticks.
+    #[test]
+    fn every_check_id_finds_its_anchor_in_the_contract() {
+        let page = include_str!("../../docs/contract.md");
+        let slugs = slugs(page);
+        let mut rules: Vec<String> = CheckId::ALL.iter().map(|c| c.rule()).collect();
+        rules.push(Exception::SandboxPath.rule());
+        for rule in &rules {
+            let anchor = rule.strip_prefix("docs/contract.md#").expect(rule);
+            let slug = anchor.split(' ').next().unwrap();
+            assert!(
+                slugs.iter().any(|s| s == slug),
+                "{rule}: no heading #{slug}"
+            );
+        }
+        for id in CheckId::ALL {
+            let quoted = format!("`{}`", id.name());
+            match id.request_section() {
+                Some(section) => {
+                    let number = section.split(' ').next().unwrap();
+                    let row = format!("| {number} | ");
+                    assert!(
+                        page.lines()
+                            .any(|l| l.starts_with(&row) && l.contains(&quoted)),
+                        "{id}: no row `{row}…{quoted}` in the request checks"
+                    );
+                }
+                None => assert!(page.contains(&quoted), "{id}: {quoted} not in the contract"),
+            }
+        }
+        assert!(page.contains("`1 (sandbox)`"));
+    }
 }

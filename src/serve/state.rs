@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::contract::AnswerClass;
 use crate::gateway::answer::Served;
 use crate::gateway::RecordedRequest;
 use crate::protocol::OutcomeKind;
@@ -408,7 +409,8 @@ impl Memory {
             signing: Signing::Signed,
             delay_ms: 0,
             fault: None,
-            accept: vec![OutcomeKind::Success],
+            // A correctly signed S: the contract's class decides.
+            accept: AnswerClass::SignedSuccess.accepts(crate::spec::ResultStatus::S),
             prefer: vec![],
         };
         (Served::scripted(0, answer), Source::Ordinary { repeated })
