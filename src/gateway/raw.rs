@@ -303,3 +303,113 @@ async fn read_line(reader: &mut BufReader<TcpStream>) -> std::io::Result<String>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the responder reads from a connection that sends `bytes`.
+    async fn read(bytes: Vec<u8>) -> Incoming {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        // Written from a task of its own: a body past the limit outgrows the socket buffers.
+        let writer = tokio::spawn(async move {
+            let _ = client.write_all(&bytes).await;
+            client
+        });
+        let (server, _) = listener.accept().await.unwrap();
+        let incoming = read_request(&mut BufReader::new(server))
+            .await
+            .unwrap()
+            .unwrap();
+        drop(writer);
+        incoming
+    }
+
+    fn whole(incoming: Incoming) -> RecordedRequest {
+        match incoming {
+            Incoming::Request(request) => request,
+            Incoming::TooLarge(_, seen) => panic!("refused as too large: {seen}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_is_read_whole_with_extensions_and_trailers() {
+        let bytes = b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nhost: x\r\nTransfer-Encoding: Chunked\r\n\r\n\
+            5;ext=1\r\n{\"pay\r\nA\r\nmentId\":\"1\r\n2\r\n\"}\r\n0\r\ntrailer: t\r\n\r\n";
+        let request = whole(read(bytes.to_vec()).await);
+        assert_eq!(request.body, br#"{"paymentId":"1"}"#);
+        assert_eq!(request.path, "/ams/api/v1/payments/cancel");
+        assert_eq!(request.header("transfer-encoding"), Some("Chunked"));
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_past_the_limit_is_cut_there_and_refused() {
+        let mut bytes =
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_vec();
+        let chunk = vec![b'a'; 600 * 1024];
+        for _ in 0..2 {
+            bytes.extend(format!("{:x}\r\n", chunk.len()).bytes());
+            bytes.extend(&chunk);
+            bytes.extend(b"\r\n");
+        }
+        bytes.extend(b"0\r\n\r\n");
+        match read(bytes).await {
+            Incoming::TooLarge(request, seen) => {
+                assert_eq!(seen, format!("a chunked body past {MAX_BODY_BYTES} bytes"));
+                assert_eq!(request.body.len(), MAX_BODY_BYTES);
+            }
+            Incoming::Request(_) => panic!("a body over the limit was read whole"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_past_the_limit_is_refused_unread() {
+        let bytes =
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ncontent-length: 2000000\r\n\r\n{}";
+        match read(bytes.to_vec()).await {
+            Incoming::TooLarge(request, seen) => {
+                assert_eq!(seen, "content-length: 2000000");
+                assert!(request.body.is_empty());
+            }
+            Incoming::Request(_) => panic!("a body over the limit was read"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_absolute_form_target_is_recorded_by_its_path_and_query() {
+        let bytes = b"POST https://open-sea-global.alipay.com:443/ams/api/v1/payments/cancel?trace=a%2Bb HTTP/1.1\r\n\
+            content-length: 2\r\n\r\n{}";
+        let request = whole(read(bytes.to_vec()).await);
+        assert_eq!(request.path, "/ams/api/v1/payments/cancel");
+        assert_eq!(request.query.as_deref(), Some("trace=a%2Bb"));
+        assert_eq!(request.query_param("trace").as_deref(), Some("a+b"));
+        assert_eq!(request.body, b"{}");
+        let path = crate::contract::request::path(&request, 1, "TEST_5YBZ1");
+        assert!(path.held, "{path:?}");
+    }
+
+    #[test]
+    fn path_of_takes_the_path_from_either_form() {
+        assert_eq!(path_of("/a/b?c=d"), "/a/b");
+        assert_eq!(path_of("http://host:80/a/b"), "/a/b");
+        assert_eq!(path_of("https://host"), "/");
+        assert_eq!(path_of("https://host?x"), "/");
+    }
+
+    #[test]
+    fn a_request_over_the_limit_fails_check_8() {
+        let check = super::super::limit::body_size_check(3, "content-length: 2000000".into());
+        assert_eq!(check.id, "request[3].body-size");
+        assert_eq!(
+            (check.level, check.held),
+            (crate::contract::Level::Must, false)
+        );
+        assert_eq!(check.expected.as_deref(), Some("at most 1048576 bytes"));
+        assert_eq!(check.seen.as_deref(), Some("content-length: 2000000"));
+        assert_eq!(check.rule, "docs/contract.md#request-checks 8");
+    }
+}
