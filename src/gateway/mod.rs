@@ -26,8 +26,7 @@ use std::time::Duration;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 use crate::contract::request::{self, Expected};
-use crate::contract::Check;
-pub use crate::contract::RecordedRequest;
+use crate::contract::{Check, RecordedRequest};
 use crate::scenario::{Answer, Scenario};
 use crate::signature::{SigningKey, VerifyingKey};
 pub use answer::{HttpAnswer, Served};

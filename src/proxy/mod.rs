@@ -22,14 +22,16 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::contract::{self, AnswerClass, Classified, RawAnswer};
+use crate::contract::request::{self, Expected};
+use crate::contract::{self, AnswerClass, CheckId, Classified, RawAnswer, RecordedRequest};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::TlsFront;
-use crate::gateway::{HttpAnswer, RecordedRequest};
+use crate::gateway::HttpAnswer;
 use crate::report::RunReport;
 use crate::schema::Schema;
 use crate::serve::{violations_header, ServeError, Session, TlsSetting, Totals, VIOLATIONS_HEADER};
 use crate::signature::VerifyingKey;
+use crate::spec::endpoint::header;
 use crate::verdict::{self, Check, Level, ScenarioResult};
 pub use upstream::Upstream;
 
@@ -129,7 +131,10 @@ impl Shared {
         let started = std::time::Instant::now();
         let forwarded = self.config.upstream.forward(&request).await;
         let upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let client_id = request.header("client-id").unwrap_or_default().to_owned();
+        let client_id = request
+            .header(header::CLIENT_ID)
+            .unwrap_or_default()
+            .to_owned();
         let (mut http, upstream_error) = match forwarded {
             Ok(http) => (http, None),
             // No whole answer came: the client gets none either (the connection is closed).
@@ -191,18 +196,26 @@ impl Shared {
         http
     }
 
-    /// The request checks of `run`, as `serve` makes them; without the merchant's key, check 5
-    /// is reported as not run (INFO), never as passed.
+    /// The request checks of `run`, on traffic no instruction describes: the client id the
+    /// request carries is the one it must carry, and check 7 (the ids against an instruction)
+    /// is left out. Without the merchant's key, check 5 is reported as not run (INFO), never as
+    /// passed.
     fn request_checks(&self, request: &RecordedRequest, seq: u64) -> Vec<Check> {
-        let client_id = request.header("client-id").unwrap_or_default();
+        let expected = Expected {
+            client_id: request.header(header::CLIENT_ID).unwrap_or_default(),
+            instructed: None,
+            local_validation: false,
+        };
         let key = self
             .config
             .merchant_public
             .as_ref()
             .unwrap_or(&self.stand_in_key);
-        let mut checks = crate::serve::request_checks(request, seq, client_id, key);
+        let mut checks = request::check_request(request, seq as usize, &expected, key);
         if self.config.merchant_public.is_none() {
-            for check in checks.iter_mut().filter(|c| c.id.ends_with(".signature")) {
+            let signature =
+                |c: &&mut Check| CheckId::from_report_id(&c.id) == Some(CheckId::Signature);
+            for check in checks.iter_mut().filter(signature) {
                 *check = Check {
                     id: check.id.clone(),
                     level: Level::Info,
@@ -262,11 +275,9 @@ impl Shared {
     }
 }
 
-/// The answer's checks: `answer[N].body` (MUST: a business answer is a JSON body the response
-/// schema accepts), `answer[N].signature` (MUST: an answer a client may not believe is the
-/// gateway's fault, except the unsigned refusals the rules allow), `answer[N].client-id`
-/// (SHOULD: echoes the request's), and `answer[N].class` (INFO, always held: the class and
-/// what a correct client may conclude).
+/// The answer's checks: `answer[N].class` (INFO, always held: the class and what a correct
+/// client may conclude), then, for an answer that came, `answer[N].body`, `answer[N].signature`
+/// and `answer[N].client-id`; for none, `answer[N].answer` (INFO).
 fn answer_checks(
     seq: u64,
     raw: &RawAnswer<'_>,
@@ -287,59 +298,72 @@ fn answer_checks(
         ),
     );
     if let Some(why) = upstream_error {
-        return vec![
-            class,
-            Check::fail(
-                &id("answer"),
-                Level::Info,
-                "docs/contract.md#outcome-rules",
-                format!("no answer from the upstream: {why}"),
-                "an answer",
-                why,
-            ),
-        ];
+        let none = Check::fail(
+            &id("answer"),
+            Level::Info,
+            "docs/contract.md#outcome-rules",
+            format!("no answer from the upstream: {why}"),
+            "an answer",
+            why,
+        );
+        return vec![class, none];
     }
     let mut checks = vec![class];
     if raw.status == 200 {
-        let body = serde_json::from_slice::<Value>(raw.body).map_err(|e| e.to_string());
-        checks.push(match body.map(|b| Schema::Response.violations(&b)) {
-            Ok(violations) if violations.is_empty() => Check::pass(
-                &id("body"),
-                Level::Must,
-                BODY_RULE,
-                "the body is a valid cancel response",
-            ),
-            Ok(violations) => Check::fail(
-                &id("body"),
-                Level::Must,
-                BODY_RULE,
-                "the body breaks the response schema",
-                "a body valid against schema/cancel-response.schema.json",
-                violations
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            Err(e) => Check::fail(
-                &id("body"),
-                Level::Must,
-                BODY_RULE,
-                "an HTTP 200 answer's body is not JSON",
-                "a JSON body",
-                e,
-            ),
-        });
+        checks.push(answer_body(&id("body"), raw.body));
     }
+    checks.push(answer_signature(&id("signature"), classified));
+    if raw.status == 200 {
+        checks.push(answer_client_id(&id("client-id"), raw));
+    }
+    checks
+}
+
+/// `answer[N].body` (MUST): a business answer is a JSON body the response schema accepts.
+fn answer_body(id: &str, body: &[u8]) -> Check {
+    let body = serde_json::from_slice::<Value>(body).map_err(|e| e.to_string());
+    match body.map(|b| Schema::Response.violations(&b)) {
+        Ok(violations) if violations.is_empty() => Check::pass(
+            id,
+            Level::Must,
+            BODY_RULE,
+            "the body is a valid cancel response",
+        ),
+        Ok(violations) => Check::fail(
+            id,
+            Level::Must,
+            BODY_RULE,
+            "the body breaks the response schema",
+            "a body valid against schema/cancel-response.schema.json",
+            violations
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Err(e) => Check::fail(
+            id,
+            Level::Must,
+            BODY_RULE,
+            "an HTTP 200 answer's body is not JSON",
+            "a JSON body",
+            e,
+        ),
+    }
+}
+
+/// `answer[N].signature` (MUST): an answer a client may not believe is the gateway's fault,
+/// except the unsigned refusals the rules allow; not run (INFO) without the vendor's key.
+fn answer_signature(id: &str, classified: &Classified) -> Check {
     let unbelievable = matches!(
         classified.class,
         AnswerClass::UnsignedSuccess
             | AnswerClass::SignatureHalfMissing
             | AnswerClass::SignatureInvalid
     );
-    checks.push(match classified.class {
+    match classified.class {
         AnswerClass::SignatureNotChecked => Check::fail(
-            &id("signature"),
+            id,
             Level::Info,
             ANSWER_RULE,
             "not run: no --alipay-public-key to verify the answer with",
@@ -347,45 +371,41 @@ fn answer_checks(
             "none given",
         ),
         _ if unbelievable => Check::fail(
-            &id("signature"),
+            id,
             Level::Must,
             ANSWER_RULE,
             format!("the answer cannot be believed: {}", classified.why),
             "a correctly signed answer (or an unsigned F or U)",
             classified.class.as_str(),
         ),
-        _ => Check::pass(
-            &id("signature"),
-            Level::Must,
-            ANSWER_RULE,
-            classified.why.clone(),
-        ),
-    });
-    if raw.status == 200 {
-        let echoed = raw
-            .headers
-            .iter()
-            .find(|(n, _)| n == "client-id")
-            .map(|(_, v)| v.as_str());
-        checks.push(if echoed == Some(raw.request_client_id) {
-            Check::pass(
-                &id("client-id"),
-                Level::Should,
-                ANSWER_RULE,
-                "client-id echoes the request's",
-            )
-        } else {
-            Check::fail(
-                &id("client-id"),
-                Level::Should,
-                ANSWER_RULE,
-                "the answer's client-id should echo the request's",
-                raw.request_client_id,
-                echoed.unwrap_or("(absent)"),
-            )
-        });
+        _ => Check::pass(id, Level::Must, ANSWER_RULE, classified.why.clone()),
     }
-    checks
+}
+
+/// `answer[N].client-id` (SHOULD): the answer echoes the request's client id.
+fn answer_client_id(id: &str, raw: &RawAnswer<'_>) -> Check {
+    let echoed = raw
+        .headers
+        .iter()
+        .find(|(n, _)| n == header::CLIENT_ID)
+        .map(|(_, v)| v.as_str());
+    if echoed == Some(raw.request_client_id) {
+        Check::pass(
+            id,
+            Level::Should,
+            ANSWER_RULE,
+            "client-id echoes the request's",
+        )
+    } else {
+        Check::fail(
+            id,
+            Level::Should,
+            ANSWER_RULE,
+            "the answer's client-id should echo the request's",
+            raw.request_client_id,
+            echoed.unwrap_or("(absent)"),
+        )
+    }
 }
 
 impl Responder for Shared {

@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::Exchange;
 use crate::contract::AnswerClass;
-use crate::gateway::{HttpAnswer, RecordedRequest};
+use crate::contract::RecordedRequest;
+use crate::gateway::HttpAnswer;
 
 /// The group recorded scenarios belong to.
 pub const GROUP: &str = "recorded";

@@ -10,7 +10,8 @@ use http_body_util::Full;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::gateway::{HttpAnswer, RecordedRequest};
+use crate::contract::RecordedRequest;
+use crate::gateway::HttpAnswer;
 
 /// Header fields that belong to one connection, not to the message: never forwarded.
 pub const HOP_BY_HOP: [&str; 8] = [

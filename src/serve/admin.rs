@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use super::state::Armed;
 use super::Gateway;
-use crate::gateway::{HttpAnswer, RecordedRequest};
+use crate::contract::RecordedRequest;
+use crate::gateway::HttpAnswer;
 use crate::scenario::{Answer, Transport};
 
 /// Every admin path starts with this.

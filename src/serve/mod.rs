@@ -40,9 +40,10 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::contract::request::{self, Expected};
+use crate::contract::RecordedRequest;
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::{self, TestPki, TlsFront};
-use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer, RecordedRequest};
+use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer};
 use crate::report::RunReport;
 use crate::scenario::Catalogue;
 use crate::signature::TestKeys;

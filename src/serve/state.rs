@@ -12,11 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::contract::AnswerClass;
+use crate::contract::{Check, Level, RecordedRequest};
 use crate::gateway::answer::Served;
-use crate::gateway::RecordedRequest;
 use crate::protocol::OutcomeKind;
 use crate::scenario::{Answer, Catalogue, Signing, Transport};
-use crate::verdict::{Check, Level};
 
 /// How much the gateway keeps at most.
 #[derive(Clone, Copy, Debug)]

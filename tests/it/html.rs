@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use alipay_cancel_kit::gateway::{Exchange, HttpAnswer, RecordedRequest, Served};
+use alipay_cancel_kit::contract::RecordedRequest;
+use alipay_cancel_kit::gateway::{Exchange, HttpAnswer, Served};
 use alipay_cancel_kit::report::{html, RunReport};
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::schema::Schema;
