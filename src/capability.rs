@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::spec::endpoint::member;
+
 /// One of the request members a client may or may not be able to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum IdKind {
@@ -42,9 +44,9 @@ impl IdKind {
     /// The request member it names, e.g. `paymentRequestId`.
     pub fn member(self) -> &'static str {
         match self {
-            IdKind::PaymentId => "paymentId",
-            IdKind::PaymentRequestId => "paymentRequestId",
-            IdKind::MerchantAccountId => "merchantAccountId",
+            IdKind::PaymentId => member::PAYMENT_ID,
+            IdKind::PaymentRequestId => member::PAYMENT_REQUEST_ID,
+            IdKind::MerchantAccountId => member::MERCHANT_ACCOUNT_ID,
         }
     }
 

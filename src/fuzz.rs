@@ -53,6 +53,7 @@ use crate::run::{self, Client, Pool, RunConfig, RunError, Stop};
 use crate::scenario::{
     Answer, Fault, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
 };
+use crate::spec::endpoint::member;
 use crate::spec::{result_code_table, CancelResponse, ResultStatus};
 use crate::verdict::{Check, Level, ScenarioResult, Verdict};
 
@@ -73,9 +74,9 @@ pub const DEFAULT_MAX_SHRINK_ITERS: u32 = 1024;
 /// members never take one of these names (in any case).
 const KNOWN_MEMBERS: [&str; 7] = [
     "result",
-    "paymentId",
-    "paymentRequestId",
-    "cancelTime",
+    member::PAYMENT_ID,
+    member::PAYMENT_REQUEST_ID,
+    member::CANCEL_TIME,
     "resultCode",
     "resultStatus",
     "resultMessage",
@@ -444,9 +445,9 @@ pub fn cancel_request_within(ids: Ids) -> BoxedStrategy<Map<String, Value>> {
         .prop_map(|((payment_id, payment_request_id), merchant_account_id)| {
             let mut m = Map::new();
             for (k, v) in [
-                ("paymentId", payment_id),
-                ("paymentRequestId", payment_request_id),
-                ("merchantAccountId", merchant_account_id),
+                (member::PAYMENT_ID, payment_id),
+                (member::PAYMENT_REQUEST_ID, payment_request_id),
+                (member::MERCHANT_ACCOUNT_ID, merchant_account_id),
             ] {
                 if let Some(v) = v {
                     m.insert(k.to_owned(), Value::String(v));
@@ -674,9 +675,9 @@ pub fn response_body(status: Option<ResultStatus>) -> BoxedStrategy<Value> {
         (id_text(64), id_text(64), cancel_time())
             .prop_map(|(p, r, t)| {
                 vec![
-                    ("paymentId".to_owned(), Value::String(p)),
-                    ("paymentRequestId".to_owned(), Value::String(r)),
-                    ("cancelTime".to_owned(), Value::String(t)),
+                    (member::PAYMENT_ID.to_owned(), Value::String(p)),
+                    (member::PAYMENT_REQUEST_ID.to_owned(), Value::String(r)),
+                    (member::CANCEL_TIME.to_owned(), Value::String(t)),
                 ]
             })
             .boxed()
@@ -693,10 +694,14 @@ pub fn response_body(status: Option<ResultStatus>) -> BoxedStrategy<Value> {
             optional(cancel_time()),
         )
             .prop_map(|(p, r, t)| {
-                [("paymentId", p), ("paymentRequestId", r), ("cancelTime", t)]
-                    .into_iter()
-                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-                    .collect()
+                [
+                    (member::PAYMENT_ID, p),
+                    (member::PAYMENT_REQUEST_ID, r),
+                    (member::CANCEL_TIME, t),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
+                .collect()
             })
             .boxed()
     };
@@ -867,7 +872,7 @@ pub fn scenario_within(timing: Timing, ids: Ids) -> BoxedStrategy<Scenario> {
                     let Value::Object(members) = body else {
                         continue;
                     };
-                    for field in ["paymentId", "paymentRequestId"] {
+                    for field in [member::PAYMENT_ID, member::PAYMENT_REQUEST_ID] {
                         if let Some(id) = request.get(field) {
                             members.insert(field.to_owned(), id.clone());
                         }

@@ -34,10 +34,10 @@ use crate::spec::{result_code_table, ResultStatus};
 pub const PATH: &str = "schema/openapi.json";
 
 /// The gateway path of the cancel call.
-pub const LIVE_PATH: &str = "/ams/api/v1/payments/cancel";
+pub const LIVE_PATH: &str = crate::spec::endpoint::PATH;
 
 /// The path the SDKs use when the client id starts with `SANDBOX_`.
-pub const SANDBOX_PATH: &str = "/ams/sandbox/api/v1/payments/cancel";
+pub const SANDBOX_PATH: &str = crate::spec::endpoint::SANDBOX_PATH;
 
 /// The schemas the document carries under `components/schemas`, by component name.
 const COMPONENTS: [(&str, Schema); 3] = [

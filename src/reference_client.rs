@@ -576,7 +576,7 @@ fn crash_checks(body: &[u8], defects: &Defects) -> Result<(), Crash> {
         return Ok(());
     };
     if defects.contains(&Defect::CrashOnUnknownField) {
-        let known = ["result", "paymentId", "paymentRequestId", "cancelTime"];
+        let known = CancelResponse::MEMBERS;
         if let Some(k) = top.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(Crash(format!("unknown field `{k}`")));
         }

@@ -529,12 +529,13 @@ fn not_json(e: &serde_json::Error) -> SpecError {
 /// `response` only (beside optional metadata members that are not body members).
 fn traffic_parts(value: &Value) -> Option<Vec<(Kind, &Value)>> {
     let object = value.as_object()?;
+    use crate::spec::endpoint::member;
     const BODY_MEMBERS: [&str; 5] = [
         "result",
-        "paymentId",
-        "paymentRequestId",
-        "merchantAccountId",
-        "cancelTime",
+        member::PAYMENT_ID,
+        member::PAYMENT_REQUEST_ID,
+        member::MERCHANT_ACCOUNT_ID,
+        member::CANCEL_TIME,
     ];
     if BODY_MEMBERS.iter().any(|m| object.contains_key(*m)) {
         return None;

@@ -296,9 +296,9 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
         (Some(signature), Some(time)) => (signature, time),
         (signature, _) => {
             let missing = if signature.is_none() {
-                "signature"
+                header::SIGNATURE
             } else {
-                "response-time"
+                header::RESPONSE_TIME
             };
             return Classified::new(
                 AnswerClass::SignatureHalfMissing,

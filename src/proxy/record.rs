@@ -14,6 +14,7 @@ use super::Exchange;
 use crate::contract::AnswerClass;
 use crate::contract::RecordedRequest;
 use crate::gateway::HttpAnswer;
+use crate::spec::endpoint::{header, member};
 
 /// The group recorded scenarios belong to.
 pub const GROUP: &str = "recorded";
@@ -26,7 +27,7 @@ fn signing(class: AnswerClass, headers: &[(String, String)]) -> &'static str {
         AnswerClass::UnsignedFailure
         | AnswerClass::UnsignedUnknown
         | AnswerClass::UnsignedSuccess => "unsigned",
-        AnswerClass::SignatureHalfMissing if has("signature") => "no-response-time",
+        AnswerClass::SignatureHalfMissing if has(header::SIGNATURE) => "no-response-time",
         AnswerClass::SignatureHalfMissing => "empty-signature",
         AnswerClass::SignatureInvalid => "tampered",
         AnswerClass::ForeignClientId => "foreign-client-id",
@@ -42,7 +43,7 @@ pub fn scenario(
     id: &str,
 ) -> Value {
     let sent: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    let fields: Map<String, Value> = ["paymentId", "paymentRequestId", "merchantAccountId"]
+    let fields: Map<String, Value> = member::IDS
         .into_iter()
         .filter_map(|m| Some((m.to_owned(), sent.get(m)?.clone())))
         .filter(|(_, v)| !v.is_null())
@@ -72,7 +73,7 @@ pub fn scenario(
             exchange.classified.why
         ),
         "rule": "docs/contract.md#outcome-rules",
-        "clientId": request.header("client-id").unwrap_or("TEST_5YBZ1"),
+        "clientId": request.header(header::CLIENT_ID).unwrap_or("TEST_5YBZ1"),
         "request": fields,
         "answers": [answer],
     })

@@ -81,7 +81,10 @@ pub(crate) fn reply(status: u16, body: Value) -> HttpAnswer {
 fn reply_text(status: u16, json: String) -> HttpAnswer {
     HttpAnswer {
         status,
-        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+        headers: vec![(
+            crate::spec::endpoint::header::CONTENT_TYPE.to_owned(),
+            "application/json".to_owned(),
+        )],
         body: json.into_bytes(),
         delay: std::time::Duration::ZERO,
         fault: None,

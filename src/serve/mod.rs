@@ -47,6 +47,7 @@ use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer};
 use crate::report::RunReport;
 use crate::scenario::Catalogue;
 use crate::signature::TestKeys;
+use crate::spec::endpoint::{header, member};
 use crate::verdict::{self, Check, ScenarioResult};
 pub use session::Session;
 pub use state::{Bounds, Ids, JournalEntry, Totals};
@@ -203,7 +204,7 @@ impl Gateway {
     fn cancel(&self, request: RecordedRequest) -> HttpAnswer {
         let seq = self.next_seq();
         let ids = Ids::of_body(&request.body);
-        let request_client_id = request.header("client-id").map(str::to_owned);
+        let request_client_id = request.header(header::CLIENT_ID).map(str::to_owned);
         let client_id = self.client_id.as_ref().or(request_client_id.as_ref());
         let key = &self.keys.merchant_public;
         let checks = request_checks(&request, seq, client_id.map_or("", |c| c.as_str()), key);
@@ -498,7 +499,7 @@ fn ready_line(config: &ServeConfig, url: &str, ca: Option<&str>) -> Value {
 fn request_result(entry: &JournalEntry) -> ScenarioResult {
     let ids = [&entry.ids.payment_id, &entry.ids.payment_request_id]
         .into_iter()
-        .zip(["paymentId", "paymentRequestId"])
+        .zip([member::PAYMENT_ID, member::PAYMENT_REQUEST_ID])
         .filter_map(|(id, name)| Some(format!("{name}={}", id.as_deref()?)))
         .collect::<Vec<_>>()
         .join(" ");

@@ -16,6 +16,7 @@ use crate::contract::{Check, Level, RecordedRequest};
 use crate::gateway::answer::Served;
 use crate::protocol::OutcomeKind;
 use crate::scenario::{Answer, Catalogue, Signing, Transport};
+use crate::spec::endpoint::member;
 
 /// How much the gateway keeps at most.
 #[derive(Clone, Copy, Debug)]
@@ -86,8 +87,8 @@ impl Ids {
         let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let get = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
         Ids {
-            payment_id: get("paymentId"),
-            payment_request_id: get("paymentRequestId"),
+            payment_id: get(member::PAYMENT_ID),
+            payment_request_id: get(member::PAYMENT_REQUEST_ID),
         }
     }
 
@@ -112,10 +113,10 @@ impl Ids {
     pub fn as_instruction(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         if let Some(id) = &self.payment_id {
-            fields.insert("paymentId".into(), Value::String(id.clone()));
+            fields.insert(member::PAYMENT_ID.into(), Value::String(id.clone()));
         }
         if let Some(id) = &self.payment_request_id {
-            fields.insert("paymentRequestId".into(), Value::String(id.clone()));
+            fields.insert(member::PAYMENT_REQUEST_ID.into(), Value::String(id.clone()));
         }
         fields
     }
@@ -384,15 +385,15 @@ impl Memory {
     fn ordinary(&mut self, ids: &Ids, bounds: &Bounds) -> (Served, Source) {
         let known = [&ids.payment_id, &ids.payment_request_id]
             .into_iter()
-            .zip(["paymentId", "paymentRequestId"])
+            .zip([member::PAYMENT_ID, member::PAYMENT_REQUEST_ID])
             .find_map(|(id, kind)| self.cancelled.get(&memory_key(kind, id.as_deref()?)));
         let (cancelled, repeated) = match known {
             Some(cancelled) => (cancelled.clone(), true),
             None => {
                 let cancelled = Arc::new(Cancelled::first(ids));
                 for (kind, id) in [
-                    ("paymentId", &cancelled.payment_id),
-                    ("paymentRequestId", &cancelled.payment_request_id),
+                    (member::PAYMENT_ID, &cancelled.payment_id),
+                    (member::PAYMENT_REQUEST_ID, &cancelled.payment_request_id),
                 ] {
                     let key = memory_key(kind, id);
                     let (map, order) = (&mut self.cancelled, &mut self.cancelled_order);
@@ -496,8 +497,8 @@ fn made_up(prefix: &str, from: &str) -> String {
 fn echo(mut answer: Answer, ids: &Ids) -> Answer {
     if let Some(Value::Object(body)) = answer.body.as_mut() {
         for (member, sent) in [
-            ("paymentId", &ids.payment_id),
-            ("paymentRequestId", &ids.payment_request_id),
+            (member::PAYMENT_ID, &ids.payment_id),
+            (member::PAYMENT_REQUEST_ID, &ids.payment_request_id),
         ] {
             if let (Some(Value::String(served)), Some(sent)) = (body.get_mut(member), sent) {
                 served.clone_from(sent);

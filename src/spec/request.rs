@@ -3,6 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::endpoint;
 use super::member::{checked, object_at, parse_json, StringMember};
 use super::{
     join_pointer, MerchantAccountId, PaymentId, PaymentRequestId, SpecError, SpecErrors,
@@ -45,7 +46,7 @@ pub struct CancelRequest {
 
 impl CancelRequest {
     /// The members the spec defines, in the seed's order.
-    pub const MEMBERS: [&'static str; 3] = ["paymentId", "paymentRequestId", "merchantAccountId"];
+    pub const MEMBERS: [&'static str; 3] = endpoint::member::IDS;
 
     /// A request naming the payment by `paymentId`.
     pub fn by_payment_id(id: PaymentId) -> CancelRequest {
@@ -99,9 +100,19 @@ impl CancelRequest {
         let Some(object) = object_at(value, "", &mut errors) else {
             return Err(SpecErrors::from_vec(errors).expect("object_at records its error"));
         };
-        let payment_id = StringMember::read(object, "", "paymentId", &mut errors);
-        let payment_request_id = StringMember::read(object, "", "paymentRequestId", &mut errors);
-        let merchant_account_id = StringMember::read(object, "", "merchantAccountId", &mut errors);
+        let payment_id = StringMember::read(object, "", endpoint::member::PAYMENT_ID, &mut errors);
+        let payment_request_id = StringMember::read(
+            object,
+            "",
+            endpoint::member::PAYMENT_REQUEST_ID,
+            &mut errors,
+        );
+        let merchant_account_id = StringMember::read(
+            object,
+            "",
+            endpoint::member::MERCHANT_ACCOUNT_ID,
+            &mut errors,
+        );
         let request = CancelRequest {
             payment_id: checked(payment_id, "/paymentId", PaymentId::at, &mut errors),
             payment_request_id: checked(

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::endpoint;
 use super::member::{checked, object_at, parse_json, StringMember};
 use super::{CancelTime, PaymentId, PaymentRequestId, ResultInfo, Rule, SpecError, SpecErrors};
 
@@ -43,8 +44,12 @@ pub struct CancelResponse {
 
 impl CancelResponse {
     /// The members the spec defines.
-    pub const MEMBERS: [&'static str; 4] =
-        ["result", "paymentId", "paymentRequestId", "cancelTime"];
+    pub const MEMBERS: [&'static str; 4] = [
+        "result",
+        endpoint::member::PAYMENT_ID,
+        endpoint::member::PAYMENT_REQUEST_ID,
+        endpoint::member::CANCEL_TIME,
+    ];
 
     /// Parses and checks a body.
     ///
@@ -80,8 +85,13 @@ impl CancelResponse {
             .get("result")
             .and_then(|r| r.get("resultStatus"))
             .is_some_and(|s| s == "S");
-        let payment_id = StringMember::read(object, "", "paymentId", &mut errors);
-        let payment_request_id = StringMember::read(object, "", "paymentRequestId", &mut errors);
+        let payment_id = StringMember::read(object, "", endpoint::member::PAYMENT_ID, &mut errors);
+        let payment_request_id = StringMember::read(
+            object,
+            "",
+            endpoint::member::PAYMENT_REQUEST_ID,
+            &mut errors,
+        );
         let cancel_time = StringMember::read(object, "", "cancelTime", &mut errors);
         if success {
             for (member, pointer) in [
