@@ -17,7 +17,8 @@
 //! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
 //! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
 //! - [`proxy`]: a checking proxy in front of any gateway (the vendor's sandbox included).
-//! - [`contract`]: the outcome rules as data: classes of answer and what a client may conclude.
+//! - [`contract`]: the contract as a lower layer: typed check ids, the request checks and the
+//!   outcome rules one function each, the classes of answer and what a client may conclude.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
 
 pub mod adapter;

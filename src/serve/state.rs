@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::contract::AnswerClass;
 use crate::contract::{Check, Level, RecordedRequest};
@@ -107,18 +107,6 @@ impl Ids {
                 let rest = id.strip_prefix(MAGIC_PREFIX)?;
                 Some((id.as_str(), rest.split(':').next().unwrap_or(rest)))
             })
-    }
-
-    /// The fields the request's own checks compare against: what the body named.
-    pub fn as_instruction(&self) -> Map<String, Value> {
-        let mut fields = Map::new();
-        if let Some(id) = &self.payment_id {
-            fields.insert(member::PAYMENT_ID.into(), Value::String(id.clone()));
-        }
-        if let Some(id) = &self.payment_request_id {
-            fields.insert(member::PAYMENT_REQUEST_ID.into(), Value::String(id.clone()));
-        }
-        fields
     }
 }
 
