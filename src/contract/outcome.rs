@@ -753,4 +753,54 @@ mod tests {
         );
         assert_eq!(result_code(&o, &json!({})), None);
     }
+
+    fn scenario(id: &str) -> Scenario {
+        let catalogue = crate::scenario::Catalogue::embedded().expect("the catalogue loads");
+        catalogue.get(id).expect(id).clone()
+    }
+
+    #[test]
+    fn a_local_validation_request_answered_param_illegal_is_judged_in_report_order() {
+        let scenario = scenario("request/missing-ids");
+        let refusal = answer(
+            json!({"result": {"resultCode": "PARAM_ILLEGAL", "resultStatus": "F"}}),
+            &[Failed],
+            &[],
+        );
+        let mut o = outcome(Failed);
+        o.result_code = Some("PARAM_ILLEGAL".into());
+        let checks = check_outcome(&scenario, &[sent(b"{}", &refusal)], Some(&o));
+        let ids: Vec<(&str, bool)> = checks.iter().map(|c| (c.id.as_str(), c.held)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("requests.local-validation", false),
+                ("requests.count", true),
+                ("requests.no-retry-after-final", true),
+                ("outcome.kind", true),
+                ("outcome.result-code", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_an_outcome_no_request_blames_nobody_and_the_outcome_is_not_judged() {
+        let scenario = scenario("retry/u-then-success");
+        assert_eq!(check_outcome(&scenario, &[], None), []);
+        let checks = check_outcome(&scenario, &[], Some(&outcome(Unknown)));
+        let ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+        // Nothing is accepted without a request: the missing request is the one failure.
+        assert_eq!(ids, ["requests.count"]);
+        assert!(!checks[0].held);
+    }
+
+    #[test]
+    fn a_request_over_untrusted_tls_fails_tls_refused_first() {
+        let scenario = scenario("tls/untrusted-certificate");
+        let s = answer(success_body(), &[Unknown], &[]);
+        let checks = check_outcome(&scenario, &[sent(b"{}", &s)], None);
+        assert_eq!(checks[0].id, "requests.tls-refused");
+        assert!(!checks[0].held);
+        assert_eq!(checks.len(), 3, "{checks:?}");
+    }
 }
