@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::contract::request::{self, Expected};
-use crate::contract::{self, AnswerClass, CheckId, Classified, RawAnswer, RecordedRequest};
+use crate::contract::{
+    self, AnswerClass, Check, CheckId, Classified, Level, RawAnswer, RecordedRequest,
+};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::TlsFront;
 use crate::gateway::HttpAnswer;
@@ -32,7 +34,7 @@ use crate::schema::Schema;
 use crate::serve::{violations_header, ServeError, Session, TlsSetting, Totals, VIOLATIONS_HEADER};
 use crate::signature::VerifyingKey;
 use crate::spec::endpoint::header;
-use crate::verdict::{self, Check, Level, ScenarioResult};
+use crate::verdict::{self, ScenarioResult};
 pub use upstream::Upstream;
 
 /// The port `proxy` listens on unless told otherwise (`--port`; `0` picks a free one).

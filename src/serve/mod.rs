@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::contract::request::{self, Expected};
-use crate::contract::RecordedRequest;
+use crate::contract::{Check, RecordedRequest};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer};
@@ -48,7 +48,7 @@ use crate::report::RunReport;
 use crate::scenario::Catalogue;
 use crate::signature::TestKeys;
 use crate::spec::endpoint::{header, member};
-use crate::verdict::{self, Check, ScenarioResult};
+use crate::verdict::{self, ScenarioResult};
 pub use session::Session;
 pub use state::{Bounds, Ids, JournalEntry, Totals};
 
@@ -207,7 +207,15 @@ impl Gateway {
         let request_client_id = request.header(header::CLIENT_ID).map(str::to_owned);
         let client_id = self.client_id.as_ref().or(request_client_id.as_ref());
         let key = &self.keys.merchant_public;
-        let checks = request_checks(&request, seq, client_id.map_or("", |c| c.as_str()), key);
+        // The request checks of `run` on a request no instruction describes: the client id
+        // served (or the request's own) is the one it must carry, and check 7, the ids against
+        // an instruction, is left out, as it would prove nothing.
+        let expected = Expected {
+            client_id: client_id.map_or("", |c| c.as_str()),
+            instructed: None,
+            local_validation: false,
+        };
+        let checks = request::check_request(&request, seq as usize, &expected, key);
         let (served, source) = match refusal::decide(&request, &checks) {
             Some(refusal) => (refusal, state::Source::Refused),
             None => self.lock().choose(
@@ -258,23 +266,6 @@ impl Gateway {
             memory.journal.pop_front();
         }
     }
-}
-
-/// The request checks of `run` on a request that no instruction describes: `client_id` is the
-/// one the request must carry (the one served, or its own), and check 7, the ids against an
-/// instruction, is left out, as it would prove nothing. `serve` and `proxy` check with it.
-pub(crate) fn request_checks(
-    request: &RecordedRequest,
-    seq: u64,
-    client_id: &str,
-    key: &crate::signature::VerifyingKey,
-) -> Vec<Check> {
-    let expected = Expected {
-        client_id,
-        instructed: None,
-        local_validation: false,
-    };
-    request::check_request(request, seq as usize, &expected, key)
 }
 
 /// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the
