@@ -311,29 +311,48 @@ impl CheckId {
         }
     }
 
-    /// The check held, on request `n` (unused by outcome rules).
-    pub fn pass(self, n: usize, message: impl Into<String>) -> Check {
+    /// The request check held, on request `n`.
+    pub fn pass_on(self, n: usize, message: impl Into<String>) -> Check {
+        debug_assert!(self.is_request_check(), "{self} is made once per scenario");
         Check::pass(&self.report_id(n), self.level(), &self.rule(), message)
     }
 
-    /// The check failed, on request `n` (unused by outcome rules).
-    pub fn fail(self, n: usize, failure: Failure) -> Check {
+    /// The request check failed, on request `n`.
+    pub fn fail_on(self, n: usize, failure: Failure) -> Check {
+        debug_assert!(self.is_request_check(), "{self} is made once per scenario");
+        self.failed(self.report_id(n), failure)
+    }
+
+    /// The request check on request `n` as its finding came out: held with its message, or
+    /// failed.
+    pub fn judged_on(self, n: usize, finding: Result<String, Failure>) -> Check {
+        match finding {
+            Ok(message) => self.pass_on(n, message),
+            Err(failure) => self.fail_on(n, failure),
+        }
+    }
+
+    /// The outcome rule held.
+    pub fn pass(self, message: impl Into<String>) -> Check {
+        debug_assert!(!self.is_request_check(), "{self} is made on each request");
+        Check::pass(self.name(), self.level(), &self.rule(), message)
+    }
+
+    /// The outcome rule failed.
+    pub fn fail(self, failure: Failure) -> Check {
+        debug_assert!(!self.is_request_check(), "{self} is made on each request");
+        self.failed(self.name().to_owned(), failure)
+    }
+
+    fn failed(self, id: String, failure: Failure) -> Check {
         Check::fail(
-            &self.report_id(n),
+            &id,
             self.level(),
             &self.rule(),
             failure.message,
             failure.expected,
             failure.seen,
         )
-    }
-
-    /// The check as a finding came out: held with its message, or failed.
-    pub fn judged(self, n: usize, finding: Result<String, Failure>) -> Check {
-        match finding {
-            Ok(message) => self.pass(n, message),
-            Err(failure) => self.fail(n, failure),
-        }
     }
 }
 
@@ -348,7 +367,7 @@ impl std::fmt::Display for CheckId {
 /// # Example
 /// ```
 /// use alipay_cancel_kit::contract::{CheckId, Exception, Level};
-/// let check = CheckId::Path.pass(1, "path ok");
+/// let check = CheckId::Path.pass_on(1, "path ok");
 /// let lowered = Exception::SandboxPath.apply(check);
 /// assert_eq!(lowered.level, Level::Should);
 /// assert_eq!(lowered.rule, "docs/contract.md#request-checks 1 (sandbox)");
@@ -414,7 +433,7 @@ mod tests {
         assert_eq!(Exception::SandboxPath.check().level(), Level::Must);
         assert_eq!(Exception::LocalValidation.check().level(), Level::Must);
         let body =
-            Exception::LocalValidation.apply(CheckId::Body.fail(2, Failure::new("m", "e", "s")));
+            Exception::LocalValidation.apply(CheckId::Body.fail_on(2, Failure::new("m", "e", "s")));
         assert_eq!(body.level, Level::Should);
         assert_eq!(body.rule, "docs/contract.md#request-checks 6");
         assert_eq!(body.id, "request[2].body");

@@ -95,23 +95,17 @@ pub fn requests_count(n: usize, without_request_allowed: bool) -> Option<Check> 
     let id = CheckId::RequestsCount;
     match n {
         0 if without_request_allowed => None,
-        0 => Some(id.fail(
-            0,
-            Failure::new(
-                "the client must send the cancel request",
-                "1 to 5 requests",
-                "no request reached the gateway",
-            ),
-        )),
-        1..=MAX_REQUESTS => Some(id.pass(0, format!("{n} request(s), at most {MAX_REQUESTS}"))),
-        _ => Some(id.fail(
-            0,
-            Failure::new(
-                "a client may call at most 5 times for one cancel",
-                format!("at most {MAX_REQUESTS} requests"),
-                format!("{n} requests"),
-            ),
-        )),
+        0 => Some(id.fail(Failure::new(
+            "the client must send the cancel request",
+            "1 to 5 requests",
+            "no request reached the gateway",
+        ))),
+        1..=MAX_REQUESTS => Some(id.pass(format!("{n} request(s), at most {MAX_REQUESTS}"))),
+        _ => Some(id.fail(Failure::new(
+            "a client may call at most 5 times for one cancel",
+            format!("at most {MAX_REQUESTS} requests"),
+            format!("{n} requests"),
+        ))),
     }
 }
 
@@ -119,14 +113,11 @@ pub fn requests_count(n: usize, without_request_allowed: bool) -> Option<Check> 
 /// fails for any request that got through, `None` for none.
 pub fn tls_refused(n: usize) -> Option<Check> {
     (n > 0).then(|| {
-        CheckId::TlsRefused.fail(
-            0,
-            Failure::new(
-                "no request may be sent over a connection whose certificate is not trusted",
-                "0 requests",
-                format!("{n} request(s)"),
-            ),
-        )
+        CheckId::TlsRefused.fail(Failure::new(
+            "no request may be sent over a connection whose certificate is not trusted",
+            "0 requests",
+            format!("{n} request(s)"),
+        ))
     })
 }
 
@@ -134,9 +125,7 @@ pub fn tls_refused(n: usize) -> Option<Check> {
 /// rules: fails for any request sent, `None` for none (the client refused locally).
 pub fn local_validation(n: usize) -> Option<Check> {
     (n > 0).then(|| {
-        CheckId::LocalValidation.fail(
-            0,
-            Failure::new(
+        CheckId::LocalValidation.fail(Failure::new(
                 "the instruction breaks the request rules: the client should refuse it locally (INVALID_REQUEST) and send nothing",
                 "0 requests",
                 format!("{n} request(s)"),
@@ -152,19 +141,16 @@ pub fn no_retry_after_final(answered: &[Answered<'_>]) -> Option<Check> {
     let n = answered.len();
     let id = CheckId::NoRetryAfterFinal;
     Some(match earlier.iter().position(|a| a.answer.is_final()) {
-        None => id.pass(0, "no call after a definitive answer"),
-        Some(i) => id.fail(
-            0,
-            Failure::new(
-                format!(
-                    "request {} got a definitive answer ({}); the client must not call again",
-                    i + 1,
-                    answered[i].describe()
-                ),
-                format!("{} request(s)", i + 1),
-                format!("{n} requests"),
+        None => id.pass("no call after a definitive answer"),
+        Some(i) => id.fail(Failure::new(
+            format!(
+                "request {} got a definitive answer ({}); the client must not call again",
+                i + 1,
+                answered[i].describe()
             ),
-        ),
+            format!("{} request(s)", i + 1),
+            format!("{n} requests"),
+        )),
     })
 }
 
@@ -186,18 +172,15 @@ pub fn same_ids(answered: &[Answered<'_>]) -> Option<Check> {
     let first = ids(first);
     let id = CheckId::SameIds;
     Some(match retries.iter().position(|a| ids(a) != first) {
-        None => id.pass(0, "every retry carries the ids of the first request"),
-        Some(i) => id.fail(
-            0,
-            Failure::new(
-                format!(
-                    "retry {} must carry the same ids as the first request",
-                    i + 2
-                ),
-                Value::Array(first).to_string(),
-                Value::Array(ids(&retries[i])).to_string(),
+        None => id.pass("every retry carries the ids of the first request"),
+        Some(i) => id.fail(Failure::new(
+            format!(
+                "retry {} must carry the same ids as the first request",
+                i + 2
             ),
-        ),
+            Value::Array(first).to_string(),
+            Value::Array(ids(&retries[i])).to_string(),
+        )),
     })
 }
 
@@ -249,16 +232,13 @@ pub fn outcome_kind(judged: &JudgedAgainst, outcome: &Outcome) -> Option<Check> 
         return None;
     }
     Some(if accept.contains(&kind) {
-        CheckId::OutcomeKind.pass(0, format!("{kind}: {}", judged.what))
+        CheckId::OutcomeKind.pass(format!("{kind}: {}", judged.what))
     } else {
-        CheckId::OutcomeKind.fail(
-            0,
-            Failure::new(
-                format!("{}: the client must surface {}", judged.what, words(accept)),
-                words(accept),
-                outcome_summary(outcome),
-            ),
-        )
+        CheckId::OutcomeKind.fail(Failure::new(
+            format!("{}: the client must surface {}", judged.what, words(accept)),
+            words(accept),
+            outcome_summary(outcome),
+        ))
     })
 }
 
@@ -269,20 +249,17 @@ pub fn outcome_preferred(judged: &JudgedAgainst, kind: OutcomeKind) -> Option<Ch
         return None;
     }
     Some(if judged.prefer.contains(&kind) {
-        CheckId::OutcomePreferred.pass(0, format!("{kind} preferred"))
+        CheckId::OutcomePreferred.pass(format!("{kind} preferred"))
     } else {
-        CheckId::OutcomePreferred.fail(
-            0,
-            Failure::new(
-                format!(
-                    "{}: the client should surface {}",
-                    judged.what,
-                    words(&judged.prefer)
-                ),
-                words(&judged.prefer),
-                kind.as_str(),
+        CheckId::OutcomePreferred.fail(Failure::new(
+            format!(
+                "{}: the client should surface {}",
+                judged.what,
+                words(&judged.prefer)
             ),
-        )
+            words(&judged.prefer),
+            kind.as_str(),
+        ))
     })
 }
 
@@ -309,16 +286,13 @@ pub fn payment_request_id(outcome: &Outcome, served: &Value) -> Check {
 fn echo(id: CheckId, field: &str, body: &Value, seen: Option<&str>) -> Check {
     let served = body.get(field).and_then(Value::as_str);
     if served.is_some_and(|s| Some(s) == seen) {
-        id.pass(0, format!("{field} as served"))
+        id.pass(format!("{field} as served"))
     } else {
-        id.fail(
-            0,
-            Failure::new(
-                format!("SUCCESS must carry {field} as served"),
-                served.unwrap_or("(not served)"),
-                seen.unwrap_or("(absent)"),
-            ),
-        )
+        id.fail(Failure::new(
+            format!("SUCCESS must carry {field} as served"),
+            served.unwrap_or("(not served)"),
+            seen.unwrap_or("(absent)"),
+        ))
     }
 }
 
@@ -332,14 +306,11 @@ pub fn cancel_time(served: &str, seen: Option<&str>) -> Vec<Check> {
     let seen = seen.unwrap_or("(absent)");
     let (must, should) = (CheckId::CancelTime, CheckId::CancelTimePrecision);
     let (Some(a), Some(b)) = (&served_at, &seen_at) else {
-        return vec![must.fail(
-            0,
-            Failure::new(
-                "SUCCESS must carry cancelTime as RFC 3339 text",
-                served,
-                seen,
-            ),
-        )];
+        return vec![must.fail(Failure::new(
+            "SUCCESS must carry cancelTime as RFC 3339 text",
+            served,
+            seen,
+        ))];
     };
     let compared = |a: &CancelTime, b: &CancelTime| {
         (
@@ -349,22 +320,18 @@ pub fn cancel_time(served: &str, seen: Option<&str>) -> Vec<Check> {
     };
     if !a.within_millisecond(b) {
         let (expected, seen) = compared(a, b);
-        return vec![must.fail(
-            0,
-            Failure::new(
-                "cancelTime must denote the instant served, to the millisecond (mind the offset)",
-                expected,
-                seen,
-            ),
-        )];
+        return vec![must.fail(Failure::new(
+            "cancelTime must denote the instant served, to the millisecond (mind the offset)",
+            expected,
+            seen,
+        ))];
     }
     if a.same_instant(b) {
         return vec![
-            must.pass(
-                0,
-                format!("cancelTime {seen} is the instant served ({served})"),
-            ),
-            should.pass(0, "every fraction digit served is kept"),
+            must.pass(format!(
+                "cancelTime {seen} is the instant served ({served})"
+            )),
+            should.pass("every fraction digit served is kept"),
         ];
     }
     let fraction = |t: &CancelTime| match t.fraction() {
@@ -378,11 +345,10 @@ pub fn cancel_time(served: &str, seen: Option<&str>) -> Vec<Check> {
     );
     let (expected, seen_text) = compared(a, b);
     vec![
-        must.pass(
-            0,
-            format!("cancelTime {seen} is the instant served ({served}) to the millisecond"),
-        ),
-        should.fail(0, Failure::new(message, expected, seen_text)),
+        must.pass(format!(
+            "cancelTime {seen} is the instant served ({served}) to the millisecond"
+        )),
+        should.fail(Failure::new(message, expected, seen_text)),
     ]
 }
 
@@ -394,12 +360,13 @@ pub fn result_code(outcome: &Outcome, served: &Value) -> Option<Check> {
         .and_then(Value::as_str)?;
     let seen = outcome.result_code.as_deref().unwrap_or("(absent)");
     Some(if seen == code {
-        CheckId::ResultCode.pass(0, format!("resultCode {code} as served"))
+        CheckId::ResultCode.pass(format!("resultCode {code} as served"))
     } else {
-        CheckId::ResultCode.fail(
-            0,
-            Failure::new("FAILED must carry the resultCode as served", code, seen),
-        )
+        CheckId::ResultCode.fail(Failure::new(
+            "FAILED must carry the resultCode as served",
+            code,
+            seen,
+        ))
     })
 }
 

@@ -34,7 +34,7 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The check a request over the limit fails: request check 8, `body-size` (MUST).
 pub fn body_size_check(n: usize, seen: String) -> Check {
-    CheckId::BodySize.fail(
+    CheckId::BodySize.fail_on(
         n,
         Failure::new(
             format!("{}; refused with HTTP 413", too_large_message()),

@@ -14,7 +14,7 @@ use crate::schema::Schema;
 /// gateway's `PARAM_ILLEGAL` is then judged.
 pub fn body(req: &RecordedRequest, n: usize, local_validation: bool) -> Check {
     let violations = body_violations(&req.body);
-    let check = CheckId::Body.judged(
+    let check = CheckId::Body.judged_on(
         n,
         if violations.is_empty() {
             Ok("body valid against schema/cancel-request.schema.json".into())
@@ -42,7 +42,7 @@ pub fn unknown_members(req: &RecordedRequest, n: usize) -> Option<Check> {
         .map(String::as_str)
         .filter(|k| !known.iter().any(|m| m == k))
         .collect();
-    Some(CheckId::UnknownMembers.judged(
+    Some(CheckId::UnknownMembers.judged_on(
         n,
         if unknown.is_empty() {
             Ok("no unknown members".into())

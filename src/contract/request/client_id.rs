@@ -6,7 +6,7 @@ use crate::spec::endpoint::header;
 
 /// `request[n].client-id` (MUST): `Client-Id` equals `expected` exactly.
 pub fn client_id(req: &RecordedRequest, n: usize, expected: &str) -> Check {
-    CheckId::ClientId.judged(
+    CheckId::ClientId.judged_on(
         n,
         match req.header(header::CLIENT_ID) {
             Some(v) if v == expected => Ok(format!("Client-Id {v}")),

@@ -11,7 +11,7 @@ const WANTED: &str = "application/json; charset=UTF-8";
 pub fn content_type(req: &RecordedRequest, n: usize) -> Check {
     let types: Vec<&str> = req.header_values(header::CONTENT_TYPE).collect();
     let json = types.iter().any(|t| media_type(t) == "application/json");
-    CheckId::ContentType.judged(
+    CheckId::ContentType.judged_on(
         n,
         if json {
             Ok(format!("Content-Type {}", types.join(", ")))
@@ -34,7 +34,7 @@ pub fn charset(req: &RecordedRequest, n: usize) -> Check {
             p == "charset=utf-8"
         })
     });
-    CheckId::Charset.judged(
+    CheckId::Charset.judged_on(
         n,
         if utf8 {
             Ok("charset=UTF-8 declared".into())

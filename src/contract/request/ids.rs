@@ -3,13 +3,14 @@
 
 use serde_json::{Map, Value};
 
-use super::{RecordedRequest, ID_FIELDS};
+use super::RecordedRequest;
 use crate::contract::check::{Check, CheckId, Failure};
+use crate::spec::endpoint::member;
 
 /// `request[n].ids` (MUST).
 pub fn ids(req: &RecordedRequest, n: usize, instructed: &Map<String, Value>) -> Check {
     let body: Option<Map<String, Value>> = serde_json::from_slice(&req.body).ok();
-    CheckId::Ids.judged(
+    CheckId::Ids.judged_on(
         n,
         match &body {
             None => Err(Failure::new(
@@ -28,7 +29,7 @@ pub fn ids_finding(
     instructed: &Map<String, Value>,
 ) -> Result<String, Failure> {
     let mut wrong = Vec::new();
-    for field in ID_FIELDS {
+    for field in member::IDS {
         let sent = body.get(field).unwrap_or(&Value::Null);
         let asked = instructed.get(field).unwrap_or(&Value::Null);
         if sent != asked {

@@ -6,7 +6,7 @@ use crate::spec::endpoint;
 
 /// `request[n].method` (MUST): the method is `POST`.
 pub fn method(req: &RecordedRequest, n: usize) -> Check {
-    CheckId::Method.judged(n, expect_eq("method", endpoint::METHOD, &req.method))
+    CheckId::Method.judged_on(n, expect_eq("method", endpoint::METHOD, &req.method))
 }
 
 /// Held when `seen` is `expected`, with the message `<what> <seen>`.

@@ -32,9 +32,6 @@ pub use signature::{signature, signature_finding};
 use super::check::Check;
 use crate::signature::VerifyingKey;
 
-/// The instructed fields the body must carry exactly (rule 7).
-pub const ID_FIELDS: [&str; 3] = crate::spec::endpoint::member::IDS;
-
 /// A request as the gateway (or `proxy`) received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {

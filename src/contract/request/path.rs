@@ -10,7 +10,7 @@ use crate::spec::endpoint;
 pub fn path(req: &RecordedRequest, n: usize, client_id: &str) -> Check {
     let wanted = endpoint::path_for(client_id);
     if endpoint::is_sandbox(client_id) && req.path == endpoint::PATH {
-        return Exception::SandboxPath.apply(CheckId::Path.fail(
+        return Exception::SandboxPath.apply(CheckId::Path.fail_on(
             n,
             Failure::new(
                 "a SANDBOX_ client id should call the sandbox path",
@@ -19,7 +19,7 @@ pub fn path(req: &RecordedRequest, n: usize, client_id: &str) -> Check {
             ),
         ));
     }
-    CheckId::Path.judged(n, expect_eq("path", wanted, &req.path))
+    CheckId::Path.judged_on(n, expect_eq("path", wanted, &req.path))
 }
 
 #[cfg(test)]

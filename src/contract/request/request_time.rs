@@ -13,7 +13,7 @@ pub const REQUEST_TIME_WINDOW_SECS: i64 = 300;
 /// `request[n].request-time` (MUST).
 pub fn request_time(req: &RecordedRequest, n: usize) -> Check {
     let time = req.header(header::REQUEST_TIME);
-    CheckId::RequestTime.judged(
+    CheckId::RequestTime.judged_on(
         n,
         match (time, time.and_then(parse_request_time)) {
             (Some(t), Some(_)) => Ok(format!("Request-Time {t}")),
@@ -32,7 +32,7 @@ pub fn request_time_skew(req: &RecordedRequest, n: usize) -> Option<Check> {
     let time = req.header(header::REQUEST_TIME)?;
     let at = parse_request_time(time)?;
     let skew = (at - req.received_at).num_seconds();
-    Some(CheckId::RequestTimeSkew.judged(
+    Some(CheckId::RequestTimeSkew.judged_on(
         n,
         if skew.abs() <= REQUEST_TIME_WINDOW_SECS {
             Ok(format!("Request-Time within {skew} s of the kit's clock"))

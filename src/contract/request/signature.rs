@@ -8,7 +8,7 @@ use crate::spec::endpoint::header;
 
 /// `request[n].signature` (MUST).
 pub fn signature(req: &RecordedRequest, n: usize, key: &VerifyingKey) -> Check {
-    CheckId::Signature.judged(
+    CheckId::Signature.judged_on(
         n,
         signature_finding(req, key).map(|()| "signature verifies over the raw body".into()),
     )
