@@ -1,4 +1,8 @@
-//! Checks and their grading: how recorded requests and a surfaced outcome become a verdict.
+//! Judging and grading: how recorded requests and a surfaced outcome become a verdict.
+//!
+//! The checks themselves are the contract's ([`crate::contract`]); [`judge`] composes them over
+//! the gateway's log, and [`grade`] turns them into a verdict. [`Check`] and [`Level`] are
+//! re-exported here for the reports, which read them beside [`Verdict`].
 //!
 //! The levels and verdict words are those of the contract (`docs/contract.md`): a failed
 //! `MUST` check fails the scenario, a failed `SHOULD` check makes it `NON_STRICT`, an

@@ -22,7 +22,7 @@ pub enum Level {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
-    /// Stable id, e.g. `request.signature` or `outcome.kind`.
+    /// Stable id, e.g. `request[1].signature` or `outcome.kind` (see [`CheckId::report_id`]).
     pub id: String,
     /// How much a failure weighs.
     pub level: Level,

@@ -2,10 +2,10 @@
 //!
 //! It serves the scenario's scripted answers in order (the last repeats), signs them the way
 //! the real gateway does (or breaks the signature the way the script says), records every
-//! request with its raw bytes, and checks each one against the request rules. A request the
-//! real gateway would refuse gets the real gateway's refusal instead of the scripted answer:
-//! `PARAM_ILLEGAL` for a body that breaks the rules, an unsigned `INVALID_SIGNATURE` for a
-//! request it cannot authenticate.
+//! request with its raw bytes, and checks each one by the contract's request checks
+//! ([`crate::contract::request`]). A request the real gateway would refuse gets the real
+//! gateway's refusal instead of the scripted answer ([`refusal`]): `PARAM_ILLEGAL` for a body
+//! that breaks the rules, an unsigned `INVALID_SIGNATURE` for a request it cannot authenticate.
 //!
 //! Answers travel through wiremock; the faults wiremock cannot express (a connection closed
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
