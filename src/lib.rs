@@ -13,6 +13,7 @@
 //! - [`verdict`]: checks and their grading.
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
+//! - [`harness`]: one harness session: configuration, capabilities, adapter pool, stop signal.
 //! - [`run`]: one conformance run, end to end.
 //! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
 //! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
@@ -25,6 +26,7 @@ pub mod capability;
 pub mod contract;
 pub mod fuzz;
 pub mod gateway;
+pub mod harness;
 pub mod openapi;
 pub mod protocol;
 pub mod proxy;

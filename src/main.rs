@@ -963,7 +963,8 @@ fn merge_command(args: &MergeArgs) -> i32 {
 }
 
 fn report_card_command(args: &ReportCardArgs) -> i32 {
-    use alipay_cancel_kit::report::card::{self, Column};
+    use alipay_cancel_kit::report::card;
+    use alipay_cancel_kit::run::Column;
     let Ok(catalogue) = catalogue(&[]) else {
         return 2;
     };
@@ -994,7 +995,7 @@ fn report_card_command(args: &ReportCardArgs) -> i32 {
         tls: args.tls,
     };
     let selected = catalogue.select(&[], &[]);
-    let reports = match runtime().block_on(card::run_columns(&selected, &columns, &template)) {
+    let reports = match runtime().block_on(run::run_columns(&selected, &columns, &template)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

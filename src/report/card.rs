@@ -1,11 +1,7 @@
-//! The report card (`alipay-cancel-kit report-card`): the catalogue run against several clients
-//! with one set of keys and one test PKI, and their verdicts side by side
+//! The report card (`alipay-cancel-kit report-card`): the catalogue's runs against several
+//! clients (`run::run_columns`), their verdicts side by side
 //! ([`super::markdown::markdown_matrix`]), spliced into a hand-written document between two
 //! markers so that the prose around the table survives a regeneration.
-
-use crate::report::RunReport;
-use crate::run::{self, Client, RunConfig, RunError};
-use crate::scenario::Scenario;
 
 /// The line before the generated table.
 pub const BEGIN: &str =
@@ -13,36 +9,6 @@ pub const BEGIN: &str =
 
 /// The line after the generated table.
 pub const END: &str = "<!-- report-card:end -->";
-
-/// One column of the card: a heading and the client behind it.
-#[derive(Clone, Debug)]
-pub struct Column {
-    /// The heading, e.g. `Python SDK 1.7.1`.
-    pub name: String,
-    /// The client under test.
-    pub client: Client,
-}
-
-/// Runs the scenarios against every column in turn (each run as `template` says, with its
-/// client replaced), in column order.
-///
-/// # Errors
-/// [`RunError`] when a column's adapter cannot be started at all.
-pub async fn run_columns(
-    scenarios: &[&Scenario],
-    columns: &[Column],
-    template: &RunConfig,
-) -> Result<Vec<(String, RunReport)>, RunError> {
-    let mut reports = Vec::with_capacity(columns.len());
-    for column in columns {
-        let config = RunConfig {
-            client: column.client.clone(),
-            ..template.clone()
-        };
-        reports.push((column.name.clone(), run::run(scenarios, &config).await?));
-    }
-    Ok(reports)
-}
 
 /// The document with the text between [`BEGIN`] and [`END`] replaced by `table`; a document
 /// without the markers gets them, with the table, at its end.

@@ -395,7 +395,11 @@ fn an_adapter_that_cannot_start_is_a_start_error() {
     let err = rt
         .block_on(adapter::probe_capabilities("/nonexistent/adapter-xyz"))
         .unwrap_err();
-    assert!(err.0.contains("cannot be started"), "{err}");
+    assert!(
+        matches!(err, adapter::StartError::Command { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("cannot be started"), "{err}");
     let caps = rt
         .block_on(adapter::probe_capabilities("echo not-json #"))
         .unwrap();

@@ -1,0 +1,324 @@
+//! One harness session: what `run`, `fuzz` and `report-card` share, set up once.
+//!
+//! A [`Harness`] owns the run's configuration, the client's capabilities (the
+//! `--capabilities` probe, and from it the id capabilities), the pool of persistent adapter
+//! processes and the stop signal. It runs one scenario ([`Harness::run_scenario`]) or a
+//! selection of them `jobs` at a time ([`Harness::run`]), collects results into a report
+//! ([`Harness::report`]) and shuts down ([`Harness::shutdown`]): persistent adapters closed
+//! politely, or killed at once when the session was interrupted (`docs/contract.md`,
+//! "Interrupted runs").
+//!
+//! Handles are cheap to clone (the session is shared, not copied: it holds RSA keys), so a
+//! task per scenario can own one.
+//!
+//! # Example
+//! ```
+//! use alipay_cancel_kit::harness::Harness;
+//! use alipay_cancel_kit::run::{Client, RunConfig, RunKeys, Stop};
+//! use alipay_cancel_kit::scenario::Catalogue;
+//! use alipay_cancel_kit::verdict::Verdict;
+//! use std::time::Duration;
+//!
+//! let catalogue = Catalogue::embedded().unwrap();
+//! let config = RunConfig {
+//!     client: Client::InProcess(Default::default()),
+//!     jobs: 2,
+//!     time_limit_margin: Duration::from_secs(5),
+//!     keys: RunKeys::fixed(),
+//!     tls: false,
+//! };
+//! let runtime = tokio::runtime::Runtime::new().unwrap();
+//! let report = runtime.block_on(async {
+//!     let harness = Harness::start(config, Stop::new()).await?;
+//!     let scenario = catalogue.get("result/ORDER_NOT_EXIST").unwrap();
+//!     let report = harness.run(&[scenario], |_| {}).await;
+//!     harness.shutdown().await;
+//!     Ok::<_, alipay_cancel_kit::run::RunError>(report)
+//! })?;
+//! assert_eq!(report.scenarios[0].verdict, Verdict::Pass);
+//! # Ok::<(), alipay_cancel_kit::run::RunError>(())
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::adapter::{AdapterRun, Capabilities, Persistent};
+use crate::capability::Ids;
+use crate::report::{Interrupted, RunReport};
+use crate::run::{self, RunConfig, RunError};
+use crate::scenario::Scenario;
+use crate::verdict::ScenarioResult;
+
+/// One harness session: configuration, capabilities, adapter pool and stop signal.
+///
+/// Cloning gives another handle on the same session.
+#[derive(Clone)]
+pub struct Harness(Arc<Session>);
+
+struct Session {
+    config: RunConfig,
+    capabilities: Capabilities,
+    pool: Option<Pool>,
+    stop: Stop,
+    started: Instant,
+}
+
+impl Harness {
+    /// Starts a session: probes the client's capabilities; persistent adapter processes
+    /// start on first use, one per job.
+    ///
+    /// # Errors
+    /// [`RunError::Adapter`] when the adapter command cannot be started at all.
+    pub async fn start(config: RunConfig, stop: Stop) -> Result<Harness, RunError> {
+        let started = Instant::now();
+        let capabilities = config.client.capabilities().await?;
+        Ok(Harness::with_capabilities(
+            config,
+            capabilities,
+            stop,
+            started,
+        ))
+    }
+
+    /// A session for a client whose capabilities are already known (no probe).
+    pub fn with_capabilities(
+        config: RunConfig,
+        capabilities: Capabilities,
+        stop: Stop,
+        started: Instant,
+    ) -> Harness {
+        let pool = config.client.pool_command().map(Pool::new);
+        Harness(Arc::new(Session {
+            config,
+            capabilities,
+            pool,
+            stop,
+            started,
+        }))
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &RunConfig {
+        &self.0.config
+    }
+
+    /// What the client declared (or, for the built-in client, can do).
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.0.capabilities
+    }
+
+    /// The ids the client can send.
+    pub fn ids(&self) -> Ids {
+        self.0.capabilities.ids()
+    }
+
+    /// The session's stop signal.
+    pub fn stop(&self) -> &Stop {
+        &self.0.stop
+    }
+
+    /// The reason given, once a stop was requested.
+    pub fn stopped(&self) -> Option<String> {
+        self.0.stop.reason()
+    }
+
+    /// Time since the session started.
+    pub fn elapsed(&self) -> Duration {
+        self.0.started.elapsed()
+    }
+
+    /// Runs one scenario: gateway, instruction, adapter, checks, verdict.
+    pub async fn run_scenario(&self, scenario: &Scenario) -> ScenarioResult {
+        let s = &*self.0;
+        run::run_scenario(scenario, &s.config, &s.capabilities, s.pool.as_ref()).await
+    }
+
+    /// Runs the scenarios, `jobs` at a time, calling `on_done` as each finishes (in finishing
+    /// order), and reports them in catalogue order.
+    ///
+    /// Ends early when a stop is requested: no scenario starts after it, the ones under way
+    /// are dropped (their adapters' process groups killed), and the report lists every
+    /// scenario that did not finish as `SKIPPED` "not run", with [`RunReport::interrupted`]
+    /// set.
+    pub async fn run(
+        &self,
+        scenarios: &[&Scenario],
+        mut on_done: impl FnMut(&ScenarioResult),
+    ) -> RunReport {
+        let gate = Arc::new(Semaphore::new(self.0.config.jobs.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, scenario) in scenarios.iter().enumerate() {
+            let (scenario, harness, gate) = ((*scenario).clone(), self.clone(), gate.clone());
+            tasks.spawn(async move {
+                let _permit = gate.acquire_owned().await.expect("semaphore open");
+                (index, harness.run_scenario(&scenario).await)
+            });
+        }
+        let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
+        let stopped = loop {
+            let joined = tokio::select! {
+                biased;
+                reason = self.0.stop.requested() => break Some(reason),
+                joined = tasks.join_next() => joined,
+            };
+            match joined {
+                Some(Ok((index, result))) => {
+                    on_done(&result);
+                    results[index] = Some(result);
+                }
+                Some(Err(e)) => panic!("a scenario task failed: {e}"),
+                None => break None,
+            }
+        };
+        if stopped.is_some() {
+            // Dropping a scenario's future kills its adapter's process group; waiting for the
+            // aborted tasks makes sure every one is gone before the report is written.
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+        let mut not_run = Vec::new();
+        let results = results
+            .into_iter()
+            .zip(scenarios)
+            .map(|(result, scenario)| {
+                result.unwrap_or_else(|| {
+                    not_run.push(scenario.id.clone());
+                    run::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
+                })
+            })
+            .collect();
+        let mut report = self.report(results);
+        report.interrupted = stopped.map(|signal| Interrupted { signal, not_run });
+        report
+    }
+
+    /// The results as a report of this session: the client, its mode and capabilities, and
+    /// the time since the session started.
+    pub fn report(&self, results: Vec<ScenarioResult>) -> RunReport {
+        let client = &self.0.config.client;
+        let mut report = RunReport::new(client.describe(), client.mode(), results);
+        report.set_capabilities(&self.0.capabilities);
+        report.duration_ms = self.elapsed().as_secs_f64() * 1000.0;
+        report
+    }
+
+    /// Ends the session: idle persistent adapters are closed politely, or killed at once when
+    /// a stop was requested (there is no time for a polite close then).
+    pub async fn shutdown(self) {
+        let Some(pool) = &self.0.pool else {
+            return;
+        };
+        match self.0.stop.reason() {
+            Some(_) => pool.kill().await,
+            None => pool.close().await,
+        }
+    }
+}
+
+/// A pool of persistent adapter processes, one per job, restarted after a fault.
+pub struct Pool {
+    command: String,
+    idle: Mutex<Vec<Persistent>>,
+}
+
+impl Pool {
+    /// An empty pool for the adapter command; processes start on first use, one per job.
+    pub fn new(command: impl Into<String>) -> Pool {
+        Pool {
+            command: command.into(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) async fn run(&self, instruction: &str, limit: Duration) -> AdapterRun {
+        let worker = self.idle.lock().await.pop();
+        let mut worker = match worker {
+            Some(w) => w,
+            None => match Persistent::start(&self.command) {
+                Ok(w) => w,
+                Err(fault) => {
+                    return AdapterRun {
+                        outcome: Err(fault),
+                        printed: None,
+                        stderr: String::new(),
+                        elapsed: Duration::ZERO,
+                    }
+                }
+            },
+        };
+        let (run, healthy) = worker.run(instruction, limit).await;
+        if healthy {
+            self.idle.lock().await.push(worker);
+        } else {
+            worker.close().await;
+        }
+        run
+    }
+
+    /// Ends every idle process of the pool, each given a moment to exit on its own.
+    pub async fn close(&self) {
+        let workers: Vec<Persistent> = self.idle.lock().await.drain(..).collect();
+        for w in workers {
+            w.close().await;
+        }
+    }
+
+    /// Kills every idle process of the pool at once (their process groups die with them).
+    pub async fn kill(&self) {
+        let workers: Vec<Persistent> = self.idle.lock().await.drain(..).collect();
+        drop(workers);
+    }
+}
+
+/// A request to stop a run early (SIGINT, SIGTERM), shared by everything that must notice it.
+///
+/// Cloning gives another handle on the same request. The first [`Stop::request`] wins; its
+/// reason (e.g. `SIGTERM`) names the interruption in the report.
+#[derive(Clone, Debug)]
+pub struct Stop(Arc<tokio::sync::watch::Sender<Option<String>>>);
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop::new()
+    }
+}
+
+impl Stop {
+    /// A stop not yet requested.
+    pub fn new() -> Stop {
+        Stop(Arc::new(tokio::sync::watch::Sender::new(None)))
+    }
+
+    /// Asks the run to stop; returns whether this was the first request.
+    pub fn request(&self, reason: impl Into<String>) -> bool {
+        let reason = reason.into();
+        self.0.send_if_modified(|slot| {
+            if slot.is_some() {
+                return false;
+            }
+            *slot = Some(reason);
+            true
+        })
+    }
+
+    /// The reason given, once a stop was requested.
+    pub fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    /// Resolves, with the reason, once a stop is requested.
+    pub async fn requested(&self) -> String {
+        let mut watch = self.0.subscribe();
+        let reason = match watch.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone(),
+            // The sender lives in `self`, so it cannot have closed.
+            Err(_) => None,
+        };
+        match reason {
+            Some(reason) => reason,
+            None => std::future::pending().await,
+        }
+    }
+}
