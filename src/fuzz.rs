@@ -48,7 +48,8 @@ use crate::adapter::{Capabilities, StartError};
 use crate::capability::{IdKind, Ids};
 use crate::harness::Harness;
 use crate::protocol::OutcomeKind;
-use crate::report::RunReport;
+use crate::reference_client::{Defect, Style};
+use crate::report::{RunReport, WriteError};
 use crate::run::{self, Client, RunConfig, RunError, Stop};
 use crate::scenario::{
     Answer, Fault, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
@@ -1118,6 +1119,129 @@ impl FuzzRun {
             "scenarios": [shrunk],
         });
         Some(serde_json::to_string_pretty(&file).expect("a scenario serialises") + "\n")
+    }
+}
+
+impl FuzzRun {
+    /// What the terminal says of a run without a failure: the ids, then how it ended (passed,
+    /// or interrupted), then a warning per flaky case.
+    pub fn passed_text(&self, report: &RunReport) -> String {
+        let seed = self.seed;
+        let mut out = format!("ids: {}\n", report.id_set().describe());
+        if let Some(signal) = &self.interrupted {
+            out.push_str(&format!(
+                "INTERRUPTED ({signal}): {} cases passed ({} NON_STRICT), {} under way not run, of {} asked for; seed {seed}\n",
+                self.cases_run,
+                self.non_strict_count,
+                self.not_run.len(),
+                self.cases
+            ));
+            return out;
+        }
+        out.push_str(&format!(
+            "PASS: {} cases ({} NON_STRICT) in {:.1} s, {:.0} cases/s; seed {seed}\n",
+            self.cases_run,
+            self.non_strict_count,
+            self.cases_duration.as_secs_f64(),
+            self.cases_per_second()
+        ));
+        for f in &self.flaky {
+            out.push_str(&format!(
+                "warning: {} ended {} among the other jobs but passed alone (flaky; a timeout under load?): {}\n",
+                f.id,
+                f.verdict,
+                f.failed_checks()
+                    .map(|c| c.message.as_str())
+                    .chain(f.reason.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        out
+    }
+
+    /// What the terminal says of a failure: how it was found and shrunk, the shrunk case's
+    /// report (`terminal`), the case as a catalogue file, the command that replays it.
+    pub fn failure_text(&self, terminal: &str, replay: &Replay<'_>) -> Option<String> {
+        let failure = self.failure.as_ref()?;
+        let seed = self.seed;
+        Some(format!(
+            "case {} of seed {seed} ended {}; shrunk in {} steps ({} runs) to:\n\n{terminal}\nthe shrunk case, as a catalogue file:\n\n{}\nreplay: {}\n",
+            failure.case,
+            failure.original_result.verdict,
+            failure.shrink_steps,
+            failure.shrink_runs,
+            self.scenario_file().unwrap_or_default(),
+            replay.command(seed, failure.case)
+        ))
+    }
+
+    /// Saves the shrunk failing case to `path` (`--save-case`); says what was done.
+    ///
+    /// # Errors
+    /// [`WriteError`] when the file cannot be written.
+    pub fn save_case(&self, path: &std::path::Path) -> Result<String, WriteError> {
+        match self.scenario_file() {
+            Some(file) => {
+                crate::report::files::write(path, file)?;
+                Ok(format!(
+                    "the shrunk case is saved in {0}: `alipay-cancel-kit run --catalogue {0} --catalogue-only ...` replays it",
+                    path.display()
+                ))
+            }
+            None => Ok(format!(
+                "no case failed: nothing saved in {}",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// What a fuzz run was started with, as far as replaying its failure needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Replay<'a> {
+    /// The adapter command, if any.
+    pub client: Option<&'a str>,
+    /// `--persistent`.
+    pub persistent: bool,
+    /// The built-in client's defects.
+    pub defects: &'a [Defect],
+    /// The built-in client's styles.
+    pub styles: &'a [Style],
+    /// `--timeout-ms`.
+    pub timeout_ms: u64,
+}
+
+impl Replay<'_> {
+    /// The command line that replays case `case` of `seed`.
+    pub fn command(&self, seed: u64, case: u32) -> String {
+        let mut replay = format!("alipay-cancel-kit fuzz --seed {seed} --cases {case}");
+        if let Some(command) = self.client {
+            replay.push_str(&format!(" --client '{}'", command.replace('\'', r"'\''")));
+        }
+        if self.persistent {
+            replay.push_str(" --persistent");
+        }
+        for d in self.defects {
+            replay.push_str(&format!(" --defect {}", d.name()));
+        }
+        for s in self.styles {
+            replay.push_str(&format!(" --style {}", s.name()));
+        }
+        if self.timeout_ms != Timing::default().timeout_ms {
+            replay.push_str(&format!(" --timeout-ms {}", self.timeout_ms));
+        }
+        replay
+    }
+}
+
+/// Cases run at once by default: 16 in process; for an adapter, 12 per core, since a delayed
+/// case holds its job for the whole delay while using no CPU, so the CPU stays busy only
+/// with many jobs (12 per core measured fastest; README, "Fuzzing").
+pub fn default_jobs(client: &Client) -> usize {
+    match client {
+        Client::InProcess(_) | Client::InProcessWithIds { .. } => 16,
+        Client::Adapter { .. } => 12 * crate::harness::cores(),
     }
 }
 

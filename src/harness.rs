@@ -39,15 +39,18 @@
 //! # Ok::<(), alipay_cancel_kit::run::RunError>(())
 //! ```
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{AdapterRun, Capabilities, Persistent};
-use crate::capability::Ids;
-use crate::report::{Interrupted, RunReport};
-use crate::run::{self, RunConfig, RunError};
+use crate::capability::{IdKind, Ids};
+use crate::reference_client::Behaviour;
+use crate::report::terminal::Color;
+use crate::report::{Interrupted, ReportFiles, RunReport};
+use crate::run::{self, Client, RunConfig, RunError, RunKeys};
 use crate::scenario::Scenario;
 use crate::verdict::ScenarioResult;
 
@@ -321,4 +324,103 @@ impl Stop {
             None => std::future::pending().await,
         }
     }
+}
+
+/// The command-line options `run` and `fuzz` share: the client, how it runs, the session's
+/// time limits and transport, and the report files both write.
+///
+/// Flattened into both commands (`#[command(flatten)]`); where `fuzz` words an option for
+/// cases rather than scenarios, it rewords the help with `mut_arg`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct HarnessArgs {
+    /// The adapter command of the client under test, run by `sh -c`. Default: the built-in
+    /// reference client, in process.
+    #[arg(long, value_name = "COMMAND")]
+    pub client: Option<String>,
+    /// One adapter process serves many scenarios (one process per job).
+    #[arg(long)]
+    pub persistent: bool,
+    /// Make the built-in client (no --client) send only this kind of id, and declare it.
+    /// Repeatable.
+    #[arg(
+        long = "id",
+        value_enum,
+        value_name = "KIND",
+        conflicts_with = "client"
+    )]
+    pub ids: Vec<IdKind>,
+    /// Scenarios run at once. Default: the number of cores.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write the JSON report (schema/report.schema.json) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report (checks and transcripts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Serve every scenario over HTTPS (`https://localhost:PORT`, with `caCertificatePem`), not
+    /// only the `tls/` ones: for clients that cannot speak plain HTTP, such as the Python SDK.
+    #[arg(long)]
+    pub tls: bool,
+    /// Milliseconds added to `timeoutMs × 5` for a scenario's hard time limit.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub time_limit_margin_ms: u64,
+    /// Colour on the terminal.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+impl HarnessArgs {
+    /// The client under test: the adapter command, or the built-in client with `behaviour`
+    /// (sending only the `--id` kinds, when given).
+    pub fn client(&self, behaviour: Behaviour) -> Client {
+        match &self.client {
+            None if self.ids.is_empty() => Client::InProcess(behaviour),
+            None => Client::InProcessWithIds {
+                defects: behaviour.defects,
+                ids: Ids::only(self.ids.iter().copied()),
+            },
+            Some(command) => Client::Adapter {
+                command: command.clone(),
+                persistent: self.persistent,
+            },
+        }
+    }
+
+    /// A note for an option that does nothing here: `--persistent` without `--client`.
+    pub fn note(&self) -> Option<&'static str> {
+        (self.persistent && self.client.is_none()).then_some(
+            "--persistent applies to --client adapters; the built-in client runs in process",
+        )
+    }
+
+    /// The session's configuration for `client`, `jobs` at a time (`--jobs` wins), with
+    /// fresh keys.
+    pub fn config(&self, client: Client, jobs: usize) -> RunConfig {
+        RunConfig {
+            client,
+            jobs: self.jobs.unwrap_or(jobs),
+            time_limit_margin: Duration::from_millis(self.time_limit_margin_ms),
+            keys: RunKeys::generate(),
+            tls: self.tls,
+        }
+    }
+
+    /// The report files asked for (`markdown` where the command has the option).
+    pub fn files(&self, markdown: Option<PathBuf>) -> ReportFiles {
+        ReportFiles {
+            json: self.report_json.clone(),
+            junit: self.junit.clone(),
+            markdown,
+            html: self.html.clone(),
+        }
+    }
+}
+
+/// The number of cores, the default of jobs that use CPU (2 when it cannot be told).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }

@@ -3,6 +3,7 @@
 //! Scenarios run concurrently (`jobs` at a time, in a [`Harness`] session) and are reported
 //! in catalogue order.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,8 +14,9 @@ use crate::gateway::{Gateway, GatewayKeys, Script};
 pub use crate::harness::{Harness, Pool, Stop};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
 use crate::reference_client::{self, Behaviour, Crash, Defects};
-use crate::report::RunReport;
-use crate::scenario::{Scenario, Transport};
+use crate::report::{Baseline, BaselineError, RunReport, WriteError};
+use crate::scenario::{Catalogue, Scenario, Transport};
+use crate::shard::{Selection, Shard};
 use crate::signature::SigningKey;
 use crate::verdict::{self, ScenarioResult, Verdict};
 
@@ -527,4 +529,167 @@ pub async fn run_columns(
         reports.push((column.name.clone(), run(scenarios, &config).await?));
     }
     Ok(reports)
+}
+
+/// The scenarios the patterns select, only those of `--catalogue` files when `only`.
+pub fn select<'c>(
+    catalogue: &'c Catalogue,
+    include: &[String],
+    exclude: &[String],
+    only: bool,
+) -> Vec<&'c Scenario> {
+    let mut selected = catalogue.select(include, exclude);
+    if only {
+        selected.retain(|s| !catalogue.is_builtin(&s.id));
+    }
+    selected
+}
+
+/// What `run` was asked to run: the scenarios selected (and sharded), the fingerprint of the
+/// whole selection, and the baseline to judge them by.
+#[derive(Debug)]
+pub struct Plan<'c> {
+    /// The scenarios this run (or shard) runs, in catalogue order.
+    pub scenarios: Vec<&'c Scenario>,
+    /// The fingerprint of the whole selection: the shards of one run, and only they, merge.
+    pub selection: Selection,
+    /// The shard, for a sharded run.
+    pub shard: Option<Shard>,
+    /// The known failures.
+    pub baseline: Option<Baseline>,
+}
+
+/// `run` cannot start: nothing selected, or a broken baseline (exit code 2).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// No scenario matches the patterns.
+    NoMatch {
+        /// `--scenario` patterns.
+        include: Vec<String>,
+        /// `--exclude` patterns.
+        exclude: Vec<String>,
+    },
+    /// The baseline cannot be read or breaks its rules.
+    Baseline(BaselineError),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::NoMatch { include, exclude } => write!(
+                f,
+                "no scenario matches --scenario {include:?} --exclude {exclude:?} (see `alipay-cancel-kit scenarios`)"
+            ),
+            PlanError::Baseline(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PlanError::Baseline(e) => Some(e),
+            PlanError::NoMatch { .. } => None,
+        }
+    }
+}
+
+impl<'c> Plan<'c> {
+    /// Selects the scenarios (`include`, `exclude`, and only the `--catalogue` files' when
+    /// `only`), then the shard's.
+    ///
+    /// # Errors
+    /// [`PlanError::NoMatch`] when nothing is selected.
+    pub fn new(
+        catalogue: &'c Catalogue,
+        (include, exclude, only): (&[String], &[String], bool),
+        shard: Option<Shard>,
+    ) -> Result<Plan<'c>, PlanError> {
+        let selected = select(catalogue, include, exclude, only);
+        if selected.is_empty() {
+            return Err(PlanError::NoMatch {
+                include: include.to_vec(),
+                exclude: exclude.to_vec(),
+            });
+        }
+        let selection = Selection::of(&selected);
+        let scenarios = match shard {
+            None => selected,
+            Some(shard) => shard.select(selected),
+        };
+        Ok(Plan {
+            scenarios,
+            selection,
+            shard,
+            baseline: None,
+        })
+    }
+
+    /// Reads the baseline, before any work is done: a broken one is a usage error.
+    ///
+    /// # Errors
+    /// [`PlanError::Baseline`] when it cannot be read, breaks its rules, or names a scenario
+    /// the catalogue lacks.
+    pub fn load_baseline(&mut self, catalogue: &Catalogue, path: &Path) -> Result<(), PlanError> {
+        let baseline = Baseline::load(path)
+            .and_then(|b| {
+                b.check_known(catalogue.scenarios().iter().map(|s| s.id.as_str()))?;
+                Ok(b)
+            })
+            .map_err(PlanError::Baseline)?;
+        self.baseline = Some(baseline);
+        Ok(())
+    }
+
+    /// A note when the shard holds none of the selected scenarios.
+    pub fn note(&self) -> Option<String> {
+        let shard = self.shard.filter(|_| self.scenarios.is_empty())?;
+        Some(format!(
+            "shard {shard} holds no scenario of the {} selected",
+            self.selection.scenarios
+        ))
+    }
+
+    /// The plan's facts in the run's report: the selection, the shard, the baseline's
+    /// outcome.
+    pub fn complete(&self, report: &mut RunReport) {
+        report.catalogue = Some(self.selection.clone());
+        report.shard = self.shard;
+        if let Some(baseline) = &self.baseline {
+            report.baseline = Some(crate::report::baseline::apply(baseline, &report.scenarios));
+        }
+    }
+}
+
+/// Writes the run's failures to `path` as a baseline (reasons to be filled in).
+///
+/// # Errors
+/// [`WriteError`] when the file cannot be written.
+pub fn write_baseline(report: &RunReport, path: &Path) -> Result<(), WriteError> {
+    let text = Baseline::from_results(
+        &report.scenarios,
+        format!("failures of {} (fill in a reason per entry)", report.client),
+    )
+    .to_json();
+    crate::report::files::write(path, text)
+}
+
+impl Column {
+    /// A column from `NAME=COMMAND` (`--column`): an adapter, run in exec mode.
+    ///
+    /// # Errors
+    /// A message when there is no `=`.
+    pub fn parse(spec: &str) -> Result<Column, String> {
+        let Some((name, command)) = spec.split_once('=') else {
+            return Err(format!("--column {spec:?}: expected NAME=COMMAND"));
+        };
+        Ok(Column {
+            name: name.trim().to_owned(),
+            client: Client::Adapter {
+                command: command.to_owned(),
+                persistent: false,
+            },
+        })
+    }
 }

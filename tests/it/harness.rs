@@ -221,7 +221,7 @@ fn a_broken_client_fails_the_whole_catalogue_run_with_exit_code_1() {
         in_process(&[Defect::NoResponseVerification]),
         &["signature"],
     );
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
     assert!(report.summary.fail >= 5, "{:?}", report.summary);
 }
 
