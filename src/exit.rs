@@ -28,6 +28,9 @@ pub enum Exit {
     Interrupted(Signal),
     /// 1..=125: the `--exec` command of `serve` or `proxy` failed with this code.
     Command(u8),
+    /// 101: `reference-adapter` crashed on purpose (a crash defect), as a panicking Rust
+    /// program exits, so the kit sees an adapter die without an outcome.
+    Crashed,
 }
 
 /// A signal that stops a run in order (`docs/contract.md`, "Interrupted runs").
@@ -90,6 +93,7 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Interrupted(signal) => 128 + signal.number(),
             Exit::Command(code) => code.clamp(1, 125),
+            Exit::Crashed => 101,
         }
     }
 
@@ -120,6 +124,7 @@ mod tests {
             (Exit::Command(7), 7),
             (Exit::Command(0), 1),
             (Exit::Command(200), 125),
+            (Exit::Crashed, 101),
         ];
         for (exit, code) in table {
             assert_eq!(exit.code(), code, "{exit:?}");

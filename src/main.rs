@@ -562,8 +562,16 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> Exit {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(reference_client::serve_adapter(&behaviour, ids)) {
+    let served = runtime.block_on(reference_client::serve_adapter(&behaviour, ids));
+    // A crash ends the adapter at once, as a panic would: no waiting on a read of standard
+    // input the runtime may still have under way.
+    runtime.shutdown_background();
+    match served {
         Ok(()) => Exit::Ok,
+        Err(crash @ reference_client::AdapterError::Crash(_)) => {
+            eprintln!("{crash}");
+            Exit::Crashed
+        }
         Err(e) => {
             eprintln!("reference adapter: {e}");
             Exit::Failures
