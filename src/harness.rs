@@ -424,3 +424,57 @@ impl HarnessArgs {
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        harness: HarnessArgs,
+    }
+
+    fn parse(args: &[&str]) -> HarnessArgs {
+        Cli::try_parse_from(std::iter::once("kit").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .harness
+    }
+
+    #[test]
+    fn the_options_name_the_client_and_how_it_runs() {
+        let built_in = parse(&[]);
+        assert_eq!(built_in.client(Behaviour::default()).mode(), "in-process");
+        assert_eq!(built_in.note(), None);
+        let narrow = parse(&["--id", "payment-id"]);
+        assert!(matches!(
+            narrow.client(Behaviour::default()),
+            Client::InProcessWithIds { .. }
+        ));
+        let adapter = parse(&["--client", "./a", "--persistent", "-j", "3"]);
+        let client = adapter.client(Behaviour::default());
+        assert_eq!(client.mode(), "persistent");
+        assert_eq!(client.pool_command(), Some("./a"));
+        assert_eq!(
+            parse(&["--persistent"]).note(),
+            Some("--persistent applies to --client adapters; the built-in client runs in process")
+        );
+    }
+
+    #[test]
+    fn an_id_with_an_adapter_is_refused() {
+        let refused = Cli::try_parse_from(["kit", "--client", "./a", "--id", "payment-id"]);
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn the_report_files_are_those_asked_for() {
+        let args = parse(&["--report-json", "r.json", "--html", "r.html"]);
+        let files = args.files(Some(PathBuf::from("r.md")));
+        assert_eq!(files.json, Some(PathBuf::from("r.json")));
+        assert_eq!(files.junit, None);
+        assert_eq!(files.markdown, Some(PathBuf::from("r.md")));
+        assert_eq!(files.html, Some(PathBuf::from("r.html")));
+    }
+}

@@ -697,3 +697,40 @@ fn baseline_written_from_a_run_lists_its_failures_and_reloads() {
         alipay_cancel_kit::exit::Exit::Ok
     );
 }
+
+#[test]
+fn an_interrupted_run_exits_by_its_signal_whatever_the_verdicts() {
+    use alipay_cancel_kit::exit::{Exit, Signal};
+    use alipay_cancel_kit::report::Interrupted;
+    let mut report = synthetic_run();
+    assert_eq!(report.exit(), Exit::Failures, "FAIL and ERROR fail the run");
+    for (signal, exit) in [
+        ("SIGINT", Exit::Interrupted(Signal::Interrupt)),
+        ("SIGTERM", Exit::Interrupted(Signal::Terminate)),
+    ] {
+        report.interrupted = Some(Interrupted {
+            signal: signal.to_owned(),
+            not_run: Vec::new(),
+        });
+        assert_eq!(report.exit(), exit);
+        assert_eq!(
+            report.exit_code(),
+            Exit::Failures,
+            "the verdicts' own exit is unchanged"
+        );
+    }
+    assert_eq!(Exit::Interrupted(Signal::Interrupt).code(), 130);
+    assert_eq!(Exit::Interrupted(Signal::Terminate).code(), 143);
+}
+
+#[test]
+fn a_clean_run_exits_ok_and_its_html_says_so() {
+    use alipay_cancel_kit::exit::Exit;
+    let report = RunReport::new("c", "exec", Vec::new());
+    assert_eq!(report.exit(), Exit::Ok);
+    let html = alipay_cancel_kit::report::html::render(&report);
+    assert!(html.contains("exit code <b class=\"PASS\">0</b>"), "{html}");
+    let failing = synthetic_run();
+    let html = alipay_cancel_kit::report::html::render(&failing);
+    assert!(html.contains("exit code <b class=\"FAIL\">1</b>"), "{html}");
+}
