@@ -75,18 +75,18 @@ impl Harness {
     /// # Errors
     /// [`RunError::Adapter`] when the adapter command cannot be started at all.
     pub async fn start(config: RunConfig, stop: Stop) -> Result<Harness, RunError> {
+        // The probe counts in the run's time, as it did before there was a session.
         let started = Instant::now();
         let capabilities = config.client.capabilities().await?;
-        Ok(Harness::with_capabilities(
-            config,
-            capabilities,
-            stop,
-            started,
-        ))
+        Ok(Harness::assemble(config, capabilities, stop, started))
     }
 
     /// A session for a client whose capabilities are already known (no probe).
-    pub fn with_capabilities(
+    pub fn with_capabilities(config: RunConfig, capabilities: Capabilities, stop: Stop) -> Harness {
+        Harness::assemble(config, capabilities, stop, Instant::now())
+    }
+
+    fn assemble(
         config: RunConfig,
         capabilities: Capabilities,
         stop: Stop,

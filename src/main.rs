@@ -12,7 +12,7 @@ use alipay_cancel_kit::harness::{cores, HarnessArgs};
 use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
 use alipay_cancel_kit::report::terminal::{self, Color};
 use alipay_cancel_kit::report::{self, baseline::Baseline, card, ReportFiles};
-use alipay_cancel_kit::run::{self, Client, Column, Plan, RunConfig, RunKeys, Stop};
+use alipay_cancel_kit::run::{self, Column, Plan, Stop};
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::serve::{session, ServeConfig, Server, Session, TlsSetting, Totals};
 use alipay_cancel_kit::shard::Shard;
@@ -679,23 +679,11 @@ fn report_card_command(args: &ReportCardArgs) -> Exit {
         Ok(catalogue) => catalogue,
         Err(exit) => return exit,
     };
-    let mut columns = vec![Column {
-        name: "reference client".to_owned(),
-        client: Client::InProcess(Default::default()),
-    }];
-    for spec in &args.columns {
-        match Column::parse(spec) {
-            Ok(column) => columns.push(column),
-            Err(e) => return fail(e),
-        }
-    }
-    let template = RunConfig {
-        client: Client::InProcess(Default::default()),
-        jobs: args.jobs.unwrap_or_else(cores),
-        time_limit_margin: Duration::from_secs(5),
-        keys: RunKeys::generate(),
-        tls: args.tls,
+    let columns = match Column::card(&args.columns) {
+        Ok(columns) => columns,
+        Err(e) => return fail(e),
     };
+    let template = run::card_template(args.jobs.unwrap_or_else(cores), args.tls);
     let selected = catalogue.select(&[], &[]);
     let reports = match runtime().block_on(run::run_columns(&selected, &columns, &template)) {
         Ok(reports) => reports,

@@ -509,6 +509,18 @@ pub struct Column {
     pub client: Client,
 }
 
+/// The configuration the report card runs every column with (its client replaced per
+/// column): `jobs` at a time, a 5 s margin, fresh keys, HTTPS for every scenario with `tls`.
+pub fn card_template(jobs: usize, tls: bool) -> RunConfig {
+    RunConfig {
+        client: Client::InProcess(Default::default()),
+        jobs,
+        time_limit_margin: Duration::from_secs(5),
+        keys: RunKeys::generate(),
+        tls,
+    }
+}
+
 /// Runs the scenarios against every column in turn (each run as `template` says, with its
 /// client replaced), in column order: the report card's runs, with one set of keys and one
 /// test PKI ([`crate::report::card`] renders them).
@@ -676,6 +688,20 @@ pub fn write_baseline(report: &RunReport, path: &Path) -> Result<(), WriteError>
 }
 
 impl Column {
+    /// The report card's columns: the reference client's first, then one per `NAME=COMMAND`.
+    ///
+    /// # Errors
+    /// A message naming the first spec without an `=`.
+    pub fn card(specs: &[String]) -> Result<Vec<Column>, String> {
+        let reference = Column {
+            name: "reference client".to_owned(),
+            client: Client::InProcess(Default::default()),
+        };
+        std::iter::once(Ok(reference))
+            .chain(specs.iter().map(|spec| Column::parse(spec)))
+            .collect()
+    }
+
     /// A column from `NAME=COMMAND` (`--column`): an adapter, run in exec mode.
     ///
     /// # Errors
