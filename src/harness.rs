@@ -156,7 +156,13 @@ impl Harness {
             let (scenario, harness, gate) = ((*scenario).clone(), self.clone(), gate.clone());
             tasks.spawn(async move {
                 let _permit = gate.acquire_owned().await.expect("semaphore open");
-                (index, harness.run_scenario(&scenario).await)
+                // No scenario starts after a stop: a scenario whose adapter the signal killed
+                // frees its job at once, and the next must not start an adapter the run
+                // would leave behind.
+                if harness.stopped().is_some() {
+                    return (index, None);
+                }
+                (index, Some(harness.run_scenario(&scenario).await))
             });
         }
         let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
@@ -167,10 +173,11 @@ impl Harness {
                 joined = tasks.join_next() => joined,
             };
             match joined {
-                Some(Ok((index, result))) => {
+                Some(Ok((index, Some(result)))) => {
                     on_done(&result);
                     results[index] = Some(result);
                 }
+                Some(Ok((_, None))) => {}
                 Some(Err(e)) => panic!("a scenario task failed: {e}"),
                 None => break None,
             }

@@ -418,8 +418,11 @@ fn watch_signals(stop: Stop) {
                 _ = terminate.recv() => Signal::Terminate,
             };
             let name = signal.name();
+            // The stop first, then the kill: a scenario about to start sees the stop and
+            // starts no adapter the kill would miss.
+            let first = stop.request(name);
             alipay_cancel_kit::adapter::kill_every_group();
-            if !stop.request(name) {
+            if !first {
                 eprintln!("{name} again: exiting now, without the reports");
                 std::process::exit(i32::from(Exit::Interrupted(signal).code()));
             }
