@@ -9,7 +9,9 @@
 //! "Interrupted runs").
 //!
 //! Handles are cheap to clone (the session is shared, not copied: it holds RSA keys), so a
-//! task per scenario can own one.
+//! task per scenario can own one. `serve` and `proxy` do not use it yet; their standing
+//! sessions already share [`crate::exit::Exit`], and can take a `Harness` for their keys,
+//! stop signal and report next.
 //!
 //! # Example
 //! ```
