@@ -6,7 +6,7 @@
 //! python3 adapter.py`, environment assignments, pipes). Extra arguments such as
 //! `--capabilities` are appended as `"$@"`, that is to the command's last simple command.
 
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crate::protocol::Outcome;
+use crate::protocol::{Outcome, OutcomeError};
 use crate::schema::Schema;
 
 /// How much of an adapter's standard error a report keeps per scenario (the tail).
@@ -40,26 +40,166 @@ pub struct AdapterRun {
 }
 
 /// How an adapter broke the protocol; the scenario is `ERROR` with this reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdapterFault(pub String);
+///
+/// `Display` gives the reason as reports print it (`reason` in the JSON report).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AdapterFault {
+    /// The adapter process could not be spawned.
+    Spawn(Arc<std::io::Error>),
+    /// The adapter ran past the hard time limit; its process group was killed.
+    TimedOut {
+        /// The hard time limit.
+        limit: Duration,
+    },
+    /// The built-in client, run in process, ran past the hard time limit.
+    ClientTimedOut {
+        /// The hard time limit.
+        limit: Duration,
+    },
+    /// The built-in client, run in process, crashed (a deliberate defect).
+    Crashed(String),
+    /// Reading the exec adapter's output failed.
+    Read(Arc<std::io::Error>),
+    /// Writing to or reading from a persistent adapter failed.
+    Pipes(Arc<std::io::Error>),
+    /// The outcome line is longer than the protocol's 1 MiB.
+    LineTooLong,
+    /// The exec adapter exited without printing an outcome.
+    NoOutcome(ExitStatus),
+    /// The persistent adapter exited (with this status, when known) or closed its standard
+    /// output before printing an outcome.
+    EndedEarly(Option<ExitStatus>),
+    /// The exec adapter printed an outcome but exited non-zero.
+    ExitedAfterOutcome(ExitStatus),
+    /// The exec adapter printed more than one line.
+    ManyLines {
+        /// How many non-empty lines.
+        count: usize,
+        /// The first of them.
+        first: String,
+    },
+    /// The outcome line is not JSON.
+    NotJson {
+        /// The parser's complaint.
+        error: Arc<serde_json::Error>,
+        /// The line as printed.
+        line: String,
+    },
+    /// The outcome is JSON but breaks `schema/adapter-outcome.schema.json`.
+    Schema(Vec<String>),
+    /// The outcome passes the schema but its typed reading refuses it.
+    Unreadable(OutcomeError),
+}
 
 impl std::fmt::Display for AdapterFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            AdapterFault::Spawn(e) => write!(f, "cannot start the adapter: {e}"),
+            AdapterFault::TimedOut { limit } => write!(
+                f,
+                "the adapter ran past the hard time limit of {} ms and was killed with its process group",
+                limit.as_millis()
+            ),
+            AdapterFault::ClientTimedOut { limit } => write!(
+                f,
+                "the client ran past the hard time limit of {} ms",
+                limit.as_millis()
+            ),
+            AdapterFault::Crashed(why) => write!(f, "the client crashed: {why}"),
+            AdapterFault::Read(e) => write!(f, "reading the adapter failed: {e}"),
+            AdapterFault::Pipes(e) => write!(f, "the adapter's pipes failed: {e}"),
+            AdapterFault::LineTooLong => write!(
+                f,
+                "the outcome line is longer than {MAX_LINE} bytes (1 MiB), the protocol's limit; the adapter was killed with its process group"
+            ),
+            AdapterFault::NoOutcome(status) => {
+                write!(f, "the adapter printed no outcome and exited with {status}")
+            }
+            AdapterFault::EndedEarly(Some(status)) => {
+                write!(f, "the adapter exited with {status} before printing an outcome")
+            }
+            AdapterFault::EndedEarly(None) => {
+                f.write_str("the adapter closed its standard output before printing an outcome")
+            }
+            AdapterFault::ExitedAfterOutcome(status) => {
+                write!(f, "the adapter printed an outcome but exited with {status}")
+            }
+            AdapterFault::ManyLines { count, first } => write!(
+                f,
+                "the adapter printed {count} lines on standard output; the protocol allows one outcome line (first: {:?})",
+                truncate(first, 200)
+            ),
+            AdapterFault::NotJson { error, line } => write!(
+                f,
+                "the outcome line is not JSON ({error}): {:?}",
+                truncate(line, 200)
+            ),
+            AdapterFault::Schema(violations) => write!(
+                f,
+                "the outcome breaks schema/adapter-outcome.schema.json: {}",
+                violations.join("; ")
+            ),
+            AdapterFault::Unreadable(e) => write!(f, "the outcome cannot be read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AdapterFault {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AdapterFault::Spawn(e) | AdapterFault::Read(e) | AdapterFault::Pipes(e) => Some(&**e),
+            AdapterFault::NotJson { error, .. } => Some(&**error),
+            AdapterFault::Unreadable(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
 /// The adapter command could not be started at all (exit code 2 of a run).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartError(pub String);
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// `sh` itself could not be spawned to run the adapter.
+    Shell(std::io::Error),
+    /// `sh` reports the command not found (127) or not executable (126).
+    Command {
+        /// The adapter command.
+        command: String,
+        /// What `sh` said on standard error.
+        stderr: String,
+    },
+    /// The client declares neither `payment-id` nor `payment-request-id`, so no instruction
+    /// names only ids it can send (`fuzz`).
+    NoUsableId(crate::capability::Ids),
+}
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            StartError::Shell(e) => write!(f, "cannot start `sh` to run the adapter: {e}"),
+            StartError::Command { command, stderr } => write!(
+                f,
+                "the adapter command `{command}` cannot be started: {}",
+                stderr.trim()
+            ),
+            StartError::NoUsableId(ids) => write!(
+                f,
+                "the adapter declares neither `payment-id` nor `payment-request-id` (only {}): no valid instruction names only the ids it can send",
+                ids.describe()
+            ),
+        }
     }
 }
 
-impl std::error::Error for StartError {}
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Shell(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// What the `--capabilities` probe found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,7 +320,7 @@ fn signal_group(pgid: i32, signal: i32) {
 pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartError> {
     let mut child = shell(command, &["--capabilities"])
         .spawn()
-        .map_err(|e| StartError(format!("cannot start `sh` to run the adapter: {e}")))?;
+        .map_err(StartError::Shell)?;
     let mut group = ProcessGroup::new(child.id());
     drop(child.stdin.take());
     let mut stdout = child.stdout.take().expect("piped");
@@ -220,10 +360,10 @@ pub async fn probe_capabilities(command: &str) -> Result<Capabilities, StartErro
     let err = String::from_utf8_lossy(&err);
     match status.code() {
         Some(127) | Some(126) => {
-            return Err(StartError(format!(
-                "the adapter command `{command}` cannot be started: {}",
-                err.trim()
-            )))
+            return Err(StartError::Command {
+                command: command.to_owned(),
+                stderr: err.into_owned(),
+            })
         }
         Some(0) => {}
         _ => {
@@ -274,13 +414,6 @@ async fn read_tail(pipe: &mut (impl AsyncRead + Unpin), sink: &mut Vec<u8>) -> s
     }
 }
 
-/// Why an over-long outcome line ended the scenario.
-fn too_long() -> String {
-    format!(
-        "the outcome line is longer than {MAX_LINE} bytes (1 MiB), the protocol's limit; the adapter was killed with its process group"
-    )
-}
-
 fn none(note: String) -> Capabilities {
     Capabilities {
         list: Vec::new(),
@@ -296,27 +429,20 @@ pub fn parse_outcome(line: &str) -> (Option<Value>, Result<Outcome, AdapterFault
         Err(e) => {
             return (
                 None,
-                Err(AdapterFault(format!(
-                    "the outcome line is not JSON ({e}): {:?}",
-                    truncate(line.trim(), 200)
-                ))),
+                Err(AdapterFault::NotJson {
+                    error: Arc::new(e),
+                    line: line.trim().to_owned(),
+                }),
             )
         }
     };
     let violations = Schema::AdapterOutcome.violations(&value);
     if !violations.is_empty() {
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
-        return (
-            Some(value),
-            Err(AdapterFault(format!(
-                "the outcome breaks schema/adapter-outcome.schema.json: {}",
-                list.join("; ")
-            ))),
-        );
+        return (Some(value), Err(AdapterFault::Schema(list)));
     }
     // The schema has spoken; the typed reading states the same rules (null reads as absent).
-    let outcome = Outcome::from_value(&value)
-        .map_err(|e| AdapterFault(format!("the outcome cannot be read: {e}")));
+    let outcome = Outcome::from_value(&value).map_err(AdapterFault::Unreadable);
     (Some(value), outcome)
 }
 
@@ -357,7 +483,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         Ok(c) => c,
         Err(e) => {
             return AdapterRun {
-                outcome: Err(AdapterFault(format!("cannot start the adapter: {e}"))),
+                outcome: Err(AdapterFault::Spawn(Arc::new(e))),
                 printed: None,
                 stderr: String::new(),
                 elapsed: started.elapsed(),
@@ -405,10 +531,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
     let (status, out) = match result {
         Err(_) => {
             return AdapterRun {
-                outcome: Err(AdapterFault(format!(
-                    "the adapter ran past the hard time limit of {} ms and was killed with its process group",
-                    limit.as_millis()
-                ))),
+                outcome: Err(AdapterFault::TimedOut { limit }),
                 printed: None,
                 stderr: tail(&err),
                 elapsed,
@@ -416,7 +539,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         }
         Ok(Err(e)) => {
             return AdapterRun {
-                outcome: Err(AdapterFault(format!("reading the adapter failed: {e}"))),
+                outcome: Err(AdapterFault::Read(Arc::new(e))),
                 printed: None,
                 stderr: tail(&err),
                 elapsed,
@@ -424,7 +547,7 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
         }
         Ok(Ok(Err(_))) => {
             return AdapterRun {
-                outcome: Err(AdapterFault(too_long())),
+                outcome: Err(AdapterFault::LineTooLong),
                 printed: None,
                 stderr: tail(&err),
                 elapsed,
@@ -435,20 +558,18 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
     let stderr = tail(&err);
     let text = String::from_utf8_lossy(&out);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let fault = |message: String| AdapterRun {
-        outcome: Err(AdapterFault(message)),
+    let fault = |fault: AdapterFault| AdapterRun {
+        outcome: Err(fault),
         printed: None,
         stderr: stderr.clone(),
         elapsed,
     };
     match lines.as_slice() {
-        [] => fault(format!("the adapter printed no outcome and exited with {status}")),
+        [] => fault(AdapterFault::NoOutcome(status)),
         [one] => {
             let (printed, outcome) = parse_outcome(one);
             let outcome = match outcome {
-                Ok(_) if !status.success() => Err(AdapterFault(format!(
-                    "the adapter printed an outcome but exited with {status}"
-                ))),
+                Ok(_) if !status.success() => Err(AdapterFault::ExitedAfterOutcome(status)),
                 other => other,
             };
             AdapterRun {
@@ -458,11 +579,10 @@ pub async fn exec(command: &str, instruction: &str, limit: Duration) -> AdapterR
                 elapsed,
             }
         }
-        many => fault(format!(
-            "the adapter printed {} lines on standard output; the protocol allows one outcome line (first: {:?})",
-            many.len(),
-            truncate(many[0], 200)
-        )),
+        many => fault(AdapterFault::ManyLines {
+            count: many.len(),
+            first: many[0].to_owned(),
+        }),
     }
 }
 
@@ -483,7 +603,7 @@ impl Persistent {
     pub fn start(command: &str) -> Result<Persistent, AdapterFault> {
         let mut child = shell(command, &[])
             .spawn()
-            .map_err(|e| AdapterFault(format!("cannot start the adapter: {e}")))?;
+            .map_err(|e| AdapterFault::Spawn(Arc::new(e)))?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -526,11 +646,11 @@ impl Persistent {
         };
         let result = tokio::time::timeout(limit, work).await;
         let elapsed = started.elapsed();
-        let faulted = |this: &mut Persistent, message: String| {
+        let faulted = |this: &mut Persistent, fault: AdapterFault| {
             this.group.kill();
             (
                 AdapterRun {
-                    outcome: Err(AdapterFault(message)),
+                    outcome: Err(fault),
                     printed: None,
                     stderr: this.take_stderr(),
                     elapsed,
@@ -539,25 +659,20 @@ impl Persistent {
             )
         };
         match result {
-            Err(_) => faulted(
-                self,
-                format!(
-                    "the adapter ran past the hard time limit of {} ms and was killed with its process group",
-                    limit.as_millis()
-                ),
-            ),
-            Ok(Err(e)) => faulted(self, format!("the adapter's pipes failed: {e}")),
+            Err(_) => faulted(self, AdapterFault::TimedOut { limit }),
+            Ok(Err(e)) => faulted(self, AdapterFault::Pipes(Arc::new(e))),
             Ok(Ok(out)) if out.is_empty() => {
                 // Give a dying process a moment so its exit status can be reported.
-                let status = tokio::time::timeout(Duration::from_millis(200), self.child.wait()).await;
-                let how = match status {
-                    Ok(Ok(s)) => format!("exited with {s}"),
-                    _ => "closed its standard output".into(),
+                let status =
+                    tokio::time::timeout(Duration::from_millis(200), self.child.wait()).await;
+                let status = match status {
+                    Ok(Ok(s)) => Some(s),
+                    _ => None,
                 };
-                faulted(self, format!("the adapter {how} before printing an outcome"))
+                faulted(self, AdapterFault::EndedEarly(status))
             }
             Ok(Ok(out)) if !out.ends_with(b"\n") && out.len() >= MAX_LINE => {
-                faulted(self, too_long())
+                faulted(self, AdapterFault::LineTooLong)
             }
             Ok(Ok(out)) => {
                 let text = String::from_utf8_lossy(&out);
@@ -580,5 +695,123 @@ impl Persistent {
         drop(self.stdin);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
         self.group.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+    use std::os::unix::process::ExitStatusExt;
+
+    // Reports print these texts as a scenario's `reason`: they are pinned word for word.
+    #[test]
+    fn faults_read_as_the_reports_have_always_printed_them() {
+        let exited = ExitStatus::from_raw(3 << 8);
+        let limit = Duration::from_millis(1500);
+        let cases = [
+            (
+                AdapterFault::TimedOut { limit },
+                "the adapter ran past the hard time limit of 1500 ms and was killed with its process group",
+            ),
+            (
+                AdapterFault::ClientTimedOut { limit },
+                "the client ran past the hard time limit of 1500 ms",
+            ),
+            (AdapterFault::Crashed("boom".into()), "the client crashed: boom"),
+            (
+                AdapterFault::LineTooLong,
+                "the outcome line is longer than 1048576 bytes (1 MiB), the protocol's limit; the adapter was killed with its process group",
+            ),
+            (
+                AdapterFault::NoOutcome(exited),
+                "the adapter printed no outcome and exited with exit status: 3",
+            ),
+            (
+                AdapterFault::EndedEarly(Some(exited)),
+                "the adapter exited with exit status: 3 before printing an outcome",
+            ),
+            (
+                AdapterFault::EndedEarly(None),
+                "the adapter closed its standard output before printing an outcome",
+            ),
+            (
+                AdapterFault::ExitedAfterOutcome(exited),
+                "the adapter printed an outcome but exited with exit status: 3",
+            ),
+            (
+                AdapterFault::ManyLines {
+                    count: 2,
+                    first: "{}".into(),
+                },
+                "the adapter printed 2 lines on standard output; the protocol allows one outcome line (first: \"{}\")",
+            ),
+            (
+                AdapterFault::Schema(vec!["a".into(), "b".into()]),
+                "the outcome breaks schema/adapter-outcome.schema.json: a; b",
+            ),
+        ];
+        for (fault, text) in cases {
+            assert_eq!(fault.to_string(), text);
+            assert!(fault.source().is_none(), "{fault:?}");
+        }
+    }
+
+    #[test]
+    fn faults_with_an_underlying_error_give_it_as_their_source() {
+        let io = || Arc::new(std::io::Error::other("pipe gone"));
+        assert_eq!(
+            AdapterFault::Spawn(io()).to_string(),
+            "cannot start the adapter: pipe gone"
+        );
+        assert_eq!(
+            AdapterFault::Read(io()).to_string(),
+            "reading the adapter failed: pipe gone"
+        );
+        assert_eq!(
+            AdapterFault::Pipes(io()).to_string(),
+            "the adapter's pipes failed: pipe gone"
+        );
+        for fault in [
+            AdapterFault::Spawn(io()),
+            AdapterFault::Read(io()),
+            AdapterFault::Pipes(io()),
+        ] {
+            assert_eq!(fault.source().unwrap().to_string(), "pipe gone");
+        }
+        let (printed, outcome) = parse_outcome("not json");
+        assert!(printed.is_none());
+        let fault = outcome.unwrap_err();
+        assert!(matches!(fault, AdapterFault::NotJson { .. }));
+        assert!(fault
+            .to_string()
+            .starts_with("the outcome line is not JSON (expected ident"));
+        assert!(fault.to_string().ends_with(": \"not json\""));
+        assert!(fault.source().is_some());
+    }
+
+    #[test]
+    fn start_errors_read_as_before_and_keep_their_cause() {
+        let shell = StartError::Shell(std::io::Error::other("no sh"));
+        assert_eq!(
+            shell.to_string(),
+            "cannot start `sh` to run the adapter: no sh"
+        );
+        assert_eq!(shell.source().unwrap().to_string(), "no sh");
+        let command = StartError::Command {
+            command: "./a".into(),
+            stderr: "sh: ./a: not found\n".into(),
+        };
+        assert_eq!(
+            command.to_string(),
+            "the adapter command `./a` cannot be started: sh: ./a: not found"
+        );
+        assert!(command.source().is_none());
+        let ids = StartError::NoUsableId(crate::capability::Ids::only([
+            crate::capability::IdKind::MerchantAccountId,
+        ]));
+        assert!(ids.to_string().starts_with(
+            "the adapter declares neither `payment-id` nor `payment-request-id` (only "
+        ));
     }
 }

@@ -11,7 +11,7 @@
 //!   against `schema/cancel-response.schema.json`; the test suite proves it on thousands of
 //!   cases.
 //! - **The runner** ([`fuzz`]): draws cases from a seeded proptest [`TestRunner`], runs each
-//!   through the same gateway, adapter runner and checks as `run` ([`run::run_scenario`]),
+//!   through the same gateway, adapter runner and checks as `run` (a [`Harness`] session),
 //!   several at once; on the first case that ends `FAIL` or `ERROR` it stops drawing and
 //!   shrinks that case, one run at a time, as proptest does (`simplify` while it still
 //!   fails, `complicate` when it passes), to the smallest case that still fails.
@@ -34,7 +34,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use proptest::char as pchar;
 use proptest::collection::vec;
@@ -47,9 +47,11 @@ use serde_json::{Map, Number, Value};
 use crate::adapter::{Capabilities, StartError};
 use crate::capability::{IdKind, Ids};
 use crate::contract;
+use crate::harness::Harness;
 use crate::protocol::OutcomeKind;
-use crate::report::RunReport;
-use crate::run::{self, Client, Pool, RunConfig, RunError, Stop};
+use crate::reference_client::{Defect, Style};
+use crate::report::{RunReport, WriteError};
+use crate::run::{self, Client, RunConfig, RunError, Stop};
 use crate::scenario::{
     Answer, Fault, Scenario, Signing, Transport, DEFAULT_CLIENT_ID, DEFAULT_TIMEOUT_MS,
 };
@@ -1113,6 +1115,129 @@ impl FuzzRun {
     }
 }
 
+impl FuzzRun {
+    /// What the terminal says of a run without a failure: the ids, then how it ended (passed,
+    /// or interrupted), then a warning per flaky case.
+    pub fn passed_text(&self, report: &RunReport) -> String {
+        let seed = self.seed;
+        let mut out = format!("ids: {}\n", report.id_set().describe());
+        if let Some(signal) = &self.interrupted {
+            out.push_str(&format!(
+                "INTERRUPTED ({signal}): {} cases passed ({} NON_STRICT), {} under way not run, of {} asked for; seed {seed}\n",
+                self.cases_run,
+                self.non_strict_count,
+                self.not_run.len(),
+                self.cases
+            ));
+            return out;
+        }
+        out.push_str(&format!(
+            "PASS: {} cases ({} NON_STRICT) in {:.1} s, {:.0} cases/s; seed {seed}\n",
+            self.cases_run,
+            self.non_strict_count,
+            self.cases_duration.as_secs_f64(),
+            self.cases_per_second()
+        ));
+        for f in &self.flaky {
+            out.push_str(&format!(
+                "warning: {} ended {} among the other jobs but passed alone (flaky; a timeout under load?): {}\n",
+                f.id,
+                f.verdict,
+                f.failed_checks()
+                    .map(|c| c.message.as_str())
+                    .chain(f.reason.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        out
+    }
+
+    /// What the terminal says of a failure: how it was found and shrunk, the shrunk case's
+    /// report (`terminal`), the case as a catalogue file, the command that replays it.
+    pub fn failure_text(&self, terminal: &str, replay: &Replay<'_>) -> Option<String> {
+        let failure = self.failure.as_ref()?;
+        let seed = self.seed;
+        Some(format!(
+            "case {} of seed {seed} ended {}; shrunk in {} steps ({} runs) to:\n\n{terminal}\nthe shrunk case, as a catalogue file:\n\n{}\nreplay: {}\n",
+            failure.case,
+            failure.original_result.verdict,
+            failure.shrink_steps,
+            failure.shrink_runs,
+            self.scenario_file().unwrap_or_default(),
+            replay.command(seed, failure.case)
+        ))
+    }
+
+    /// Saves the shrunk failing case to `path` (`--save-case`); says what was done.
+    ///
+    /// # Errors
+    /// [`WriteError`] when the file cannot be written.
+    pub fn save_case(&self, path: &std::path::Path) -> Result<String, WriteError> {
+        match self.scenario_file() {
+            Some(file) => {
+                crate::report::files::write(path, file)?;
+                Ok(format!(
+                    "the shrunk case is saved in {0}: `alipay-cancel-kit run --catalogue {0} --catalogue-only ...` replays it",
+                    path.display()
+                ))
+            }
+            None => Ok(format!(
+                "no case failed: nothing saved in {}",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// What a fuzz run was started with, as far as replaying its failure needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Replay<'a> {
+    /// The adapter command, if any.
+    pub client: Option<&'a str>,
+    /// `--persistent`.
+    pub persistent: bool,
+    /// The built-in client's defects.
+    pub defects: &'a [Defect],
+    /// The built-in client's styles.
+    pub styles: &'a [Style],
+    /// `--timeout-ms`.
+    pub timeout_ms: u64,
+}
+
+impl Replay<'_> {
+    /// The command line that replays case `case` of `seed`.
+    pub fn command(&self, seed: u64, case: u32) -> String {
+        let mut replay = format!("alipay-cancel-kit fuzz --seed {seed} --cases {case}");
+        if let Some(command) = self.client {
+            replay.push_str(&format!(" --client '{}'", command.replace('\'', r"'\''")));
+        }
+        if self.persistent {
+            replay.push_str(" --persistent");
+        }
+        for d in self.defects {
+            replay.push_str(&format!(" --defect {}", d.name()));
+        }
+        for s in self.styles {
+            replay.push_str(&format!(" --style {}", s.name()));
+        }
+        if self.timeout_ms != Timing::default().timeout_ms {
+            replay.push_str(&format!(" --timeout-ms {}", self.timeout_ms));
+        }
+        replay
+    }
+}
+
+/// Cases run at once by default: 16 in process; for an adapter, 12 per core, since a delayed
+/// case holds its job for the whole delay while using no CPU, so the CPU stays busy only
+/// with many jobs (12 per core measured fastest; README, "Fuzzing").
+pub fn default_jobs(client: &Client) -> usize {
+    match client {
+        Client::InProcess(_) | Client::InProcessWithIds { .. } => 16,
+        Client::Adapter { .. } => 12 * crate::harness::cores(),
+    }
+}
+
 /// The generator of a seed: proptest's ChaCha RNG, keyed by the seed's 8 bytes.
 pub fn runner(seed: u64, max_shrink_iters: u32) -> TestRunner {
     let mut key = [0u8; 32];
@@ -1148,175 +1273,211 @@ pub async fn fuzz_until(
     run_config: &RunConfig,
     stop: &Stop,
 ) -> Result<FuzzRun, RunError> {
-    let started = Instant::now();
-    let capabilities = run_config.client.capabilities().await?;
-    let ids = capabilities.ids();
+    let harness = Harness::start(run_config.clone(), stop.clone()).await?;
+    let run = fuzz_in(&harness, config).await;
+    harness.shutdown().await;
+    run
+}
+
+/// A fuzz run in a started session.
+///
+/// # Errors
+/// [`RunError::Adapter`] when the client declares no id an instruction can name alone.
+pub async fn fuzz_in(harness: &Harness, config: &FuzzConfig) -> Result<FuzzRun, RunError> {
+    let ids = harness.ids();
     if !ids.contains(IdKind::PaymentId) && !ids.contains(IdKind::PaymentRequestId) {
-        return Err(RunError::Adapter(StartError(format!(
-            "the adapter declares neither `payment-id` nor `payment-request-id` (only {}): no valid instruction names only the ids it can send",
-            ids.describe()
-        ))));
+        return Err(RunError::Adapter(StartError::NoUsableId(ids)));
     }
-    let pool = run_config.client.pool();
-    // Shared, not copied per case: the config holds RSA keys.
-    let shared = std::sync::Arc::new((run_config.clone(), capabilities.clone()));
-    let strategy = scenario_within(config.timing, ids);
-    let mut runner = runner(config.seed, config.max_shrink_iters);
-    let mut trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>> = HashMap::new();
-    let mut failing: HashMap<u32, (Scenario, ScenarioResult)> = HashMap::new();
-    let mut tasks = tokio::task::JoinSet::new();
-    // The cases started and not yet finished, for an interrupted run's report.
-    let mut under_way: HashMap<u32, Scenario> = HashMap::new();
-    let mut next = 1u32;
-    let mut cases_run = 0u32;
-    let mut non_strict = Vec::new();
-    let mut non_strict_count = 0u32;
-    let mut flaky = Vec::new();
+    let mut cases = Cases::new(config, ids);
     let mut cases_duration;
     let failure = loop {
-        loop {
-            while failing.is_empty()
-                && next <= config.cases
-                && tasks.len() < run_config.jobs.max(1)
-                && stop.reason().is_none()
-            {
-                let tree = strategy
-                    .new_tree(&mut runner)
-                    .expect("the fuzz strategies reject almost nothing");
-                let mut case = tree.current();
-                case.id = case_id(next);
-                trees.insert(next, tree);
-                let (shared, pool) = (shared.clone(), pool.clone());
-                let n = next;
-                under_way.insert(n, case.clone());
-                tasks.spawn(async move {
-                    let (run_config, capabilities) = &*shared;
-                    let result =
-                        run::run_scenario(&case, run_config, capabilities, pool.as_deref()).await;
-                    (n, case, result)
-                });
-                next += 1;
-            }
-            let joined = tokio::select! {
-                biased;
-                _ = stop.requested() => break,
-                joined = tasks.join_next() => joined,
-            };
-            let Some(joined) = joined else {
-                break;
-            };
-            let (n, case, result) =
-                joined.unwrap_or_else(|e| panic!("a fuzz case task failed: {e}"));
-            under_way.remove(&n);
-            cases_run += 1;
-            if result.verdict.is_failure() {
-                failing.insert(n, (case, result));
-                continue;
-            }
-            trees.remove(&n);
-            if result.verdict == Verdict::NonStrict {
-                non_strict_count += 1;
-                if non_strict.len() < 20 {
-                    non_strict.push(result);
-                }
-            }
-        }
-        cases_duration = started.elapsed();
-        if stop.reason().is_some() {
-            // Dropping a case's future kills its adapter's process group; waiting for the
-            // aborted tasks makes sure every one is gone before the report is written.
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
-        // The first failing case in drawing order: every case before it ran, so the choice
-        // does not depend on which job finished first.
-        let Some(n) = failing.keys().min().copied() else {
+        cases.run(harness, config.cases).await;
+        cases_duration = harness.elapsed();
+        let Some(failing) = cases.first_failure() else {
             break None;
         };
-        let (case, result) = failing.remove(&n).expect("present");
-        let tree = trees.remove(&n).expect("kept until it passes");
         // Confirm alone, off the load of the other jobs: a timeout case can fail only
         // because the machine was busy. A failure that does not repeat is reported as flaky
         // and the run goes on.
         let again = tokio::select! {
             biased;
             // Interrupted before the confirmation: the failure stands as first seen.
-            _ = stop.requested() => result.clone(),
-            again = run::run_scenario(&case, run_config, &capabilities, pool.as_deref()) => again,
+            _ = harness.stop().requested() => failing.result.clone(),
+            again = harness.run_scenario(&failing.case) => again,
         };
         if !again.verdict.is_failure() {
-            flaky.push(result);
+            cases.flaky.push(failing.result);
             continue;
         }
-        break Some(
-            shrink(
-                n,
-                tree,
-                case,
-                result,
-                config,
-                run_config,
-                &capabilities,
-                pool.as_deref(),
-                stop,
-            )
-            .await,
-        );
+        break Some(shrink(harness, failing, config.max_shrink_iters).await);
     };
-    if let Some(pool) = pool {
-        match stop.reason() {
-            // Idle processes die with the pool, at once: no time for a polite close.
-            Some(_) => drop(pool),
-            None => pool.close().await,
-        }
-    }
-    let mut not_run: Vec<(u32, Scenario)> = under_way.into_iter().collect();
+    let interrupted = harness.stopped();
+    let mut not_run: Vec<(u32, Scenario)> = cases.under_way.into_iter().collect();
     not_run.sort_by_key(|(n, _)| *n);
     Ok(FuzzRun {
         seed: config.seed,
         cases: config.cases,
-        cases_run,
-        non_strict,
-        non_strict_count,
-        flaky,
+        cases_run: cases.cases_run,
+        non_strict: cases.non_strict,
+        non_strict_count: cases.non_strict_count,
+        flaky: cases.flaky,
         failure,
-        capabilities,
+        capabilities: harness.capabilities().clone(),
         cases_duration,
-        duration: started.elapsed(),
-        interrupted: stop.reason(),
-        not_run: match stop.reason() {
+        duration: harness.elapsed(),
+        not_run: match interrupted {
             Some(_) => not_run.into_iter().map(|(_, case)| case).collect(),
             None => Vec::new(),
         },
+        interrupted,
     })
 }
 
-/// proptest's shrinking loop, one run at a time: `simplify` while the case still fails,
-/// `complicate` once it passes, until neither moves or the budget is spent.
-#[allow(clippy::too_many_arguments)]
-async fn shrink(
+/// The cases of a run: drawn in order, run `jobs` at a time, their trees kept until they pass
+/// (a failing one is shrunk from its tree).
+struct Cases {
+    strategy: BoxedStrategy<Scenario>,
+    runner: TestRunner,
+    trees: HashMap<u32, Box<dyn ValueTree<Value = Scenario>>>,
+    failing: HashMap<u32, (Scenario, ScenarioResult)>,
+    tasks: tokio::task::JoinSet<(u32, Scenario, ScenarioResult)>,
+    /// The cases started and not yet finished, for an interrupted run's report.
+    under_way: HashMap<u32, Scenario>,
+    next: u32,
+    cases_run: u32,
+    non_strict: Vec<ScenarioResult>,
+    non_strict_count: u32,
+    flaky: Vec<ScenarioResult>,
+}
+
+/// A case that failed among the other jobs, with the tree it was drawn from.
+struct Failing {
     n: u32,
-    mut tree: Box<dyn ValueTree<Value = Scenario>>,
-    original: Scenario,
-    original_result: ScenarioResult,
-    config: &FuzzConfig,
-    run_config: &RunConfig,
-    capabilities: &Capabilities,
-    pool: Option<&Pool>,
-    stop: &Stop,
-) -> FuzzFailure {
+    tree: Box<dyn ValueTree<Value = Scenario>>,
+    case: Scenario,
+    result: ScenarioResult,
+}
+
+impl Cases {
+    fn new(config: &FuzzConfig, ids: Ids) -> Cases {
+        Cases {
+            strategy: scenario_within(config.timing, ids),
+            runner: runner(config.seed, config.max_shrink_iters),
+            trees: HashMap::new(),
+            failing: HashMap::new(),
+            tasks: tokio::task::JoinSet::new(),
+            under_way: HashMap::new(),
+            next: 1,
+            cases_run: 0,
+            non_strict: Vec::new(),
+            non_strict_count: 0,
+            flaky: Vec::new(),
+        }
+    }
+
+    /// Draws and runs cases until one fails (and those under way have finished), all
+    /// `cases` ran, or a stop is requested (the cases under way are then dropped).
+    async fn run(&mut self, harness: &Harness, cases: u32) {
+        loop {
+            while self.failing.is_empty()
+                && self.next <= cases
+                && self.tasks.len() < harness.config().jobs.max(1)
+                && harness.stopped().is_none()
+            {
+                self.start_next(harness);
+            }
+            let joined = tokio::select! {
+                biased;
+                _ = harness.stop().requested() => break,
+                joined = self.tasks.join_next() => joined,
+            };
+            let Some(joined) = joined else {
+                break;
+            };
+            let (n, case, result) =
+                joined.unwrap_or_else(|e| panic!("a fuzz case task failed: {e}"));
+            self.finished(n, case, result);
+        }
+        if harness.stopped().is_some() {
+            // Dropping a case's future kills its adapter's process group; waiting for the
+            // aborted tasks makes sure every one is gone before the report is written.
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+    }
+
+    fn start_next(&mut self, harness: &Harness) {
+        let tree = self
+            .strategy
+            .new_tree(&mut self.runner)
+            .expect("the fuzz strategies reject almost nothing");
+        let mut case = tree.current();
+        let n = self.next;
+        case.id = case_id(n);
+        self.trees.insert(n, tree);
+        self.under_way.insert(n, case.clone());
+        self.tasks.spawn(run_case(harness.clone(), n, case));
+        self.next += 1;
+    }
+
+    fn finished(&mut self, n: u32, case: Scenario, result: ScenarioResult) {
+        self.under_way.remove(&n);
+        self.cases_run += 1;
+        if result.verdict.is_failure() {
+            self.failing.insert(n, (case, result));
+            return;
+        }
+        self.trees.remove(&n);
+        if result.verdict == Verdict::NonStrict {
+            self.non_strict_count += 1;
+            if self.non_strict.len() < 20 {
+                self.non_strict.push(result);
+            }
+        }
+    }
+
+    /// The first failing case in drawing order: every case before it ran, so the choice does
+    /// not depend on which job finished first.
+    fn first_failure(&mut self) -> Option<Failing> {
+        let n = self.failing.keys().min().copied()?;
+        let (case, result) = self.failing.remove(&n).expect("present");
+        let tree = self.trees.remove(&n).expect("kept until it passes");
+        Some(Failing {
+            n,
+            tree,
+            case,
+            result,
+        })
+    }
+}
+
+/// Runs case `n`: the one path every generated case takes.
+async fn run_case(harness: Harness, n: u32, case: Scenario) -> (u32, Scenario, ScenarioResult) {
+    let result = harness.run_scenario(&case).await;
+    (n, case, result)
+}
+
+/// proptest's shrinking loop, one run at a time: `simplify` while the case still fails,
+/// `complicate` once it passes, until neither moves or `max_runs` cases were run.
+async fn shrink(harness: &Harness, failing: Failing, max_runs: u32) -> FuzzFailure {
+    let Failing {
+        n,
+        mut tree,
+        case: original,
+        result: original_result,
+    } = failing;
     let mut best = (original.clone(), original_result.clone());
     let (mut runs, mut steps) = (0u32, 0u32);
     if tree.simplify() {
-        while runs < config.max_shrink_iters {
+        while runs < max_runs {
             runs += 1;
             let mut case = tree.current();
             case.id = case_id(n);
             let result = tokio::select! {
                 biased;
                 // Interrupted: the failure stands as shrunk so far.
-                _ = stop.requested() => break,
-                result = run::run_scenario(&case, run_config, capabilities, pool) => result,
+                _ = harness.stop().requested() => break,
+                result = harness.run_scenario(&case) => result,
             };
             if result.verdict.is_failure() {
                 steps += 1;

@@ -13,6 +13,8 @@
 //! - [`verdict`]: checks and their grading.
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
+//! - [`exit`]: how commands end: the exit codes of the contract, as a type.
+//! - [`harness`]: one harness session: configuration, capabilities, adapter pool, stop signal.
 //! - [`run`]: one conformance run, end to end.
 //! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
 //! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
@@ -24,8 +26,10 @@
 pub mod adapter;
 pub mod capability;
 pub mod contract;
+pub mod exit;
 pub mod fuzz;
 pub mod gateway;
+pub mod harness;
 pub mod openapi;
 pub mod protocol;
 pub mod proxy;

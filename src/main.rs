@@ -1,21 +1,23 @@
 //! The `alipay-cancel-kit` command line. Thin: every command is a library call.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use alipay_cancel_kit::capability::{IdKind, Ids};
-use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
+use alipay_cancel_kit::exit::{Exit, Signal};
+use alipay_cancel_kit::fuzz::{self, FuzzConfig, Replay, Timing};
+use alipay_cancel_kit::harness::{cores, HarnessArgs};
 use alipay_cancel_kit::reference_client::{self, Behaviour, Defect, Style};
-use alipay_cancel_kit::report::{self, baseline::Baseline};
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys, Stop};
+use alipay_cancel_kit::report::terminal::{self, Color};
+use alipay_cancel_kit::report::{self, baseline::Baseline, card, ReportFiles};
+use alipay_cancel_kit::run::{self, Column, Plan, Stop};
 use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::serve::{session, ServeConfig, Server, Session, TlsSetting, Totals};
-use alipay_cancel_kit::shard::{Selection, Shard};
+use alipay_cancel_kit::shard::Shard;
 use alipay_cancel_kit::validate;
-use alipay_cancel_kit::verdict::Verdict;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// Spec as code and conformance kit for Alipay's (Antom's) payment cancel API.
 #[derive(Parser)]
@@ -183,146 +185,121 @@ struct MergeArgs {
     quiet: bool,
 }
 
+/// `fuzz`: the options shared with `run` ([`HarnessArgs`]), reworded for cases, and its own.
+/// Every option has its place in `--help` as before the options were shared.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("client", |a| a.display_order(0)),
+    mut_arg("persistent", |a| a
+        .help("One adapter process serves many cases (one process per job)")
+        .display_order(1)),
+    mut_arg("jobs", |a| a
+        .help("Cases run at once. Default: 16 in process, 12 per core for an adapter")
+        .display_order(4)),
+    mut_arg("ids", |a| a.conflicts_with("styles").display_order(9)),
+    mut_arg("tls", |a| a.help("Serve every case over HTTPS, as `run --tls` does").display_order(10)),
+    mut_arg("report_json", |a| a
+        .help("Write the JSON report (the shrunk failing case, or a summary) to FILE")
+        .display_order(11)),
+    mut_arg("junit", |a| a.display_order(12)),
+    mut_arg("html", |a| a
+        .help("Write a self-contained HTML report (the shrunk case with its transcript) to FILE")
+        .display_order(13)),
+    mut_arg("time_limit_margin_ms", |a| a
+        .help("Milliseconds added to `timeoutMs × 5` for a case's hard time limit")
+        .display_order(15)),
+    mut_arg("color", |a| a.display_order(16)),
+)]
 struct FuzzArgs {
-    /// The adapter command of the client under test, run by `sh -c`. Default: the built-in
-    /// reference client, in process.
-    #[arg(long, value_name = "COMMAND")]
-    client: Option<String>,
-    /// One adapter process serves many cases (one process per job).
-    #[arg(long)]
-    persistent: bool,
+    #[command(flatten)]
+    harness: HarnessArgs,
     /// Cases to draw; the run stops at the first failing one.
-    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_CASES)]
+    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_CASES, display_order = 2)]
     cases: u32,
     /// The generator's seed (printed by every run): the same seed draws the same cases.
     /// Default: a fresh random seed.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", display_order = 3)]
     seed: Option<u64>,
-    /// Cases run at once. Default: 16 in process, 12 per core for an adapter.
-    #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
     /// At most this many cases are re-run while shrinking a failure.
-    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_MAX_SHRINK_ITERS)]
+    #[arg(long, value_name = "N", default_value_t = fuzz::DEFAULT_MAX_SHRINK_ITERS, display_order = 5)]
     max_shrink_iters: u32,
     /// `timeoutMs` of the cases with a delayed answer (delayed 3 × this).
-    #[arg(long, value_name = "MS", default_value_t = fuzz::Timing::default().timeout_ms)]
+    #[arg(long, value_name = "MS", default_value_t = fuzz::Timing::default().timeout_ms, display_order = 6)]
     timeout_ms: u64,
     /// Switch on a deliberate defect of the built-in client (no --client). Repeatable.
-    #[arg(long = "defect", value_enum, conflicts_with = "client")]
+    #[arg(
+        long = "defect",
+        value_enum,
+        conflicts_with = "client",
+        display_order = 7
+    )]
     defects: Vec<Defect>,
     /// Have the built-in client (no --client) write its outcome as some correct clients do:
     /// `nulls` (absent members as null), `millis` or `micros` (cancelTime kept to that). Repeatable.
-    #[arg(long = "style", value_enum, conflicts_with = "client")]
-    styles: Vec<Style>,
-    /// Make the built-in client (no --client) send only this kind of id, and declare it.
-    /// Repeatable.
     #[arg(
-        long = "id",
+        long = "style",
         value_enum,
-        value_name = "KIND",
-        conflicts_with_all = ["client", "styles"]
+        conflicts_with = "client",
+        display_order = 8
     )]
-    ids: Vec<IdKind>,
-    /// Serve every case over HTTPS, as `run --tls` does.
-    #[arg(long)]
-    tls: bool,
-    /// Write the JSON report (the shrunk failing case, or a summary) to FILE.
-    #[arg(long, value_name = "FILE")]
-    report_json: Option<PathBuf>,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-    /// Write a self-contained HTML report (the shrunk case with its transcript) to FILE.
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    styles: Vec<Style>,
     /// Write the shrunk failing case to FILE as a catalogue group file, for `run --catalogue`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", display_order = 14)]
     save_case: Option<PathBuf>,
-    /// Milliseconds added to `timeoutMs × 5` for a case's hard time limit.
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
-    time_limit_margin_ms: u64,
-    /// Colour on the terminal.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    color: Color,
 }
 
+/// `run`: the options shared with `fuzz` ([`HarnessArgs`]) and its own, each in its place in
+/// `--help` as before the options were shared.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("client", |a| a.display_order(0)),
+    mut_arg("persistent", |a| a.display_order(1)),
+    mut_arg("ids", |a| a.display_order(2)),
+    mut_arg("jobs", |a| a.display_order(3)),
+    mut_arg("report_json", |a| a.display_order(9)),
+    mut_arg("junit", |a| a.display_order(10)),
+    mut_arg("html", |a| a.display_order(12)),
+    mut_arg("tls", |a| a.display_order(15)),
+    mut_arg("time_limit_margin_ms", |a| a.display_order(16)),
+    mut_arg("color", |a| a.display_order(17)),
+)]
 struct RunArgs {
-    /// The adapter command of the client under test, run by `sh -c`. Default: the built-in
-    /// reference client, in process.
-    #[arg(long, value_name = "COMMAND")]
-    client: Option<String>,
-    /// One adapter process serves many scenarios (one process per job).
-    #[arg(long)]
-    persistent: bool,
-    /// Make the built-in client (no --client) send only this kind of id, and declare it.
-    /// Repeatable.
-    #[arg(
-        long = "id",
-        value_enum,
-        value_name = "KIND",
-        conflicts_with = "client"
-    )]
-    ids: Vec<IdKind>,
-    /// Scenarios run at once. Default: the number of cores.
-    #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
+    #[command(flatten)]
+    harness: HarnessArgs,
     /// Run only scenarios matching PATTERN (an id, a group such as `fault`, or a `*` glob). Repeatable.
-    #[arg(long = "scenario", short = 's', value_name = "PATTERN")]
+    #[arg(
+        long = "scenario",
+        short = 's',
+        value_name = "PATTERN",
+        display_order = 4
+    )]
     scenarios: Vec<String>,
     /// Leave out scenarios matching PATTERN. Repeatable.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", display_order = 5)]
     exclude: Vec<String>,
     /// Add the scenario group files at PATH (a file, or a directory of `*.json` files) to the
     /// catalogue. Repeatable.
-    #[arg(long = "catalogue", value_name = "PATH")]
+    #[arg(long = "catalogue", value_name = "PATH", display_order = 6)]
     catalogues: Vec<PathBuf>,
     /// Select only scenarios of the `--catalogue` files, none of the kit's own.
-    #[arg(long, requires = "catalogues")]
+    #[arg(long, requires = "catalogues", display_order = 7)]
     catalogue_only: bool,
     /// Run shard K of N: every N-th selected scenario in catalogue order, from the K-th on
     /// (merge the shards' JSON reports with `report merge`).
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", display_order = 8)]
     shard: Option<Shard>,
-    /// Write the JSON report (schema/report.schema.json) to FILE.
-    #[arg(long, value_name = "FILE")]
-    report_json: Option<PathBuf>,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
     /// Write a markdown report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", display_order = 11)]
     markdown: Option<PathBuf>,
-    /// Write a self-contained HTML report (checks and transcripts) to FILE.
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
     /// Known failures, each with a reason: listed failures do not fail the run; stale entries do.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", display_order = 13)]
     baseline: Option<PathBuf>,
     /// Write this run's failures as a baseline to FILE (reasons to be filled in).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", display_order = 14)]
     write_baseline: Option<PathBuf>,
-    /// Serve every scenario over HTTPS (`https://localhost:PORT`, with `caCertificatePem`), not
-    /// only the `tls/` ones: for clients that cannot speak plain HTTP, such as the Python SDK.
-    #[arg(long)]
-    tls: bool,
-    /// Milliseconds added to `timeoutMs × 5` for a scenario's hard time limit.
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
-    time_limit_margin_ms: u64,
-    /// Colour on the terminal.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    color: Color,
     /// Print only failures and the totals.
-    #[arg(long, short = 'q')]
+    #[arg(long, short = 'q', display_order = 18)]
     quiet: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Color {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(clap::Args)]
@@ -384,7 +361,7 @@ struct ReferenceAdapterArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    let exit = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Scenarios(args) => scenarios_command(&args),
         Command::Validate(args) => {
@@ -400,7 +377,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_command(args),
         Command::Proxy(args) => proxy_command(args),
     };
-    ExitCode::from(u8::try_from(code).unwrap_or(2))
+    exit.into()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -410,12 +387,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("the async runtime starts")
 }
 
-/// The exit code of a run cut short by a signal: 128 + its number, as shells report it.
-fn signal_exit_code(signal: &str) -> i32 {
-    match signal {
-        "SIGINT" => 130,
-        _ => 143,
-    }
+/// Says what went wrong; a command that cannot go on ends with the usage exit (2).
+fn fail(e: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {e}");
+    Exit::Usage
+}
+
+/// Writes to standard output, not `print!`: a closed pipe (`| head`) must not panic the run.
+fn print(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Takes over SIGINT and SIGTERM for a run or fuzz (`docs/contract.md`, "Interrupted runs").
@@ -433,14 +413,18 @@ fn watch_signals(stop: Stop) {
     };
     tokio::spawn(async move {
         loop {
-            let name = tokio::select! {
-                _ = interrupt.recv() => "SIGINT",
-                _ = terminate.recv() => "SIGTERM",
+            let signal = tokio::select! {
+                _ = interrupt.recv() => Signal::Interrupt,
+                _ = terminate.recv() => Signal::Terminate,
             };
+            let name = signal.name();
+            // The stop first, then the kill: a scenario about to start sees the stop and
+            // starts no adapter the kill would miss.
+            let first = stop.request(name);
             alipay_cancel_kit::adapter::kill_every_group();
-            if !stop.request(name) {
+            if !first {
                 eprintln!("{name} again: exiting now, without the reports");
-                std::process::exit(signal_exit_code(name));
+                std::process::exit(i32::from(Exit::Interrupted(signal).code()));
             }
             eprintln!(
                 "\n{name}: stopping; adapters killed, writing the reports (a second signal exits at once)"
@@ -450,110 +434,22 @@ fn watch_signals(stop: Stop) {
 }
 
 /// The embedded catalogue, extended with the `--catalogue` files.
-fn catalogue(files: &[PathBuf]) -> Result<Catalogue, i32> {
+fn catalogue(files: &[PathBuf]) -> Result<Catalogue, Exit> {
     if files.is_empty() {
-        return Catalogue::embedded().map_err(|e| {
-            eprintln!("error: the scenario catalogue is broken: {e}");
-            2
-        });
+        return Catalogue::embedded()
+            .map_err(|e| fail(format!("the scenario catalogue is broken: {e}")));
     }
-    Catalogue::with_files(files).map_err(|e| {
-        eprintln!("error: {e}");
-        2
-    })
+    Catalogue::with_files(files).map_err(fail)
 }
 
-/// The scenarios the patterns select, only those of `--catalogue` files when `only`.
-fn select<'a>(
-    catalogue: &'a Catalogue,
-    include: &[String],
-    exclude: &[String],
-    only: bool,
-) -> Vec<&'a alipay_cancel_kit::scenario::Scenario> {
-    let mut selected = catalogue.select(include, exclude);
-    if only {
-        selected.retain(|s| !catalogue.is_builtin(&s.id));
-    }
-    selected
-}
-
-/// How the terminal shows a report: every scenario, or (`quiet`) only what is not `PASS`.
-fn terminal_text(report: &report::RunReport, color: Color, quiet: bool) -> String {
-    let color = match color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+fn scenarios_command(args: &ScenariosArgs) -> Exit {
+    let catalogue = match catalogue(&args.catalogues) {
+        Ok(catalogue) => catalogue,
+        Err(exit) => return exit,
     };
-    if !quiet {
-        return report::terminal::render(report, color);
-    }
-    // Only what needs attention: everything but PASS, then the totals.
-    let mut text = report::terminal::header(report, color);
-    for s in report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != Verdict::Pass)
-    {
-        text.push_str(&report::terminal::scenario(
-            s,
-            report.baseline.as_ref(),
-            color,
-        ));
-    }
-    text.push('\n');
-    text.push_str(&report::terminal::totals(report, color));
-    text
-}
-
-/// A report renderer: the JSON, JUnit or markdown form of a run.
-type Render = fn(&report::RunReport) -> String;
-
-/// Prints a run's terminal report, then writes the JSON, JUnit, markdown and HTML reports
-/// asked for; `Err(2)` when one cannot be written.
-fn print_and_write(
-    report: &report::RunReport,
-    color: Color,
-    quiet: bool,
-    [json, junit, markdown, html]: [&Option<PathBuf>; 4],
-) -> Result<(), i32> {
-    let text = terminal_text(report, color, quiet);
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    write_reports(
-        report,
-        [
-            (json, report::json::to_string as Render),
-            (junit, report::junit::render),
-            (markdown, report::markdown::render),
-            (html, report::html::render),
-        ],
-    )
-}
-
-/// Writes each report asked for (`--report-json`, `--junit`, ...); `Err(2)` when one cannot be
-/// written, after saying which.
-fn write_reports<const N: usize>(
-    report: &report::RunReport,
-    reports: [(&Option<PathBuf>, Render); N],
-) -> Result<(), i32> {
-    for (path, render) in reports {
-        if let Some(path) = path {
-            if let Err(e) = std::fs::write(path, render(report)) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return Err(2);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn scenarios_command(args: &ScenariosArgs) -> i32 {
-    let Ok(catalogue) = catalogue(&args.catalogues) else {
-        return 2;
-    };
-    let selected = select(&catalogue, &args.scenarios, &[], args.catalogue_only);
+    let selected = run::select(&catalogue, &args.scenarios, &[], args.catalogue_only);
     if selected.is_empty() {
-        eprintln!("error: no scenario matches {:?}", args.scenarios);
-        return 2;
+        return fail(format!("no scenario matches {:?}", args.scenarios));
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -579,84 +475,36 @@ fn scenarios_command(args: &ScenariosArgs) -> i32 {
         }
         let _ = writeln!(out, "{} scenarios", selected.len());
     }
-    0
+    Exit::Ok
 }
 
-fn run_command(args: RunArgs) -> i32 {
-    let Ok(catalogue) = catalogue(&args.catalogues) else {
-        return 2;
+fn run_command(args: RunArgs) -> Exit {
+    let catalogue = match catalogue(&args.catalogues) {
+        Ok(catalogue) => catalogue,
+        Err(exit) => return exit,
     };
-    let selected = select(
-        &catalogue,
-        &args.scenarios,
-        &args.exclude,
-        args.catalogue_only,
-    );
-    if selected.is_empty() {
-        eprintln!(
-            "error: no scenario matches --scenario {:?} --exclude {:?} (see `alipay-cancel-kit scenarios`)",
-            args.scenarios, args.exclude
-        );
-        return 2;
+    let patterns = (&args.scenarios[..], &args.exclude[..], args.catalogue_only);
+    let mut plan = match Plan::new(&catalogue, patterns, args.shard) {
+        Ok(plan) => plan,
+        Err(e) => return fail(e),
+    };
+    if let Some(note) = plan.note() {
+        eprintln!("note: {note}");
     }
-    // The fingerprint is of the whole selection, so that the shards of one run, and only
-    // they, merge.
-    let selection = Selection::of(&selected);
-    let selected = match args.shard {
-        None => selected,
-        Some(shard) => shard.select(selected),
-    };
-    if selected.is_empty() {
-        eprintln!(
-            "note: shard {} holds no scenario of the {} selected",
-            args.shard.map(|s| s.to_string()).unwrap_or_default(),
-            selection.scenarios
-        );
+    if let Some(path) = &args.baseline {
+        if let Err(e) = plan.load_baseline(&catalogue, path) {
+            return fail(e);
+        }
     }
-    // Read the baseline first: a broken one is a usage error before any work is done.
-    let baseline = match &args.baseline {
-        None => None,
-        Some(path) => match Baseline::load(path).and_then(|b| {
-            b.check_known(catalogue.scenarios().iter().map(|s| s.id.as_str()))?;
-            Ok(b)
-        }) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        },
-    };
-    if args.persistent && args.client.is_none() {
-        eprintln!(
-            "note: --persistent applies to --client adapters; the built-in client runs in process"
-        );
+    let harness = &args.harness;
+    if let Some(note) = harness.note() {
+        eprintln!("note: {note}");
     }
-    let client = match &args.client {
-        None if args.ids.is_empty() => Client::InProcess(Default::default()),
-        None => Client::InProcessWithIds {
-            defects: Default::default(),
-            ids: Ids::only(args.ids.iter().copied()),
-        },
-        Some(command) => Client::Adapter {
-            command: command.clone(),
-            persistent: args.persistent,
-        },
-    };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let config = RunConfig {
-        client,
-        jobs,
-        time_limit_margin: Duration::from_millis(args.time_limit_margin_ms),
-        keys: RunKeys::generate(),
-        tls: args.tls,
-    };
+    let config = harness.config(harness.client(Behaviour::default()), cores());
     // A progress bar on standard error, drawn only on a terminal (indicatif hides it
     // otherwise), so CI logs and piped output stay clean.
     let progress = indicatif::ProgressBar::with_draw_target(
-        Some(selected.len() as u64),
+        Some(plan.scenarios.len() as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
     progress.set_style(
@@ -677,50 +525,38 @@ fn run_command(args: RunArgs) -> i32 {
     let stop = Stop::new();
     let outcome = runtime.block_on(async {
         watch_signals(stop.clone());
-        run::run_until(&selected, &config, &stop, on_done).await
+        run::run_until(&plan.scenarios, &config, &stop, on_done).await
     });
     progress.finish_and_clear();
     let mut report = match outcome {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Ok(report) => report,
+        Err(e) => return fail(e),
     };
-    report.catalogue = Some(selection);
-    report.shard = args.shard;
-    if let Some(baseline) = &baseline {
-        report.baseline = Some(report::baseline::apply(baseline, &report.scenarios));
-    }
-    let files = [&args.report_json, &args.junit, &args.markdown, &args.html];
-    if let Err(code) = print_and_write(&report, args.color, args.quiet, files) {
-        return code;
+    plan.complete(&mut report);
+    print(&terminal::text(
+        &report,
+        harness.color.enabled(),
+        args.quiet,
+    ));
+    if let Err(e) = harness.files(args.markdown.clone()).write(&report) {
+        return fail(e);
     }
     if let Some(path) = &args.write_baseline {
-        let text = Baseline::from_results(
-            &report.scenarios,
-            format!("failures of {} (fill in a reason per entry)", report.client),
-        )
-        .to_json();
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 2;
+        if let Err(e) = run::write_baseline(&report, path) {
+            return fail(e);
         }
     }
-    if let Some(interrupted) = &report.interrupted {
-        return signal_exit_code(&interrupted.signal);
-    }
-    report::baseline::exit_code(&report.scenarios, report.baseline.as_ref())
+    report.exit()
 }
 
-fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
+fn reference_adapter(args: &ReferenceAdapterArgs) -> Exit {
     let ids = Ids::only(args.ids.iter().copied());
     if args.capabilities {
         println!(
             "{}",
             serde_json::to_string(&reference_client::capabilities(ids)).unwrap_or_default()
         );
-        return 0;
+        return Exit::Ok;
     }
     let behaviour = behaviour(&args.defects, &args.styles);
     // One instruction at a time: a single-threaded runtime spares the context switches of a
@@ -729,11 +565,19 @@ fn reference_adapter(args: &ReferenceAdapterArgs) -> i32 {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(reference_client::serve_adapter(&behaviour, ids)) {
-        Ok(()) => 0,
+    let served = runtime.block_on(reference_client::serve_adapter(&behaviour, ids));
+    // A crash ends the adapter at once, as a panic would: no waiting on a read of standard
+    // input the runtime may still have under way.
+    runtime.shutdown_background();
+    match served {
+        Ok(()) => Exit::Ok,
+        Err(crash @ reference_client::AdapterError::Crash(_)) => {
+            eprintln!("{crash}");
+            Exit::Crashed
+        }
         Err(e) => {
             eprintln!("reference adapter: {e}");
-            1
+            Exit::Failures
         }
     }
 }
@@ -745,30 +589,13 @@ fn behaviour(defects: &[Defect], styles: &[Style]) -> Behaviour {
     }
 }
 
-fn fuzz_command(args: FuzzArgs) -> i32 {
-    if args.persistent && args.client.is_none() {
-        eprintln!(
-            "note: --persistent applies to --client adapters; the built-in client runs in process"
-        );
+fn fuzz_command(args: FuzzArgs) -> Exit {
+    let harness = &args.harness;
+    if let Some(note) = harness.note() {
+        eprintln!("note: {note}");
     }
-    let client = match &args.client {
-        None if args.ids.is_empty() => Client::InProcess(behaviour(&args.defects, &args.styles)),
-        None => Client::InProcessWithIds {
-            defects: args.defects.iter().copied().collect(),
-            ids: Ids::only(args.ids.iter().copied()),
-        },
-        Some(command) => Client::Adapter {
-            command: command.clone(),
-            persistent: args.persistent,
-        },
-    };
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let jobs = args.jobs.unwrap_or(match client {
-        Client::InProcess(_) | Client::InProcessWithIds { .. } => 16,
-        // A delayed case holds its job for the whole delay while using no CPU, so the CPU
-        // stays busy only with many jobs: 12 per core measured fastest (README, "Fuzzing").
-        Client::Adapter { .. } => 12 * cores,
-    });
+    let client = harness.client(behaviour(&args.defects, &args.styles));
+    let jobs = fuzz::default_jobs(&client);
     let seed = args.seed.unwrap_or_else(rand::random);
     let config = FuzzConfig {
         cases: args.cases,
@@ -779,21 +606,14 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
             delay_ms: args.timeout_ms.saturating_mul(3),
         },
     };
-    let run_config = RunConfig {
-        client,
-        jobs,
-        time_limit_margin: Duration::from_millis(args.time_limit_margin_ms),
-        keys: RunKeys::generate(),
-        tls: args.tls,
-    };
-    // Written, not `println!`: a closed pipe (`| head`) must not panic the run.
-    let _ = writeln!(
-        std::io::stdout(),
-        "fuzz: seed {seed}, up to {} cases against {} ({}), {jobs} at a time",
+    let run_config = harness.config(client, jobs);
+    print(&format!(
+        "fuzz: seed {seed}, up to {} cases against {} ({}), {} at a time\n",
         args.cases,
         run_config.client.describe(),
-        run_config.client.mode()
-    );
+        run_config.client.mode(),
+        run_config.jobs
+    ));
     let runtime = runtime();
     let stop = Stop::new();
     let outcome = runtime.block_on(async {
@@ -801,256 +621,96 @@ fn fuzz_command(args: FuzzArgs) -> i32 {
         fuzz::fuzz_until(&config, &run_config, &stop).await
     });
     let run = match outcome {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Ok(run) => run,
+        Err(e) => return fail(e),
     };
     let report = run.report(&run_config.client);
-    let mut out = std::io::stdout().lock();
-    if run.failure.is_none() {
-        // A failure prints the whole report, header and ids included.
-        let _ = writeln!(out, "ids: {}", report.id_set().describe());
-    }
-    match &run.failure {
-        None if run.interrupted.is_some() => {
-            let _ = writeln!(
-                out,
-                "INTERRUPTED ({}): {} cases passed ({} NON_STRICT), {} under way not run, of {} asked for; seed {seed}",
-                run.interrupted.as_deref().unwrap_or_default(),
-                run.cases_run,
-                run.non_strict_count,
-                run.not_run.len(),
-                run.cases
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "PASS: {} cases ({} NON_STRICT) in {:.1} s, {:.0} cases/s; seed {seed}",
-                run.cases_run,
-                run.non_strict_count,
-                run.cases_duration.as_secs_f64(),
-                run.cases_per_second()
-            );
-            for f in &run.flaky {
-                let _ = writeln!(
-                    out,
-                    "warning: {} ended {} among the other jobs but passed alone (flaky; a timeout under load?): {}",
-                    f.id,
-                    f.verdict,
-                    f.failed_checks()
-                        .map(|c| c.message.as_str())
-                        .chain(f.reason.as_deref())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                );
-            }
-        }
-        Some(failure) => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => out.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            };
-            let _ = writeln!(
-                out,
-                "case {} of seed {seed} ended {}; shrunk in {} steps ({} runs) to:\n",
-                failure.case,
-                failure.original_result.verdict,
-                failure.shrink_steps,
-                failure.shrink_runs
-            );
-            let _ = out.write_all(report::terminal::render(&report, color).as_bytes());
-            let _ = writeln!(out, "\nthe shrunk case, as a catalogue file:\n");
-            let _ = out.write_all(run.scenario_file().unwrap_or_default().as_bytes());
-            let mut replay = format!(
-                "alipay-cancel-kit fuzz --seed {seed} --cases {}",
-                failure.case
-            );
-            if let Some(command) = &args.client {
-                replay.push_str(&format!(" --client '{}'", command.replace('\'', r"'\''")));
-            }
-            if args.persistent {
-                replay.push_str(" --persistent");
-            }
-            for d in &args.defects {
-                replay.push_str(&format!(" --defect {}", d.name()));
-            }
-            for s in &args.styles {
-                replay.push_str(&format!(" --style {}", s.name()));
-            }
-            if args.timeout_ms != Timing::default().timeout_ms {
-                replay.push_str(&format!(" --timeout-ms {}", args.timeout_ms));
-            }
-            let _ = writeln!(out, "\nreplay: {replay}");
-        }
-    }
-    drop(out);
+    let replay = Replay {
+        client: harness.client.as_deref(),
+        persistent: harness.persistent,
+        defects: &args.defects,
+        styles: &args.styles,
+        timeout_ms: args.timeout_ms,
+    };
+    let failure = run.failure.as_ref().and_then(|_| {
+        let terminal = terminal::render(&report, harness.color.enabled());
+        run.failure_text(&terminal, &replay)
+    });
+    print(&failure.unwrap_or_else(|| run.passed_text(&report)));
     if let Some(path) = &args.save_case {
-        match run.scenario_file() {
-            Some(file) => {
-                if let Err(e) = std::fs::write(path, file) {
-                    eprintln!("error: cannot write {}: {e}", path.display());
-                    return 2;
-                }
-                println!(
-                    "the shrunk case is saved in {0}: `alipay-cancel-kit run --catalogue {0} --catalogue-only ...` replays it",
-                    path.display()
-                );
-            }
-            None => println!("no case failed: nothing saved in {}", path.display()),
+        match run.save_case(path) {
+            Ok(said) => println!("{said}"),
+            Err(e) => return fail(e),
         }
     }
-    let written = write_reports(
-        &report,
-        [
-            (&args.report_json, report::json::to_string as Render),
-            (&args.junit, report::junit::render),
-            (&args.html, report::html::render),
-        ],
-    );
-    if let Err(code) = written {
-        return code;
+    if let Err(e) = harness.files(None).write(&report) {
+        return fail(e);
     }
-    if let Some(interrupted) = &report.interrupted {
-        return signal_exit_code(&interrupted.signal);
-    }
-    report.exit_code()
+    report.exit()
 }
 
-fn merge_command(args: &MergeArgs) -> i32 {
-    let mut reports = Vec::with_capacity(args.reports.len());
-    for path in &args.reports {
-        let file = path.display().to_string();
-        let parsed = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {file}: {e}"))
-            .and_then(|text| {
-                serde_json::from_str::<report::RunReport>(&text).map_err(|e| {
-                    format!("{file}: not a JSON report (schema/report.schema.json): {e}")
-                })
-            });
-        match parsed {
-            Ok(r) => reports.push((file, r)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
-    }
+fn merge_command(args: &MergeArgs) -> Exit {
+    let reports = match report::merge::read(&args.reports) {
+        Ok(reports) => reports,
+        Err(e) => return fail(e),
+    };
     let mut merged = match report::merge::merge(&reports) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Ok(merged) => merged,
+        Err(e) => return fail(e),
     };
     if let Some(path) = &args.baseline {
         match Baseline::load(path) {
             Ok(b) => merged = merged.with_baseline(&b),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
+            Err(e) => return fail(e),
         }
     }
-    let files = [&args.report_json, &args.junit, &args.markdown, &args.html];
-    if let Err(code) = print_and_write(&merged, args.color, args.quiet, files) {
-        return code;
+    print(&terminal::text(&merged, args.color.enabled(), args.quiet));
+    let files = ReportFiles {
+        json: args.report_json.clone(),
+        junit: args.junit.clone(),
+        markdown: args.markdown.clone(),
+        html: args.html.clone(),
+    };
+    if let Err(e) = files.write(&merged) {
+        return fail(e);
     }
     merged.exit_code()
 }
 
-fn report_card_command(args: &ReportCardArgs) -> i32 {
-    use alipay_cancel_kit::report::card::{self, Column};
-    let Ok(catalogue) = catalogue(&[]) else {
-        return 2;
+fn report_card_command(args: &ReportCardArgs) -> Exit {
+    let catalogue = match catalogue(&[]) {
+        Ok(catalogue) => catalogue,
+        Err(exit) => return exit,
     };
-    let mut columns = vec![Column {
-        name: "reference client".to_owned(),
-        client: Client::InProcess(Default::default()),
-    }];
-    for spec in &args.columns {
-        let Some((name, command)) = spec.split_once('=') else {
-            eprintln!("error: --column {spec:?}: expected NAME=COMMAND");
-            return 2;
-        };
-        columns.push(Column {
-            name: name.trim().to_owned(),
-            client: Client::Adapter {
-                command: command.to_owned(),
-                persistent: false,
-            },
-        });
-    }
-    let template = RunConfig {
-        client: Client::InProcess(Default::default()),
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-        time_limit_margin: Duration::from_secs(5),
-        keys: RunKeys::generate(),
-        tls: args.tls,
+    let columns = match Column::card(&args.columns) {
+        Ok(columns) => columns,
+        Err(e) => return fail(e),
     };
+    let template = run::card_template(args.jobs.unwrap_or_else(cores), args.tls);
     let selected = catalogue.select(&[], &[]);
-    let reports = match runtime().block_on(card::run_columns(&selected, &columns, &template)) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    let reports = match runtime().block_on(run::run_columns(&selected, &columns, &template)) {
+        Ok(reports) => reports,
+        Err(e) => return fail(e),
     };
     for (name, report) in &reports {
-        let counts: Vec<String> = Verdict::ALL
-            .iter()
-            .map(|&v| format!("{} {v}", report.summary.count(v)))
-            .collect();
-        println!("{name}: {}", counts.join(", "));
+        println!("{name}: {}", card::counts(report));
     }
-    let pairs: Vec<(&str, &report::RunReport)> =
-        reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
-    if let Some(path) = &args.html {
-        if let Err(e) = std::fs::write(path, report::html::render_columns(&pairs)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 2;
-        }
-    }
-    let table = report::markdown_matrix(&pairs);
-    let existing = match std::fs::read_to_string(&args.out) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", args.out.display());
-            return 2;
-        }
-    };
-    let text = match card::splice(&existing, &table) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.out.display());
-            return 2;
-        }
-    };
-    if let Err(e) = std::fs::write(&args.out, text) {
-        eprintln!("error: cannot write {}: {e}", args.out.display());
-        return 2;
+    if let Err(e) = card::write(&args.out, args.html.as_deref(), &reports) {
+        return fail(e);
     }
     println!("report card written to {}", args.out.display());
-    0
+    Exit::Ok
 }
 
-fn serve_command(args: ServeArgs) -> i32 {
-    let Ok(catalogue) = catalogue(&args.catalogues) else {
-        return 2;
+fn serve_command(args: ServeArgs) -> Exit {
+    let catalogue = match catalogue(&args.catalogues) {
+        Ok(catalogue) => catalogue,
+        Err(exit) => return exit,
     };
     let keys = match &args.keys {
         Some(dir) => match session::keys_from_dir(dir) {
             Ok(keys) => keys,
-            Err(e) => {
-                eprintln!("error: --keys: {e}");
-                return 2;
-            }
+            Err(e) => return fail(format!("--keys: {e}")),
         },
         None => alipay_cancel_kit::signature::TestKeys::fixed(),
     };
@@ -1082,13 +742,10 @@ async fn run_session<S: Session>(
     name: &str,
     started: Result<S, alipay_cancel_kit::serve::ServeError>,
     args: &StandingArgs,
-) -> i32 {
+) -> Exit {
     let session = match started {
         Ok(session) => session,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return fail(e),
     };
     let end = stand(name, session.ready(), session.stop_requested(), args).await;
     let outcome = (session.totals(), session.exit_code());
@@ -1096,7 +753,7 @@ async fn run_session<S: Session>(
 }
 
 /// How a `serve` or `proxy` session ended, or the exit code it ended with early.
-type Ended = Result<session::Stop, i32>;
+type Ended = Result<session::Stop, Exit>;
 
 /// Writes the reports asked for, says how the session went, and gives its exit code.
 fn finish(
@@ -1104,21 +761,20 @@ fn finish(
     name: &str,
     args: &StandingArgs,
     report: &report::RunReport,
-    (totals, checks): (Totals, i32),
-) -> i32 {
+    (totals, checks): (Totals, Exit),
+) -> Exit {
     let stop = match end {
         Ok(stop) => stop,
-        Err(code) => return code,
+        Err(exit) => return exit,
     };
-    if let Err(code) = write_reports(
-        report,
-        [
-            (&args.report_json, report::json::to_string as Render),
-            (&args.junit, report::junit::render),
-            (&args.markdown, report::markdown::render),
-        ],
-    ) {
-        return code;
+    let files = ReportFiles {
+        json: args.report_json.clone(),
+        junit: args.junit.clone(),
+        markdown: args.markdown.clone(),
+        html: None,
+    };
+    if let Err(e) = files.write(report) {
+        return fail(e);
     }
     eprintln!(
         "{name}: stopped ({stop:?}): {} requests, {} broke a MUST check, {} only a SHOULD check",
@@ -1141,8 +797,10 @@ async fn stand(
         let written = std::fs::write(&partial, format!("{line}\n"))
             .and_then(|()| std::fs::rename(&partial, path));
         if let Err(e) = written {
-            eprintln!("error: cannot write the ready file {}: {e}", path.display());
-            return Err(2);
+            return Err(fail(format!(
+                "cannot write the ready file {}: {e}",
+                path.display()
+            )));
         }
     }
     {
@@ -1154,13 +812,10 @@ async fn stand(
     eprintln!("{name}: listening on {url} (stop with Ctrl-C or POST /__kit/shutdown)");
     session::run_until_stopped(ready, stopping, args.exec.as_deref())
         .await
-        .map_err(|e| {
-            eprintln!("error: {name} --exec: {e}");
-            2
-        })
+        .map_err(|e| fail(format!("{name} --exec: {e}")))
 }
 
-fn proxy_command(args: ProxyArgs) -> i32 {
+fn proxy_command(args: ProxyArgs) -> Exit {
     use alipay_cancel_kit::proxy::{read_public_key, Proxy, ProxyConfig, Upstream};
     let key = |path: &Option<PathBuf>, option: &str| match path {
         Some(path) => read_public_key(path)
@@ -1172,15 +827,12 @@ fn proxy_command(args: ProxyArgs) -> i32 {
         key(&args.merchant_public_key, "--merchant-public-key"),
         key(&args.alipay_public_key, "--alipay-public-key"),
     ) else {
-        return 2;
+        return Exit::Usage;
     };
     let timeout = Duration::from_secs(args.upstream_timeout);
     let upstream = match Upstream::new(&args.upstream, args.upstream_ca.as_deref(), timeout) {
         Ok(upstream) => upstream,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return fail(e),
     };
     let config = ProxyConfig {
         bind: std::net::SocketAddr::new(args.host, args.port),

@@ -199,6 +199,164 @@ impl FromIterator<Defect> for Behaviour {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crash(pub String);
 
+/// Why the built-in client cannot set up TLS for an `https://` gateway; the outcome is
+/// `UNKNOWN` with this text as its `error`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TlsSetupError {
+    /// rustls offers none of its safe protocol versions with this provider.
+    Protocols(rustls::Error),
+    /// The instruction has no `caCertificatePem`: nothing to trust.
+    NoCa,
+    /// `caCertificatePem` is not PEM.
+    CaPem(rustls::pki_types::pem::Error),
+    /// A certificate of `caCertificatePem` cannot be trusted as a root.
+    CaCertificate(rustls::Error),
+}
+
+impl std::fmt::Display for TlsSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsSetupError::Protocols(e) => write!(f, "TLS: {e}"),
+            TlsSetupError::NoCa => {
+                f.write_str("an https:// gateway without `caCertificatePem`: nothing to trust")
+            }
+            TlsSetupError::CaPem(e) => write!(f, "caCertificatePem: {e}"),
+            TlsSetupError::CaCertificate(e) => write!(f, "caCertificatePem: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsSetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TlsSetupError::Protocols(e) | TlsSetupError::CaCertificate(e) => Some(e),
+            TlsSetupError::CaPem(e) => Some(e),
+            TlsSetupError::NoCa => None,
+        }
+    }
+}
+
+/// Why an HTTP exchange brought no whole answer; the outcome is `UNKNOWN` (or, with the
+/// [`Defect::TransportErrorAsFailure`] defect, `FAILED`) with this text as its `error`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The gateway URL is neither `http://` nor `https://` (with TLS set up).
+    UnsupportedUrl(String),
+    /// The TCP connection failed.
+    Connect {
+        /// `host:port`.
+        authority: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The host is not a valid TLS server name.
+    HostName {
+        /// The host.
+        host: String,
+        /// Why.
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
+    /// The TLS handshake failed (a refused certificate ends here).
+    Handshake {
+        /// `host:port`.
+        authority: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The request cannot be built.
+    Request(hyper::http::Error),
+    /// The HTTP/1.1 handshake failed.
+    HttpHandshake(hyper::Error),
+    /// The request was sent, no response came.
+    NoResponse(hyper::Error),
+    /// The body was cut short.
+    Body(hyper::Error),
+    /// No whole answer within the instruction's timeout.
+    Timeout(Duration),
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportError::UnsupportedUrl(base) => write!(
+                f,
+                "unsupported gateway URL `{base}` (expected http://host:port or https://host:port)"
+            ),
+            TransportError::Connect { authority, source } => {
+                write!(f, "connect to {authority}: {source}")
+            }
+            TransportError::HostName { host, source } => {
+                write!(f, "TLS: host name `{host}`: {source}")
+            }
+            TransportError::Handshake { authority, source } => {
+                write!(f, "TLS handshake with {authority}: {source}")
+            }
+            TransportError::Request(e) => write!(f, "building the request: {e}"),
+            TransportError::HttpHandshake(e) => write!(f, "HTTP handshake: {e}"),
+            TransportError::NoResponse(e) => write!(f, "no response: {e}"),
+            TransportError::Body(e) => write!(f, "reading the body: {e}"),
+            TransportError::Timeout(limit) => {
+                write!(f, "no answer within {} ms", limit.as_millis())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransportError::Connect { source, .. } | TransportError::Handshake { source, .. } => {
+                Some(source)
+            }
+            TransportError::HostName { source, .. } => Some(source),
+            TransportError::Request(e) => Some(e),
+            TransportError::HttpHandshake(e)
+            | TransportError::NoResponse(e)
+            | TransportError::Body(e) => Some(e),
+            TransportError::UnsupportedUrl(_) | TransportError::Timeout(_) => None,
+        }
+    }
+}
+
+/// Why `reference-adapter` stopped serving instructions.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AdapterError {
+    /// Standard input or output failed.
+    Io(std::io::Error),
+    /// The client crashed on purpose (a crash defect): the adapter exits as a panicking Rust
+    /// program does, without an outcome.
+    Crash(Crash),
+}
+
+impl std::fmt::Display for AdapterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdapterError::Io(e) => e.fmt(f),
+            AdapterError::Crash(Crash(why)) => {
+                write!(f, "reference client crashed (deliberate defect): {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AdapterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AdapterError::Io(e) => Some(e),
+            AdapterError::Crash(_) => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for AdapterError {
+    fn from(e: std::io::Error) -> AdapterError {
+        AdapterError::Io(e)
+    }
+}
+
 /// What one HTTP exchange came to.
 enum Exchange {
     /// A conclusion to surface at once.
@@ -236,7 +394,7 @@ pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<
     };
     let tls = match client_tls(instruction, has(Defect::NoCertificateCheck)) {
         Ok(t) => t,
-        Err(e) => return Ok(Outcome::bare(OutcomeKind::Unknown, e)),
+        Err(e) => return Ok(Outcome::bare(OutcomeKind::Unknown, e.to_string())),
     };
     let client_id = &instruction.gateway.client_id;
     let path = endpoint::path_for(client_id);
@@ -291,7 +449,7 @@ pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<
                 } else {
                     OutcomeKind::Unknown
                 };
-                let mut o = Outcome::bare(kind, e);
+                let mut o = Outcome::bare(kind, e.to_string());
                 if kind == OutcomeKind::Failed {
                     o.result_code = Some("TRANSPORT_ERROR".into());
                     return Ok(o);
@@ -415,56 +573,63 @@ fn interpret(
             )))
         }
     };
-    let status = response.result.result_status;
-    let unverified = |why: String| {
-        Ok(Exchange::Open(with_result(
-            Outcome::bare(OutcomeKind::Unknown, why),
-            &response,
-        )))
-    };
     if !has(Defect::NoResponseVerification) {
-        let signature = r.header(header::SIGNATURE);
-        let time = r.header(header::RESPONSE_TIME);
-        match (signature, time) {
-            (None, None) => {
-                // The gateway may refuse an unauthenticated request without signing; only a
-                // refusal can be believed unsigned, never a success.
-                if status == ResultStatus::S {
-                    return unverified("an unsigned success answer cannot be trusted".into());
-                }
-            }
-            (Some(sig), Some(time)) => {
-                if r.header(header::CLIENT_ID).is_some_and(|c| c != client_id) {
-                    return unverified(format!(
-                        "the answer is for client id `{}`, not `{client_id}`",
-                        r.header(header::CLIENT_ID).unwrap_or_default()
-                    ));
-                }
-                // The defect: a client that treats "nothing to verify" as "verified".
-                let empty_ok =
-                    has(Defect::AcceptEmptySignature) && sig.trim_end().ends_with("signature=");
-                if !empty_ok {
-                    let header = match SignatureHeader::parse(sig) {
-                        Ok(h) => h,
-                        Err(e) => return unverified(format!("response signature header: {e}")),
-                    };
-                    if let Err(e) =
-                        signature::verify(vendor, path, client_id, time, &r.body, &header.signature)
-                    {
-                        return unverified(format!("response signature: {e}"));
-                    }
-                }
-            }
-            _ => {
-                return unverified(
-                    "the answer carries only one of `signature` and `response-time`".into(),
-                )
-            }
+        let status = response.result.result_status;
+        if let Some(why) = unverified(r, status, (path, client_id, vendor), behaviour) {
+            return Ok(Exchange::Open(with_result(
+                Outcome::bare(OutcomeKind::Unknown, why),
+                &response,
+            )));
         }
     }
-    Ok(match status {
+    Ok(conclude(&response, behaviour))
+}
+
+/// Why the answer cannot be believed, if it cannot: unsigned success, another client's
+/// answer, a broken or wrong signature, half the signing headers.
+fn unverified(
+    r: &Response,
+    status: ResultStatus,
+    (path, client_id, vendor): (&str, &str, &VerifyingKey),
+    behaviour: &Behaviour,
+) -> Option<String> {
+    match (r.header(header::SIGNATURE), r.header(header::RESPONSE_TIME)) {
+        // The gateway may refuse an unauthenticated request without signing; only a refusal
+        // can be believed unsigned, never a success.
+        (None, None) if status == ResultStatus::S => {
+            Some("an unsigned success answer cannot be trusted".into())
+        }
+        (None, None) => None,
+        (Some(sig), Some(time)) => {
+            if r.header(header::CLIENT_ID).is_some_and(|c| c != client_id) {
+                return Some(format!(
+                    "the answer is for client id `{}`, not `{client_id}`",
+                    r.header(header::CLIENT_ID).unwrap_or_default()
+                ));
+            }
+            // The defect: a client that treats "nothing to verify" as "verified".
+            if behaviour.has(Defect::AcceptEmptySignature) && sig.trim_end().ends_with("signature=")
+            {
+                return None;
+            }
+            let header = match SignatureHeader::parse(sig) {
+                Ok(h) => h,
+                Err(e) => return Some(format!("response signature header: {e}")),
+            };
+            signature::verify(vendor, path, client_id, time, &r.body, &header.signature)
+                .err()
+                .map(|e| format!("response signature: {e}"))
+        }
+        _ => Some("the answer carries only one of `signature` and `response-time`".into()),
+    }
+}
+
+/// What a believed answer concludes, by its `resultStatus` (and the defects that misread it).
+fn conclude(response: &CancelResponse, behaviour: &Behaviour) -> Exchange {
+    let has = |d| behaviour.has(d);
+    match response.result.result_status {
         ResultStatus::S => {
-            let mut o = with_result(Outcome::bare(OutcomeKind::Success, ""), &response);
+            let mut o = with_result(Outcome::bare(OutcomeKind::Success, ""), response);
             o.error = None;
             o.payment_id = response.payment_id.as_ref().map(|p| p.as_str().to_owned());
             o.payment_request_id = response
@@ -483,7 +648,7 @@ fn interpret(
             Exchange::Final(o)
         }
         ResultStatus::F => {
-            let mut o = with_result(Outcome::bare(OutcomeKind::Failed, ""), &response);
+            let mut o = with_result(Outcome::bare(OutcomeKind::Failed, ""), response);
             o.error = None;
             Exchange::Final(o)
         }
@@ -493,7 +658,7 @@ fn interpret(
             } else {
                 OutcomeKind::Unknown
             };
-            let mut o = with_result(Outcome::bare(kind, "the result is unknown (U)"), &response);
+            let mut o = with_result(Outcome::bare(kind, "the result is unknown (U)"), response);
             if kind == OutcomeKind::Failed {
                 o.error = None;
                 Exchange::Final(o)
@@ -501,7 +666,7 @@ fn interpret(
                 Exchange::Open(o)
             }
         }
-    })
+    }
 }
 
 /// `cancelTime` as a client of these styles writes it: every digit chrono holds (nanoseconds,
@@ -601,7 +766,7 @@ fn crash_checks(body: &[u8], defects: &Defects) -> Result<(), Crash> {
 fn client_tls(
     instruction: &Instruction,
     trust_all: bool,
-) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>, String> {
+) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>, TlsSetupError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     if !instruction.gateway.url.starts_with("https://") {
@@ -610,7 +775,7 @@ fn client_tls(
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?;
+        .map_err(TlsSetupError::Protocols)?;
     let config = if trust_all {
         builder
             .dangerous()
@@ -621,13 +786,11 @@ fn client_tls(
             .gateway
             .ca_certificate_pem
             .as_deref()
-            .ok_or("an https:// gateway without `caCertificatePem`: nothing to trust")?;
+            .ok_or(TlsSetupError::NoCa)?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            let cert = cert.map_err(|e| format!("caCertificatePem: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("caCertificatePem: {e}"))?;
+            let cert = cert.map_err(TlsSetupError::CaPem)?;
+            roots.add(cert).map_err(TlsSetupError::CaCertificate)?;
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
@@ -693,7 +856,7 @@ async fn post(
     headers: &[(&str, String)],
     body: Vec<u8>,
     timeout: Duration,
-) -> Result<Response, String> {
+) -> Result<Response, TransportError> {
     let (authority, tls) = match (
         base.strip_prefix("http://"),
         base.strip_prefix("https://"),
@@ -701,17 +864,16 @@ async fn post(
     ) {
         (Some(rest), _, _) => (rest, None),
         (_, Some(rest), Some(tls)) => (rest, Some(tls.clone())),
-        _ => {
-            return Err(format!(
-                "unsupported gateway URL `{base}` (expected http://host:port or https://host:port)"
-            ))
-        }
+        _ => return Err(TransportError::UnsupportedUrl(base.to_owned())),
     };
     let authority = authority.trim_end_matches('/').to_owned();
     let exchange = async {
         let stream = tokio::net::TcpStream::connect(&authority)
             .await
-            .map_err(|e| format!("connect to {authority}: {e}"))?;
+            .map_err(|source| TransportError::Connect {
+                authority: authority.clone(),
+                source,
+            })?;
         let request = build_request(&authority, path, headers, body)?;
         match tls {
             None => send(stream, request).await,
@@ -721,20 +883,28 @@ async fn post(
                     .map_or(authority.as_str(), |(h, _)| h)
                     .trim_start_matches('[')
                     .trim_end_matches(']');
-                let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-                    .map_err(|e| format!("TLS: host name `{host}`: {e}"))?;
+                let name =
+                    rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|source| {
+                        TransportError::HostName {
+                            host: host.to_owned(),
+                            source,
+                        }
+                    })?;
                 // A refused certificate ends the exchange here, before any request byte is sent.
                 let stream = tokio_rustls::TlsConnector::from(config)
                     .connect(name, stream)
                     .await
-                    .map_err(|e| format!("TLS handshake with {authority}: {e}"))?;
+                    .map_err(|source| TransportError::Handshake {
+                        authority: authority.clone(),
+                        source,
+                    })?;
                 send(stream, request).await
             }
         }
     };
     tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+        .map_err(|_| TransportError::Timeout(timeout))?
 }
 
 fn build_request(
@@ -742,14 +912,14 @@ fn build_request(
     path: &str,
     headers: &[(&str, String)],
     body: Vec<u8>,
-) -> Result<hyper::Request<Full<Bytes>>, String> {
+) -> Result<hyper::Request<Full<Bytes>>, TransportError> {
     let mut request = hyper::Request::post(path).header("host", authority);
     for (name, value) in headers {
         request = request.header(*name, value);
     }
     request
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| format!("building the request: {e}"))
+        .map_err(TransportError::Request)
 }
 
 /// Sends one HTTP/1.1 request on `stream` and reads the whole answer (`proxy` forwards with it
@@ -757,18 +927,18 @@ fn build_request(
 pub(crate) async fn send<S>(
     stream: S,
     request: hyper::Request<Full<Bytes>>,
-) -> Result<Response, String>
+) -> Result<Response, TransportError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| format!("HTTP handshake: {e}"))?;
+        .map_err(TransportError::HttpHandshake)?;
     tokio::spawn(connection);
     let response = sender
         .send_request(request)
         .await
-        .map_err(|e| format!("no response: {e}"))?;
+        .map_err(TransportError::NoResponse)?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -784,7 +954,7 @@ where
         .into_body()
         .collect()
         .await
-        .map_err(|e| format!("reading the body: {e}"))?
+        .map_err(TransportError::Body)?
         .to_bytes();
     Ok(Response {
         status,
@@ -795,7 +965,13 @@ where
 
 /// Serves the adapter protocol on standard input and output, for as many instructions as
 /// arrive (so it works in exec and persistent mode alike), sending only the ids in `ids`.
-pub async fn serve_adapter(behaviour: &Behaviour, ids: Ids) -> std::io::Result<()> {
+///
+/// # Errors
+/// [`AdapterError::Io`] when standard input or output fails; [`AdapterError::Crash`] when a
+/// crash defect is triggered (the caller exits with [`Exit::Crashed`], as a panic would).
+///
+/// [`Exit::Crashed`]: crate::exit::Exit::Crashed
+pub async fn serve_adapter(behaviour: &Behaviour, ids: Ids) -> Result<(), AdapterError> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
@@ -806,10 +982,7 @@ pub async fn serve_adapter(behaviour: &Behaviour, ids: Ids) -> std::io::Result<(
         let outcome = match serde_json::from_str::<Instruction>(&line) {
             Ok(instruction) => match cancel(&narrowed(&instruction, ids), behaviour).await {
                 Ok(o) => o,
-                Err(Crash(why)) => {
-                    eprintln!("reference client crashed (deliberate defect): {why}");
-                    std::process::exit(101);
-                }
+                Err(crash) => return Err(AdapterError::Crash(crash)),
             },
             Err(e) => Outcome::bare(OutcomeKind::Unknown, format!("unreadable instruction: {e}")),
         };

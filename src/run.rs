@@ -1,20 +1,22 @@
 //! One conformance run, end to end: for each selected scenario a fresh gateway on its own
 //! loopback port, the instruction handed to the client, the checks, the verdict.
-//! Scenarios run concurrently (`jobs` at a time) and are reported in catalogue order.
+//! Scenarios run concurrently (`jobs` at a time, in a [`Harness`] session) and are reported
+//! in catalogue order.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, Semaphore};
-
-use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, Persistent, StartError};
+use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities, StartError};
 use crate::capability::Ids;
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{Gateway, GatewayKeys, Script};
+pub use crate::harness::{Harness, Pool, Stop};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
 use crate::reference_client::{self, Behaviour, Crash, Defects};
-use crate::report::{Interrupted, RunReport};
-use crate::scenario::{Scenario, Transport};
+use crate::report::{Baseline, BaselineError, RunReport, WriteError};
+use crate::scenario::{Catalogue, Scenario, Transport};
+use crate::shard::{Selection, Shard};
 use crate::signature::SigningKey;
 use crate::verdict::{self, ScenarioResult, Verdict};
 
@@ -94,13 +96,13 @@ impl Client {
         }
     }
 
-    /// The pool of persistent adapter processes, for a persistent adapter.
-    pub fn pool(&self) -> Option<Arc<Pool>> {
+    /// The adapter command a pool of persistent processes runs, for a persistent adapter.
+    pub fn pool_command(&self) -> Option<&str> {
         match self {
             Client::Adapter {
                 command,
                 persistent: true,
-            } => Some(Arc::new(Pool::new(command.clone()))),
+            } => Some(command),
             _ => None,
         }
     }
@@ -222,111 +224,23 @@ impl std::fmt::Display for RunError {
     }
 }
 
-impl std::error::Error for RunError {}
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::Adapter(e) => Some(e),
+        }
+    }
+}
+
+impl From<StartError> for RunError {
+    fn from(e: StartError) -> RunError {
+        RunError::Adapter(e)
+    }
+}
 
 /// The hard time limit of a scenario: room for 5 exchanges of `timeoutMs` plus the margin.
 pub fn time_limit(timeout_ms: u64, margin: Duration) -> Duration {
     Duration::from_millis(timeout_ms.saturating_mul(verdict::MAX_REQUESTS as u64)) + margin
-}
-
-/// A pool of persistent adapter processes, one per job, restarted after a fault.
-pub struct Pool {
-    command: String,
-    idle: Mutex<Vec<Persistent>>,
-}
-
-impl Pool {
-    /// An empty pool for the adapter command; processes start on first use, one per job.
-    pub fn new(command: impl Into<String>) -> Pool {
-        Pool {
-            command: command.into(),
-            idle: Mutex::new(Vec::new()),
-        }
-    }
-
-    async fn run(&self, instruction: &str, limit: Duration) -> AdapterRun {
-        let worker = self.idle.lock().await.pop();
-        let mut worker = match worker {
-            Some(w) => w,
-            None => match Persistent::start(&self.command) {
-                Ok(w) => w,
-                Err(fault) => {
-                    return AdapterRun {
-                        outcome: Err(fault),
-                        printed: None,
-                        stderr: String::new(),
-                        elapsed: Duration::ZERO,
-                    }
-                }
-            },
-        };
-        let (run, healthy) = worker.run(instruction, limit).await;
-        if healthy {
-            self.idle.lock().await.push(worker);
-        } else {
-            worker.close().await;
-        }
-        run
-    }
-
-    /// Ends every idle process of the pool.
-    pub async fn close(&self) {
-        let workers: Vec<Persistent> = self.idle.lock().await.drain(..).collect();
-        for w in workers {
-            w.close().await;
-        }
-    }
-}
-
-/// A request to stop a run early (SIGINT, SIGTERM), shared by everything that must notice it.
-///
-/// Cloning gives another handle on the same request. The first [`Stop::request`] wins; its
-/// reason (e.g. `SIGTERM`) names the interruption in the report.
-#[derive(Clone, Debug)]
-pub struct Stop(Arc<tokio::sync::watch::Sender<Option<String>>>);
-
-impl Default for Stop {
-    fn default() -> Stop {
-        Stop::new()
-    }
-}
-
-impl Stop {
-    /// A stop not yet requested.
-    pub fn new() -> Stop {
-        Stop(Arc::new(tokio::sync::watch::Sender::new(None)))
-    }
-
-    /// Asks the run to stop; returns whether this was the first request.
-    pub fn request(&self, reason: impl Into<String>) -> bool {
-        let reason = reason.into();
-        self.0.send_if_modified(|slot| {
-            if slot.is_some() {
-                return false;
-            }
-            *slot = Some(reason);
-            true
-        })
-    }
-
-    /// The reason given, once a stop was requested.
-    pub fn reason(&self) -> Option<String> {
-        self.0.borrow().clone()
-    }
-
-    /// Resolves, with the reason, once a stop is requested.
-    pub async fn requested(&self) -> String {
-        let mut watch = self.0.subscribe();
-        let reason = match watch.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone(),
-            // The sender lives in `self`, so it cannot have closed.
-            Err(_) => None,
-        };
-        match reason {
-            Some(reason) => reason,
-            None => std::future::pending().await,
-        }
-    }
 }
 
 /// The reason a scenario that did not finish carries in an interrupted run's report.
@@ -337,18 +251,9 @@ pub fn not_run_reason(stop_reason: &str) -> String {
 /// A `SKIPPED` result for a scenario an interrupted run did not finish.
 pub fn not_run(scenario: &Scenario, stop_reason: &str) -> ScenarioResult {
     ScenarioResult {
-        id: scenario.id.clone(),
-        title: scenario.title.clone(),
-        rule: scenario.rule.clone(),
         verdict: Verdict::Skipped,
         reason: Some(not_run_reason(stop_reason)),
-        checks: Vec::new(),
-        requests: 0,
-        outcome: None,
-        stderr: String::new(),
-        duration_ms: 0.0,
-        adapter_ms: 0.0,
-        transcript: Vec::new(),
+        ..unjudged(scenario)
     }
 }
 
@@ -383,71 +288,11 @@ pub async fn run_until(
     scenarios: &[&Scenario],
     config: &RunConfig,
     stop: &Stop,
-    mut on_done: impl FnMut(&ScenarioResult),
+    on_done: impl FnMut(&ScenarioResult),
 ) -> Result<RunReport, RunError> {
-    let started = Instant::now();
-    let capabilities = config.client.capabilities().await?;
-    let pool = config.client.pool();
-    let gate = Arc::new(Semaphore::new(config.jobs.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    // Shared, not copied per task: the config holds RSA keys.
-    let shared = Arc::new((config.clone(), capabilities.clone()));
-    for (index, scenario) in scenarios.iter().enumerate() {
-        let scenario = (*scenario).clone();
-        let shared = shared.clone();
-        let pool = pool.clone();
-        let gate = gate.clone();
-        tasks.spawn(async move {
-            let _permit = gate.acquire_owned().await.expect("semaphore open");
-            let (config, capabilities) = &*shared;
-            let result = run_scenario(&scenario, config, capabilities, pool.as_deref()).await;
-            (index, result)
-        });
-    }
-    let mut results: Vec<Option<ScenarioResult>> = vec![None; scenarios.len()];
-    let stopped = loop {
-        let joined = tokio::select! {
-            biased;
-            reason = stop.requested() => break Some(reason),
-            joined = tasks.join_next() => joined,
-        };
-        match joined {
-            Some(Ok((index, result))) => {
-                on_done(&result);
-                results[index] = Some(result);
-            }
-            Some(Err(e)) => panic!("a scenario task failed: {e}"),
-            None => break None,
-        }
-    };
-    if stopped.is_some() {
-        // Dropping a scenario's future kills its adapter's process group; waiting for the
-        // aborted tasks makes sure every one is gone before the report is written.
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-    }
-    if let Some(pool) = pool {
-        match stopped {
-            // Idle processes die with the pool, at once: no time for a polite close.
-            Some(_) => drop(pool),
-            None => pool.close().await,
-        }
-    }
-    let mut not_run = Vec::new();
-    let results: Vec<ScenarioResult> = results
-        .into_iter()
-        .zip(scenarios)
-        .map(|(result, scenario)| {
-            result.unwrap_or_else(|| {
-                not_run.push(scenario.id.clone());
-                self::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
-            })
-        })
-        .collect();
-    let mut report = RunReport::new(config.client.describe(), config.client.mode(), results);
-    report.interrupted = stopped.map(|signal| Interrupted { signal, not_run });
-    report.set_capabilities(&capabilities);
-    report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let harness = Harness::start(config.clone(), stop.clone()).await?;
+    let report = harness.run(scenarios, on_done).await;
+    harness.shutdown().await;
     Ok(report)
 }
 
@@ -460,65 +305,26 @@ pub async fn run_scenario(
 ) -> ScenarioResult {
     let started = Instant::now();
     let started_utc = chrono::Utc::now();
-    let result = |verdict: Verdict, reason: Option<String>| ScenarioResult {
-        id: scenario.id.clone(),
-        title: scenario.title.clone(),
-        rule: scenario.rule.clone(),
+    let result = |verdict: Verdict, reason: String| ScenarioResult {
         verdict,
-        reason,
-        checks: Vec::new(),
-        requests: 0,
-        outcome: None,
-        stderr: String::new(),
-        duration_ms: 0.0,
-        adapter_ms: 0.0,
-        transcript: Vec::new(),
+        reason: Some(reason),
+        ..unjudged(scenario)
     };
-    if let Some(missing) = scenario.needs.iter().find(|n| !capabilities.has(n)) {
-        return result(
-            Verdict::Skipped,
-            Some(format!(
-                "the adapter does not declare the `{missing}` capability"
-            )),
-        );
-    }
-    // A client that cannot send an id of `request` gets another form of it, if the scenario
-    // has one it can send; the instruction, the gateway's checks and the verdict all use it.
-    let chosen;
-    let scenario = match scenario.request_for(capabilities.ids()) {
-        Ok(request) if std::ptr::eq(request, &scenario.request) => scenario,
-        Ok(request) => {
-            chosen = Scenario {
-                request: request.clone(),
-                ..scenario.clone()
-            };
-            &chosen
-        }
-        Err(lacking) => {
-            return result(
-                Verdict::Skipped,
-                Some(format!("the client declares no `{lacking}`")),
-            )
-        }
+    let scenario = match playable(scenario, capabilities) {
+        Ok(scenario) => scenario,
+        Err(why) => return result(Verdict::Skipped, why),
     };
-    let gateway = match Gateway::start(Script::of(scenario), config.keys.gateway_keys.clone()).await
-    {
-        Ok(g) => g,
-        Err(e) => {
-            return result(
-                Verdict::Error,
-                Some(format!("the kit's gateway could not start: {e}")),
-            )
-        }
-    };
-    let tls_mode = match scenario.transport {
-        Transport::Plain if config.tls => Some(tls::Mode::Trusted),
-        Transport::Plain => None,
-        Transport::TlsTrusted => Some(tls::Mode::Trusted),
-        Transport::TlsUntrusted => Some(tls::Mode::Untrusted),
-        Transport::TlsWrongHostname => Some(tls::Mode::WrongHostname),
-    };
-    let tls_front = match tls_mode {
+    let gateway =
+        match Gateway::start(Script::of(&scenario), config.keys.gateway_keys.clone()).await {
+            Ok(g) => g,
+            Err(e) => {
+                return result(
+                    Verdict::Error,
+                    format!("the kit's gateway could not start: {e}"),
+                )
+            }
+        };
+    let tls_front = match tls_mode(scenario.transport, config.tls) {
         None => None,
         Some(mode) => {
             match TlsFront::start(config.keys.tls.server_config(mode), gateway.addr()).await {
@@ -526,56 +332,25 @@ pub async fn run_scenario(
                 Err(e) => {
                     return result(
                         Verdict::Error,
-                        Some(format!("the kit's TLS front could not start: {e}")),
+                        format!("the kit's TLS front could not start: {e}"),
                     )
                 }
             }
         }
     };
-    let instruction = Instruction {
-        protocol: PROTOCOL.to_owned(),
-        scenario: scenario.id.clone(),
-        gateway: GatewayInfo {
-            url: tls_front
-                .as_ref()
-                .map_or_else(|| gateway.url(), TlsFront::url),
-            client_id: scenario.client_id.clone(),
-            merchant_private_key: config.keys.instruction_keys.0.clone(),
-            alipay_public_key: config.keys.instruction_keys.1.clone(),
-            key_version: "1".to_owned(),
-            ca_certificate_pem: tls_front
-                .as_ref()
-                .map(|_| config.keys.tls.ca_certificate_pem().to_owned()),
-        },
-        request: scenario.request.clone(),
-        timeout_ms: scenario.timeout_ms,
-    };
+    let url = tls_front
+        .as_ref()
+        .map_or_else(|| gateway.url(), TlsFront::url);
+    let ca = tls_front
+        .as_ref()
+        .map(|_| config.keys.tls.ca_certificate_pem());
+    let instruction = instruction(&scenario, config, url, ca);
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
-    let run = match &config.client {
-        Client::InProcess(behaviour) => in_process(&instruction, behaviour, limit).await,
-        Client::InProcessWithIds { defects, ids } => {
-            in_process(
-                &reference_client::narrowed(&instruction, *ids),
-                &Behaviour::from(defects.clone()),
-                limit,
-            )
-            .await
-        }
-        Client::Adapter {
-            command,
-            persistent,
-        } => {
-            let line = serde_json::to_string(&instruction).expect("instruction serialises");
-            match (persistent, pool) {
-                (true, Some(pool)) => pool.run(&line, limit).await,
-                _ => adapter::exec(command, &line, limit).await,
-            }
-        }
-    };
+    let run = run_client(&config.client, pool, &instruction, limit).await;
     let exchanges = gateway.exchanges();
     drop(tls_front);
     drop(gateway);
-    let checks = verdict::judge(scenario, &exchanges, run.outcome.as_ref().ok());
+    let checks = verdict::judge(&scenario, &exchanges, run.outcome.as_ref().ok());
     let (verdict, reason) = match &run.outcome {
         Err(fault) => (Verdict::Error, Some(fault.to_string())),
         Ok(_) => (verdict::grade(&checks), None),
@@ -590,7 +365,116 @@ pub async fn run_scenario(
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         adapter_ms: run.elapsed.as_secs_f64() * 1000.0,
         transcript: crate::transcript::of(&exchanges, started_utc),
-        ..result(Verdict::Pass, None)
+        ..unjudged(&scenario)
+    }
+}
+
+/// A scenario's result before any judging: its names, no checks, `PASS`.
+fn unjudged(scenario: &Scenario) -> ScenarioResult {
+    ScenarioResult {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        rule: scenario.rule.clone(),
+        verdict: Verdict::Pass,
+        reason: None,
+        checks: Vec::new(),
+        requests: 0,
+        outcome: None,
+        stderr: String::new(),
+        duration_ms: 0.0,
+        adapter_ms: 0.0,
+        transcript: Vec::new(),
+    }
+}
+
+/// The scenario as this client can play it, or why it is skipped: a capability it needs is
+/// not declared, or no form of its request names only ids the client can send.
+fn playable<'a>(
+    scenario: &'a Scenario,
+    capabilities: &Capabilities,
+) -> Result<std::borrow::Cow<'a, Scenario>, String> {
+    use std::borrow::Cow;
+    if let Some(missing) = scenario.needs.iter().find(|n| !capabilities.has(n)) {
+        return Err(format!(
+            "the adapter does not declare the `{missing}` capability"
+        ));
+    }
+    // A client that cannot send an id of `request` gets another form of it, if the scenario
+    // has one it can send; the instruction, the gateway's checks and the verdict all use it.
+    match scenario.request_for(capabilities.ids()) {
+        Ok(request) if std::ptr::eq(request, &scenario.request) => Ok(Cow::Borrowed(scenario)),
+        Ok(request) => Ok(Cow::Owned(Scenario {
+            request: request.clone(),
+            ..scenario.clone()
+        })),
+        Err(lacking) => Err(format!("the client declares no `{lacking}`")),
+    }
+}
+
+/// Whether (and how) the gateway is served over TLS: as the scenario's transport says, and
+/// plain scenarios with the trusted certificate when the run is `--tls`.
+fn tls_mode(transport: Transport, run_tls: bool) -> Option<tls::Mode> {
+    match transport {
+        Transport::Plain if run_tls => Some(tls::Mode::Trusted),
+        Transport::Plain => None,
+        Transport::TlsTrusted => Some(tls::Mode::Trusted),
+        Transport::TlsUntrusted => Some(tls::Mode::Untrusted),
+        Transport::TlsWrongHostname => Some(tls::Mode::WrongHostname),
+    }
+}
+
+/// The instruction the client gets for a scenario, its gateway at `url` (with the test CA's
+/// certificate `ca`, over TLS).
+fn instruction(
+    scenario: &Scenario,
+    config: &RunConfig,
+    url: String,
+    ca: Option<&str>,
+) -> Instruction {
+    Instruction {
+        protocol: PROTOCOL.to_owned(),
+        scenario: scenario.id.clone(),
+        gateway: GatewayInfo {
+            url,
+            client_id: scenario.client_id.clone(),
+            merchant_private_key: config.keys.instruction_keys.0.clone(),
+            alipay_public_key: config.keys.instruction_keys.1.clone(),
+            key_version: "1".to_owned(),
+            ca_certificate_pem: ca.map(str::to_owned),
+        },
+        request: scenario.request.clone(),
+        timeout_ms: scenario.timeout_ms,
+    }
+}
+
+/// Hands the instruction to the client: in process, or to its adapter (exec, or a process of
+/// the persistent pool).
+async fn run_client(
+    client: &Client,
+    pool: Option<&Pool>,
+    instruction: &Instruction,
+    limit: Duration,
+) -> AdapterRun {
+    match client {
+        Client::InProcess(behaviour) => in_process(instruction, behaviour, limit).await,
+        Client::InProcessWithIds { defects, ids } => {
+            in_process(
+                &reference_client::narrowed(instruction, *ids),
+                &Behaviour::from(defects.clone()),
+                limit,
+            )
+            .await
+        }
+        Client::Adapter {
+            command,
+            persistent,
+        } => {
+            let line = serde_json::to_string(instruction).expect("instruction serialises");
+            match (persistent, pool) {
+                (true, Some(pool)) => pool.run(&line, limit).await,
+                _ => adapter::exec(command, &line, limit).await,
+            }
+        }
     }
 }
 
@@ -604,17 +488,8 @@ async fn in_process(
     // The outcome is printed and read back as an adapter's is (schema and all), so the styles
     // that change only the JSON, such as `nulls`, are judged in process too.
     let (printed, outcome) = match done {
-        Err(_) => (
-            None,
-            Err(AdapterFault(format!(
-                "the client ran past the hard time limit of {} ms",
-                limit.as_millis()
-            ))),
-        ),
-        Ok(Err(Crash(why))) => (
-            None,
-            Err(AdapterFault(format!("the client crashed: {why}"))),
-        ),
+        Err(_) => (None, Err(AdapterFault::ClientTimedOut { limit })),
+        Ok(Err(Crash(why))) => (None, Err(AdapterFault::Crashed(why))),
         Ok(Ok(o)) => adapter::parse_outcome(&reference_client::outcome_line(&o, &behaviour.styles)),
     };
     AdapterRun {
@@ -622,5 +497,225 @@ async fn in_process(
         outcome,
         stderr: String::new(),
         elapsed: started.elapsed(),
+    }
+}
+
+/// One column of the report card: a heading and the client behind it.
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// The heading, e.g. `Python SDK 1.7.1`.
+    pub name: String,
+    /// The client under test.
+    pub client: Client,
+}
+
+/// The configuration the report card runs every column with (its client replaced per
+/// column): `jobs` at a time, a 5 s margin, fresh keys, HTTPS for every scenario with `tls`.
+pub fn card_template(jobs: usize, tls: bool) -> RunConfig {
+    RunConfig {
+        client: Client::InProcess(Default::default()),
+        jobs,
+        time_limit_margin: Duration::from_secs(5),
+        keys: RunKeys::generate(),
+        tls,
+    }
+}
+
+/// Runs the scenarios against every column in turn (each run as `template` says, with its
+/// client replaced), in column order: the report card's runs, with one set of keys and one
+/// test PKI ([`crate::report::card`] renders them).
+///
+/// # Errors
+/// [`RunError`] when a column's adapter cannot be started at all.
+pub async fn run_columns(
+    scenarios: &[&Scenario],
+    columns: &[Column],
+    template: &RunConfig,
+) -> Result<Vec<(String, RunReport)>, RunError> {
+    let mut reports = Vec::with_capacity(columns.len());
+    for column in columns {
+        let config = RunConfig {
+            client: column.client.clone(),
+            ..template.clone()
+        };
+        reports.push((column.name.clone(), run(scenarios, &config).await?));
+    }
+    Ok(reports)
+}
+
+/// The scenarios the patterns select, only those of `--catalogue` files when `only`.
+pub fn select<'c>(
+    catalogue: &'c Catalogue,
+    include: &[String],
+    exclude: &[String],
+    only: bool,
+) -> Vec<&'c Scenario> {
+    let mut selected = catalogue.select(include, exclude);
+    if only {
+        selected.retain(|s| !catalogue.is_builtin(&s.id));
+    }
+    selected
+}
+
+/// What `run` was asked to run: the scenarios selected (and sharded), the fingerprint of the
+/// whole selection, and the baseline to judge them by.
+#[derive(Debug)]
+pub struct Plan<'c> {
+    /// The scenarios this run (or shard) runs, in catalogue order.
+    pub scenarios: Vec<&'c Scenario>,
+    /// The fingerprint of the whole selection: the shards of one run, and only they, merge.
+    pub selection: Selection,
+    /// The shard, for a sharded run.
+    pub shard: Option<Shard>,
+    /// The known failures.
+    pub baseline: Option<Baseline>,
+}
+
+/// `run` cannot start: nothing selected, or a broken baseline (exit code 2).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// No scenario matches the patterns.
+    NoMatch {
+        /// `--scenario` patterns.
+        include: Vec<String>,
+        /// `--exclude` patterns.
+        exclude: Vec<String>,
+    },
+    /// The baseline cannot be read or breaks its rules.
+    Baseline(BaselineError),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::NoMatch { include, exclude } => write!(
+                f,
+                "no scenario matches --scenario {include:?} --exclude {exclude:?} (see `alipay-cancel-kit scenarios`)"
+            ),
+            PlanError::Baseline(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PlanError::Baseline(e) => Some(e),
+            PlanError::NoMatch { .. } => None,
+        }
+    }
+}
+
+impl<'c> Plan<'c> {
+    /// Selects the scenarios (`include`, `exclude`, and only the `--catalogue` files' when
+    /// `only`), then the shard's.
+    ///
+    /// # Errors
+    /// [`PlanError::NoMatch`] when nothing is selected.
+    pub fn new(
+        catalogue: &'c Catalogue,
+        (include, exclude, only): (&[String], &[String], bool),
+        shard: Option<Shard>,
+    ) -> Result<Plan<'c>, PlanError> {
+        let selected = select(catalogue, include, exclude, only);
+        if selected.is_empty() {
+            return Err(PlanError::NoMatch {
+                include: include.to_vec(),
+                exclude: exclude.to_vec(),
+            });
+        }
+        let selection = Selection::of(&selected);
+        let scenarios = match shard {
+            None => selected,
+            Some(shard) => shard.select(selected),
+        };
+        Ok(Plan {
+            scenarios,
+            selection,
+            shard,
+            baseline: None,
+        })
+    }
+
+    /// Reads the baseline, before any work is done: a broken one is a usage error.
+    ///
+    /// # Errors
+    /// [`PlanError::Baseline`] when it cannot be read, breaks its rules, or names a scenario
+    /// the catalogue lacks.
+    pub fn load_baseline(&mut self, catalogue: &Catalogue, path: &Path) -> Result<(), PlanError> {
+        let baseline = Baseline::load(path)
+            .and_then(|b| {
+                b.check_known(catalogue.scenarios().iter().map(|s| s.id.as_str()))?;
+                Ok(b)
+            })
+            .map_err(PlanError::Baseline)?;
+        self.baseline = Some(baseline);
+        Ok(())
+    }
+
+    /// A note when the shard holds none of the selected scenarios.
+    pub fn note(&self) -> Option<String> {
+        let shard = self.shard.filter(|_| self.scenarios.is_empty())?;
+        Some(format!(
+            "shard {shard} holds no scenario of the {} selected",
+            self.selection.scenarios
+        ))
+    }
+
+    /// The plan's facts in the run's report: the selection, the shard, the baseline's
+    /// outcome.
+    pub fn complete(&self, report: &mut RunReport) {
+        report.catalogue = Some(self.selection.clone());
+        report.shard = self.shard;
+        if let Some(baseline) = &self.baseline {
+            report.baseline = Some(crate::report::baseline::apply(baseline, &report.scenarios));
+        }
+    }
+}
+
+/// Writes the run's failures to `path` as a baseline (reasons to be filled in).
+///
+/// # Errors
+/// [`WriteError`] when the file cannot be written.
+pub fn write_baseline(report: &RunReport, path: &Path) -> Result<(), WriteError> {
+    let text = Baseline::from_results(
+        &report.scenarios,
+        format!("failures of {} (fill in a reason per entry)", report.client),
+    )
+    .to_json();
+    crate::report::files::write(path, text)
+}
+
+impl Column {
+    /// The report card's columns: the reference client's first, then one per `NAME=COMMAND`.
+    ///
+    /// # Errors
+    /// A message naming the first spec without an `=`.
+    pub fn card(specs: &[String]) -> Result<Vec<Column>, String> {
+        let reference = Column {
+            name: "reference client".to_owned(),
+            client: Client::InProcess(Default::default()),
+        };
+        std::iter::once(Ok(reference))
+            .chain(specs.iter().map(|spec| Column::parse(spec)))
+            .collect()
+    }
+
+    /// A column from `NAME=COMMAND` (`--column`): an adapter, run in exec mode.
+    ///
+    /// # Errors
+    /// A message when there is no `=`.
+    pub fn parse(spec: &str) -> Result<Column, String> {
+        let Some((name, command)) = spec.split_once('=') else {
+            return Err(format!("--column {spec:?}: expected NAME=COMMAND"));
+        };
+        Ok(Column {
+            name: name.trim().to_owned(),
+            client: Client::Adapter {
+                command: command.to_owned(),
+                persistent: false,
+            },
+        })
     }
 }

@@ -25,6 +25,7 @@
 //! (`validate big.ndjson | head`), validation stops quietly with the status of the bodies
 //! read so far, as command-line tools do on a closed pipe.
 
+use crate::exit::Exit;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -122,20 +123,19 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The exit status: 2 unreadable input, else 1 any invalid body, else 0.
-    pub fn exit_code(&self) -> i32 {
+    /// The exit status: [`Exit::Usage`] (2) for unreadable input, else
+    /// [`Exit::Failures`] (1) for any invalid body, else [`Exit::Ok`].
+    pub fn exit_code(&self) -> Exit {
         if self.unreadable > 0 {
-            2
-        } else if self.invalid > 0 {
-            1
+            Exit::Usage
         } else {
-            0
+            Exit::from_failures(self.invalid > 0)
         }
     }
 }
 
 /// Runs `validate`, reading `-` from the process's standard input. Returns the exit status.
-pub fn run(args: &ValidateArgs, out: &mut impl Write, err: &mut impl Write) -> i32 {
+pub fn run(args: &ValidateArgs, out: &mut impl Write, err: &mut impl Write) -> Exit {
     run_with_stdin(args, io::stdin().lock(), out, err)
 }
 
@@ -147,7 +147,7 @@ pub fn run_with_stdin(
     stdin: impl Read,
     out: &mut impl Write,
     err: &mut impl Write,
-) -> i32 {
+) -> Exit {
     let mut stdin = Some(stdin);
     let mut validator = Validation {
         args,
@@ -189,7 +189,7 @@ pub fn run_with_stdin(
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => summary.exit_code(),
         Err(e) => {
             let _ = writeln!(err, "alipay-cancel-kit validate: cannot write output: {e}");
-            2
+            Exit::Usage
         }
     }
 }

@@ -90,9 +90,8 @@ impl LimitFront {
     ) -> Result<LimitFront, GatewayError> {
         listener
             .set_nonblocking(true)
-            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
-        let listener =
-            TcpListener::from_std(listener).map_err(|e| GatewayError(format!("gateway: {e}")))?;
+            .map_err(GatewayError::Socket)?;
+        let listener = TcpListener::from_std(listener).map_err(GatewayError::Socket)?;
         let task = tokio::spawn(async move {
             // Dropping the set (when the front is aborted) aborts every relay.
             let mut connections = tokio::task::JoinSet::new();

@@ -170,15 +170,77 @@ enum Front {
 
 /// The gateway could not start.
 #[derive(Debug)]
-pub struct GatewayError(pub String);
+#[non_exhaustive]
+pub enum GatewayError {
+    /// A gateway socket cannot be bound (`addr`: the address asked for).
+    Listen {
+        /// The address asked for.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TLS front's socket cannot be bound.
+    ListenTls {
+        /// The address asked for.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A bound socket cannot be used: its address read, or it handed to the runtime.
+    Socket(std::io::Error),
+    /// `serve`'s listener cannot be bound.
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `serve`'s listener's address cannot be read.
+    Address(std::io::Error),
+}
 
-impl std::fmt::Display for GatewayError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl GatewayError {
+    /// A socket that cannot be bound at `addr`.
+    pub fn listen(addr: impl std::fmt::Display, source: std::io::Error) -> GatewayError {
+        GatewayError::Listen {
+            addr: addr.to_string(),
+            source,
+        }
     }
 }
 
-impl std::error::Error for GatewayError {}
+impl From<std::io::Error> for GatewayError {
+    fn from(e: std::io::Error) -> GatewayError {
+        GatewayError::Socket(e)
+    }
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GatewayError::Listen { addr, source } => {
+                write!(f, "gateway: cannot listen on {addr}: {source}")
+            }
+            GatewayError::ListenTls { addr, source } => {
+                write!(f, "gateway: cannot listen for TLS on {addr}: {source}")
+            }
+            GatewayError::Socket(e) => write!(f, "gateway: {e}"),
+            GatewayError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            GatewayError::Address(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for GatewayError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GatewayError::Listen { source, .. }
+            | GatewayError::ListenTls { source, .. }
+            | GatewayError::Bind { source, .. } => Some(source),
+            GatewayError::Socket(e) | GatewayError::Address(e) => Some(e),
+        }
+    }
+}
 
 impl Gateway {
     /// Starts a gateway on a fresh loopback port of 127.0.0.1, chosen at random (see
@@ -189,8 +251,7 @@ impl Gateway {
     /// # Errors
     /// When no loopback port can be bound; the message names the address and the OS error.
     pub async fn start(script: Script, keys: GatewayKeys) -> Result<Gateway, GatewayError> {
-        let listener = bind_loopback()
-            .map_err(|e| GatewayError(format!("gateway: cannot listen on 127.0.0.1: {e}")))?;
+        let listener = bind_loopback().map_err(|e| GatewayError::listen("127.0.0.1", e))?;
         Gateway::serve(script, keys, listener).await
     }
 
@@ -203,8 +264,8 @@ impl Gateway {
         keys: GatewayKeys,
         bind: SocketAddr,
     ) -> Result<Gateway, GatewayError> {
-        let listener = std::net::TcpListener::bind(bind)
-            .map_err(|e| GatewayError(format!("gateway: cannot listen on {bind}: {e}")))?;
+        let listener =
+            std::net::TcpListener::bind(bind).map_err(|e| GatewayError::listen(bind, e))?;
         Gateway::serve(script, keys, listener).await
     }
 
@@ -220,9 +281,7 @@ impl Gateway {
             log: Mutex::new(Log::default()),
         });
         let public = listener;
-        let addr = public
-            .local_addr()
-            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let addr = public.local_addr().map_err(GatewayError::Socket)?;
         // The server behind the limit front, on a loopback port of its own.
         let inner = SocketAddr::new(addr.ip(), 0);
         let listener = if inner.ip() == std::net::Ipv4Addr::LOCALHOST {
@@ -230,10 +289,8 @@ impl Gateway {
         } else {
             std::net::TcpListener::bind(inner)
         }
-        .map_err(|e| GatewayError(format!("gateway: cannot listen on {inner}: {e}")))?;
-        let upstream = listener
-            .local_addr()
-            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        .map_err(|e| GatewayError::listen(inner, e))?;
+        let upstream = listener.local_addr().map_err(GatewayError::Socket)?;
         let front = if needs_raw {
             Front::Raw(raw::RawServer::start(
                 listener,

@@ -86,9 +86,8 @@ impl RawServer {
     ) -> Result<RawServer, GatewayError> {
         listener
             .set_nonblocking(true)
-            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
-        let listener =
-            TcpListener::from_std(listener).map_err(|e| GatewayError(format!("gateway: {e}")))?;
+            .map_err(GatewayError::Socket)?;
+        let listener = TcpListener::from_std(listener).map_err(GatewayError::Socket)?;
         let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
         let task = tokio::spawn(async move {
             // Dropping the set (when the server is aborted) aborts every connection.

@@ -15,6 +15,7 @@
 //! bound (`localhost` resolves to 127.0.0.1, where the front listens).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rcgen::{
@@ -61,17 +62,88 @@ impl std::fmt::Debug for TestPki {
     }
 }
 
-/// The test PKI could not be made.
+/// The test PKI could not be made, or the user's certificate files cannot be used.
 #[derive(Debug)]
-pub struct PkiError(pub String);
+#[non_exhaustive]
+pub enum PkiError {
+    /// A key or certificate cannot be generated or signed.
+    Certificate(rcgen::Error),
+    /// rustls refuses the generated certificate or its key.
+    Tls(rustls::Error),
+    /// rustls offers none of its safe protocol versions with this provider.
+    Protocols(rustls::Error),
+    /// The certificate file cannot be read or holds no PEM certificate chain.
+    CertificateFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rustls::pki_types::pem::Error,
+    },
+    /// The certificate file holds no certificate.
+    NoCertificate(PathBuf),
+    /// The key file cannot be read or holds no PEM private key.
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rustls::pki_types::pem::Error,
+    },
+    /// rustls refuses the certificate chain with the key (they do not match, or are unusable).
+    Pair {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// Why.
+        source: rustls::Error,
+    },
+}
 
 impl std::fmt::Display for PkiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "test PKI: {}", self.0)
+        f.write_str("test PKI: ")?;
+        match self {
+            PkiError::Certificate(e) => e.fmt(f),
+            PkiError::Tls(e) => e.fmt(f),
+            PkiError::Protocols(e) => write!(f, "TLS: {e}"),
+            PkiError::CertificateFile { path, source } => {
+                write!(f, "{}: no PEM certificate chain: {source}", path.display())
+            }
+            PkiError::NoCertificate(path) => write!(f, "{}: holds no certificate", path.display()),
+            PkiError::KeyFile { path, source } => {
+                write!(f, "{}: no PEM private key: {source}", path.display())
+            }
+            PkiError::Pair { cert, key, source } => {
+                write!(f, "{} and {}: {source}", cert.display(), key.display())
+            }
+        }
     }
 }
 
-impl std::error::Error for PkiError {}
+impl std::error::Error for PkiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PkiError::Certificate(e) => Some(e),
+            PkiError::Tls(e) | PkiError::Protocols(e) | PkiError::Pair { source: e, .. } => Some(e),
+            PkiError::CertificateFile { source, .. } | PkiError::KeyFile { source, .. } => {
+                Some(source)
+            }
+            PkiError::NoCertificate(_) => None,
+        }
+    }
+}
+
+impl From<rcgen::Error> for PkiError {
+    fn from(e: rcgen::Error) -> PkiError {
+        PkiError::Certificate(e)
+    }
+}
+
+impl From<rustls::Error> for PkiError {
+    fn from(e: rustls::Error) -> PkiError {
+        PkiError::Tls(e)
+    }
+}
 
 impl TestPki {
     /// Makes two CAs and the three server certificates, valid from yesterday for 30 days.
@@ -79,14 +151,12 @@ impl TestPki {
     /// # Errors
     /// Only if key generation or certificate signing fails, which `ring` does not do in practice.
     pub fn generate() -> Result<TestPki, PkiError> {
-        let err = |e: &dyn std::fmt::Display| PkiError(e.to_string());
-        let (ca_pem, ca) = new_ca("alipay-cancel-kit test CA (TEST ONLY)").map_err(|e| err(&e))?;
-        let (_, other_ca) =
-            new_ca("alipay-cancel-kit untrusted CA (TEST ONLY)").map_err(|e| err(&e))?;
+        let (ca_pem, ca) = new_ca("alipay-cancel-kit test CA (TEST ONLY)")?;
+        let (_, other_ca) = new_ca("alipay-cancel-kit untrusted CA (TEST ONLY)")?;
         let local = vec![GATEWAY_HOST.to_owned(), "127.0.0.1".to_owned()];
-        let trusted = server_config(&local, &ca).map_err(|e| err(&e))?;
-        let untrusted = server_config(&local, &other_ca).map_err(|e| err(&e))?;
-        let wrong_hostname = server_config(&[WRONG_HOST.to_owned()], &ca).map_err(|e| err(&e))?;
+        let trusted = server_config(&local, &ca)?;
+        let untrusted = server_config(&local, &other_ca)?;
+        let wrong_hostname = server_config(&[WRONG_HOST.to_owned()], &ca)?;
         Ok(TestPki {
             ca_pem,
             trusted,
@@ -122,22 +192,28 @@ pub fn server_config_from_pem_files(
     use rustls::pki_types::pem::PemObject;
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| PkiError(format!("{}: no PEM certificate chain: {e}", cert.display())))?;
+        .map_err(|source| PkiError::CertificateFile {
+            path: cert.to_owned(),
+            source,
+        })?;
     if chain.is_empty() {
-        return Err(PkiError(format!(
-            "{}: holds no certificate",
-            cert.display()
-        )));
+        return Err(PkiError::NoCertificate(cert.to_owned()));
     }
-    let private = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| PkiError(format!("{}: no PEM private key: {e}", key.display())))?;
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|source| PkiError::KeyFile {
+        path: key.to_owned(),
+        source,
+    })?;
     let config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
-            .map_err(|e| PkiError(format!("TLS: {e}")))?
+            .map_err(PkiError::Protocols)?
             .with_no_client_auth()
             .with_single_cert(chain, private)
-            .map_err(|e| PkiError(format!("{} and {}: {e}", cert.display(), key.display())))?;
+            .map_err(|source| PkiError::Pair {
+                cert: cert.to_owned(),
+                key: key.to_owned(),
+                source,
+            })?;
     Ok(Arc::new(config))
 }
 
@@ -167,7 +243,7 @@ fn new_ca(name: &str) -> Result<(String, Issuer<'static, KeyPair>), rcgen::Error
 fn server_config(
     names: &[String],
     issuer: &Issuer<'static, KeyPair>,
-) -> Result<Arc<ServerConfig>, Box<dyn std::error::Error>> {
+) -> Result<Arc<ServerConfig>, PkiError> {
     let mut params = CertificateParams::new(names.to_vec())?;
     params
         .distinguished_name
@@ -215,8 +291,9 @@ impl TlsFront {
                 l.set_nonblocking(true)?;
                 TcpListener::from_std(l)
             })
-            .map_err(|e| {
-                GatewayError(format!("gateway: cannot listen for TLS on 127.0.0.1: {e}"))
+            .map_err(|source| GatewayError::ListenTls {
+                addr: "127.0.0.1".to_owned(),
+                source,
             })?;
         TlsFront::serve(config, upstream, listener)
     }
@@ -232,7 +309,10 @@ impl TlsFront {
     ) -> Result<TlsFront, GatewayError> {
         let listener = TcpListener::bind(bind)
             .await
-            .map_err(|e| GatewayError(format!("gateway: cannot listen for TLS on {bind}: {e}")))?;
+            .map_err(|source| GatewayError::ListenTls {
+                addr: bind.to_string(),
+                source,
+            })?;
         TlsFront::serve(config, upstream, listener)
     }
 
@@ -241,9 +321,7 @@ impl TlsFront {
         upstream: SocketAddr,
         listener: TcpListener,
     ) -> Result<TlsFront, GatewayError> {
-        let addr = listener
-            .local_addr()
-            .map_err(|e| GatewayError(format!("gateway: {e}")))?;
+        let addr = listener.local_addr().map_err(GatewayError::Socket)?;
         let acceptor = TlsAcceptor::from(config);
         let task = tokio::spawn(async move {
             // Dropping the set (when the front is aborted) aborts every relay.

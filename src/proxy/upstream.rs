@@ -154,7 +154,9 @@ async fn send<S>(stream: S, request: hyper::Request<Full<Bytes>>) -> Result<Http
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let response = crate::reference_client::send(stream, request).await?;
+    let response = crate::reference_client::send(stream, request)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(HttpAnswer {
         status: response.status,
         headers: response

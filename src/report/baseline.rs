@@ -20,6 +20,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exit::Exit;
 use crate::verdict::{ScenarioResult, Verdict};
 
 /// What a baseline file must look like, quoted in syntax errors.
@@ -410,7 +411,7 @@ impl BaselineOutcome {
 /// )?;
 /// let outcome = apply(&baseline, &[]);
 /// assert_eq!(outcome.not_run, ["fault/timeout"]);
-/// assert_eq!(exit_code(&[], Some(&outcome)), 0);
+/// assert_eq!(exit_code(&[], Some(&outcome)), alipay_cancel_kit::exit::Exit::Ok);
 /// # Ok::<(), alipay_cancel_kit::report::BaselineError>(())
 /// ```
 pub fn apply(baseline: &Baseline, results: &[ScenarioResult]) -> BaselineOutcome {
@@ -444,18 +445,18 @@ pub fn apply(baseline: &Baseline, results: &[ScenarioResult]) -> BaselineOutcome
     outcome
 }
 
-/// The run's exit code by the contract: 1 when a scenario ended `FAIL` or `ERROR` and the
+/// The run's exit code by the contract: [`Exit::Failures`] (1) when a scenario ended `FAIL` or `ERROR` and the
 /// baseline does not list it, or when a baseline entry is stale; 0 otherwise.
 ///
 /// # Example
 /// ```
 /// use alipay_cancel_kit::report::exit_code;
-/// assert_eq!(exit_code(&[], None), 0);
+/// assert_eq!(exit_code(&[], None), alipay_cancel_kit::exit::Exit::Ok);
 /// ```
-pub fn exit_code(scenarios: &[ScenarioResult], baseline: Option<&BaselineOutcome>) -> i32 {
+pub fn exit_code(scenarios: &[ScenarioResult], baseline: Option<&BaselineOutcome>) -> Exit {
     let unlisted_failure = scenarios.iter().any(|s| {
         s.verdict.is_failure() && baseline.is_none_or(|b| b.expected_reason(&s.id).is_none())
     });
     let stale = baseline.is_some_and(|b| !b.stale.is_empty());
-    i32::from(unlisted_failure || stale)
+    Exit::from_failures(unlisted_failure || stale)
 }

@@ -1,11 +1,13 @@
-//! The report card (`alipay-cancel-kit report-card`): the catalogue run against several clients
-//! with one set of keys and one test PKI, and their verdicts side by side
+//! The report card (`alipay-cancel-kit report-card`): the catalogue's runs against several
+//! clients (`run::run_columns`), their verdicts side by side
 //! ([`super::markdown::markdown_matrix`]), spliced into a hand-written document between two
 //! markers so that the prose around the table survives a regeneration.
 
-use crate::report::RunReport;
-use crate::run::{self, Client, RunConfig, RunError};
-use crate::scenario::Scenario;
+use std::path::Path;
+
+use super::files::{self, WriteError};
+use super::RunReport;
+use crate::verdict::Verdict;
 
 /// The line before the generated table.
 pub const BEGIN: &str =
@@ -13,36 +15,6 @@ pub const BEGIN: &str =
 
 /// The line after the generated table.
 pub const END: &str = "<!-- report-card:end -->";
-
-/// One column of the card: a heading and the client behind it.
-#[derive(Clone, Debug)]
-pub struct Column {
-    /// The heading, e.g. `Python SDK 1.7.1`.
-    pub name: String,
-    /// The client under test.
-    pub client: Client,
-}
-
-/// Runs the scenarios against every column in turn (each run as `template` says, with its
-/// client replaced), in column order.
-///
-/// # Errors
-/// [`RunError`] when a column's adapter cannot be started at all.
-pub async fn run_columns(
-    scenarios: &[&Scenario],
-    columns: &[Column],
-    template: &RunConfig,
-) -> Result<Vec<(String, RunReport)>, RunError> {
-    let mut reports = Vec::with_capacity(columns.len());
-    for column in columns {
-        let config = RunConfig {
-            client: column.client.clone(),
-            ..template.clone()
-        };
-        reports.push((column.name.clone(), run::run(scenarios, &config).await?));
-    }
-    Ok(reports)
-}
 
 /// The document with the text between [`BEGIN`] and [`END`] replaced by `table`; a document
 /// without the markers gets them, with the table, at its end.
@@ -75,4 +47,90 @@ pub fn splice(document: &str, table: &str) -> Result<String, String> {
             "the report card markers are broken: expect `{BEGIN}` then `{END}`, once each"
         )),
     }
+}
+
+/// A column's counts per verdict, as the command prints them: `3 PASS, 0 NON_STRICT, ...`.
+pub fn counts(report: &RunReport) -> String {
+    let counts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&v| format!("{} {v}", report.summary.count(v)))
+        .collect();
+    counts.join(", ")
+}
+
+/// The card could not be written: the document cannot be read or written, or its markers
+/// are broken (exit code 2).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CardError {
+    /// The document exists but cannot be read.
+    Read {
+        /// The document.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The document's markers are broken.
+    Markers {
+        /// The document.
+        path: std::path::PathBuf,
+        /// What is wrong with them.
+        message: String,
+    },
+    /// A file cannot be written.
+    Write(WriteError),
+}
+
+impl std::fmt::Display for CardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CardError::Read { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
+            CardError::Markers { path, message } => write!(f, "{}: {message}", path.display()),
+            CardError::Write(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CardError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CardError::Read { source, .. } => Some(source),
+            CardError::Write(e) => Some(e),
+            CardError::Markers { .. } => None,
+        }
+    }
+}
+
+/// Writes the columns' table into the document `out` (created if missing), and, when asked,
+/// every column's run as one HTML page to `html`.
+///
+/// # Errors
+/// [`CardError`] when a file cannot be read or written, or the markers are broken.
+pub fn write(
+    out: &Path,
+    html: Option<&Path>,
+    reports: &[(String, RunReport)],
+) -> Result<(), CardError> {
+    let pairs: Vec<(&str, &RunReport)> = reports.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    if let Some(path) = html {
+        files::write(path, super::html::render_columns(&pairs)).map_err(CardError::Write)?;
+    }
+    let table = super::markdown_matrix(&pairs);
+    let existing = match std::fs::read_to_string(out) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(CardError::Read {
+                path: out.to_owned(),
+                source,
+            })
+        }
+    };
+    let text = splice(&existing, &table).map_err(|message| CardError::Markers {
+        path: out.to_owned(),
+        message,
+    })?;
+    files::write(out, text).map_err(CardError::Write)
 }

@@ -251,8 +251,9 @@ fn totals(out: &mut String, report: &RunReport) {
     let exit = report.exit_code();
     let _ = writeln!(
         out,
-        "<p>exit code <b class=\"{}\">{exit}</b>{}</p>",
-        if exit == 0 { "PASS" } else { "FAIL" },
+        "<p>exit code <b class=\"{}\">{}</b>{}</p>",
+        if exit.is_ok() { "PASS" } else { "FAIL" },
+        exit.code(),
         if report.baseline.is_some() {
             " (with the baseline)"
         } else {

@@ -27,6 +27,27 @@ impl std::fmt::Display for MergeError {
 
 impl std::error::Error for MergeError {}
 
+/// Reads the shard reports to merge, each with its file name (for messages).
+///
+/// # Errors
+/// A file that cannot be read, or is not a JSON report.
+pub fn read(paths: &[std::path::PathBuf]) -> Result<Vec<(String, RunReport)>, MergeError> {
+    paths
+        .iter()
+        .map(|path| {
+            let file = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| MergeError(format!("cannot read {file}: {e}")))?;
+            let report = serde_json::from_str::<RunReport>(&text).map_err(|e| {
+                MergeError(format!(
+                    "{file}: not a JSON report (schema/report.schema.json): {e}"
+                ))
+            })?;
+            Ok((file, report))
+        })
+        .collect()
+}
+
 /// Merges the shard reports (each with the file it was read from, for messages).
 ///
 /// # Errors

@@ -36,12 +36,13 @@
 //! };
 //! let report = RunReport::new("built-in reference client", "exec", vec![pass]);
 //! assert_eq!(report.summary.pass, 1);
-//! assert_eq!(report.exit_code(), 0);
+//! assert_eq!(report.exit_code(), alipay_cancel_kit::exit::Exit::Ok);
 //! assert!(terminal::render(&report, false).contains("PASS        result/SUCCESS"));
 //! ```
 
 pub mod baseline;
 pub mod card;
+pub mod files;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -53,8 +54,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::adapter::Capabilities;
 use crate::capability::{IdKind, Ids};
+use crate::exit::Exit;
 
 pub use baseline::{apply, exit_code, Baseline, BaselineEntry, BaselineError, BaselineOutcome};
+pub use files::{ReportFiles, WriteError};
 pub use markdown::markdown_matrix;
 
 use crate::shard::{Selection, Shard};
@@ -167,10 +170,20 @@ impl RunReport {
         self
     }
 
-    /// The run's exit code by the contract: 0, or 1 for an unlisted `FAIL`/`ERROR` or a stale
-    /// baseline entry. (2, for usage errors, is the command line's business.)
-    pub fn exit_code(&self) -> i32 {
+    /// The run's exit code by its verdicts: [`Exit::Ok`], or [`Exit::Failures`] for an
+    /// unlisted `FAIL`/`ERROR` or a stale baseline entry. (2, for usage errors, is the
+    /// command line's business.)
+    pub fn exit_code(&self) -> Exit {
         exit_code(&self.scenarios, self.baseline.as_ref())
+    }
+
+    /// How the run ends: [`Exit::Interrupted`] when a signal cut it short, whatever the
+    /// verdicts; otherwise [`RunReport::exit_code`].
+    pub fn exit(&self) -> Exit {
+        match &self.interrupted {
+            Some(interrupted) => Exit::interrupted_by(&interrupted.signal),
+            None => self.exit_code(),
+        }
     }
 }
 

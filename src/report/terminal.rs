@@ -73,6 +73,52 @@ pub fn render(report: &RunReport, color: bool) -> String {
     out
 }
 
+/// What the terminal shows of a report: every scenario, or (`quiet`) only what is not `PASS`,
+/// then the totals.
+pub fn text(report: &RunReport, color: bool, quiet: bool) -> String {
+    if !quiet {
+        return render(report, color);
+    }
+    let mut text = header(report, color);
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict != Verdict::Pass)
+    {
+        text.push_str(&scenario(s, report.baseline.as_ref(), color));
+    }
+    text.push('\n');
+    text.push_str(&totals(report, color));
+    text
+}
+
+/// Colour on the terminal (`--color`): `auto` (on a terminal, unless `NO_COLOR` is set),
+/// `always` or `never`.
+// The variants go undocumented on purpose: clap would print their doc comments in `--help`,
+// which lists the bare values.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to paint what goes to standard output.
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
 /// The lines before the scenarios: tool, client, mode, capabilities and the ids the client sends.
 pub fn header(report: &RunReport, color: bool) -> String {
     let mut out = String::new();

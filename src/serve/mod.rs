@@ -447,12 +447,15 @@ pub(crate) async fn listen(
         Some(_) => SocketAddr::from(([127, 0, 0, 1], 0)),
         None => bind,
     };
-    let listener = std::net::TcpListener::bind(plain_bind).map_err(|e| {
-        ServeError::Listen(GatewayError(format!("cannot listen on {plain_bind}: {e}")))
+    let listener = std::net::TcpListener::bind(plain_bind).map_err(|source| {
+        ServeError::Listen(GatewayError::Bind {
+            addr: plain_bind,
+            source,
+        })
     })?;
     let plain_addr = listener
         .local_addr()
-        .map_err(|e| ServeError::Listen(GatewayError(e.to_string())))?;
+        .map_err(|e| ServeError::Listen(GatewayError::Address(e)))?;
     let plain = RawServer::start(listener, responder, limits).map_err(ServeError::Listen)?;
     match tls_config {
         None => Ok((plain, None, format!("http://{plain_addr}"), None)),

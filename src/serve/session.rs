@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::process::Command;
 use tokio::signal::unix::{signal, SignalKind};
 
+use crate::exit::Exit;
 use crate::signature::{SigningKey, TestKeys};
 
 /// A standing server, `serve` or `proxy`, as a session sees it: its ready line, its stop
@@ -36,10 +37,10 @@ pub trait Session {
         self.stop_signal().notified()
     }
 
-    /// 1 when any request since the start broke a MUST check (in either direction, for
-    /// `proxy`), else 0.
-    fn exit_code(&self) -> i32 {
-        i32::from(self.totals().must_failed > 0)
+    /// [`Exit::Failures`] when any request since the start broke a MUST check (in either
+    /// direction, for `proxy`), else [`Exit::Ok`].
+    fn exit_code(&self) -> Exit {
+        Exit::from_failures(self.totals().must_failed > 0)
     }
 }
 
@@ -55,11 +56,14 @@ pub enum Stop {
 }
 
 impl Stop {
-    /// The exit code of the session: the command's failure first, then `checks` (1 when a
-    /// request broke a MUST check, else 0).
-    pub fn exit_code(&self, checks: i32) -> i32 {
+    /// The exit code of the session: the command's failure first, then `checks` (failures
+    /// when a request broke a MUST check).
+    pub fn exit_code(&self, checks: Exit) -> Exit {
         match self {
-            Stop::Exec(status) if !status.success() => status.code().unwrap_or(1).clamp(1, 125),
+            Stop::Exec(status) if !status.success() => {
+                let code = status.code().unwrap_or(1).clamp(1, 125);
+                Exit::Command(u8::try_from(code).unwrap_or(1))
+            }
             _ => checks,
         }
     }

@@ -196,3 +196,87 @@ fn fuzz_takes_the_built_in_clients_styles_and_passes_with_them() {
     let out = kit(&["fuzz", "--style", "nulls", "--client", "true"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `run` and `fuzz` share their common options (one flattened struct); each command still
+/// lists every option in its own order, with its own wording.
+#[test]
+fn run_and_fuzz_list_their_shared_options_in_their_own_order_and_words() {
+    let order = |help: &str, flags: &[&str]| {
+        let at: Vec<usize> = flags
+            .iter()
+            .map(|f| {
+                // The option's own line: `--catalogue` must not match `--catalogue-only`.
+                help.lines()
+                    .position(|l| {
+                        let l = l.trim_start();
+                        // After a short form (`-j, --jobs`), if any.
+                        let l = match l.split_once(", ") {
+                            Some((short, long)) if short.len() == 2 => long,
+                            _ => l,
+                        };
+                        l == *f || l.starts_with(&format!("{f} "))
+                    })
+                    .unwrap_or_else(|| panic!("{f} missing:\n{help}"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{flags:?}:\n{help}");
+    };
+    let run = text(&kit(&["run", "--help"]).stdout);
+    order(
+        &run,
+        &[
+            "--client",
+            "--persistent",
+            "--id",
+            "--jobs",
+            "--scenario",
+            "--exclude",
+            "--catalogue",
+            "--catalogue-only",
+            "--shard",
+            "--report-json",
+            "--junit",
+            "--markdown",
+            "--html",
+            "--baseline",
+            "--write-baseline",
+            "--tls",
+            "--time-limit-margin-ms",
+            "--color",
+            "--quiet",
+        ],
+    );
+    assert!(run.contains("Scenarios run at once. Default: the number of cores"));
+    let fuzz = text(&kit(&["fuzz", "--help"]).stdout);
+    order(
+        &fuzz,
+        &[
+            "--client",
+            "--persistent",
+            "--cases",
+            "--seed",
+            "--jobs",
+            "--max-shrink-iters",
+            "--timeout-ms",
+            "--defect",
+            "--style",
+            "--id",
+            "--tls",
+            "--report-json",
+            "--junit",
+            "--html",
+            "--save-case",
+            "--time-limit-margin-ms",
+            "--color",
+        ],
+    );
+    assert!(fuzz.contains("Cases run at once. Default: 16 in process, 12 per core for an adapter"));
+    assert!(fuzz.contains("Serve every case over HTTPS, as `run --tls` does"));
+    assert!(!fuzz.contains("--quiet") && !fuzz.contains("--markdown"));
+    let clash = kit(&["fuzz", "--id", "payment-id", "--style", "nulls"]);
+    assert_eq!(
+        clash.status.code(),
+        Some(2),
+        "--id still conflicts with --style"
+    );
+}

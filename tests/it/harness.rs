@@ -221,7 +221,7 @@ fn a_broken_client_fails_the_whole_catalogue_run_with_exit_code_1() {
         in_process(&[Defect::NoResponseVerification]),
         &["signature"],
     );
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
     assert!(report.summary.fail >= 5, "{:?}", report.summary);
 }
 
@@ -395,7 +395,11 @@ fn an_adapter_that_cannot_start_is_a_start_error() {
     let err = rt
         .block_on(adapter::probe_capabilities("/nonexistent/adapter-xyz"))
         .unwrap_err();
-    assert!(err.0.contains("cannot be started"), "{err}");
+    assert!(
+        matches!(err, adapter::StartError::Command { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("cannot be started"), "{err}");
     let caps = rt
         .block_on(adapter::probe_capabilities("echo not-json #"))
         .unwrap();
@@ -429,6 +433,105 @@ fn a_port_already_in_use_is_a_clear_error() {
         .to_string();
     assert!(message.contains(&addr.to_string()), "{message}");
     assert!(message.contains("cannot listen"), "{message}");
+}
+
+#[test]
+fn gateway_errors_read_as_before_and_keep_the_os_error_as_their_source() {
+    use alipay_cancel_kit::gateway::GatewayError;
+    use std::error::Error as _;
+    let os = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+    let cases = [
+        (
+            GatewayError::listen("127.0.0.1:9", os()),
+            format!("gateway: cannot listen on 127.0.0.1:9: {}", os()),
+        ),
+        (
+            GatewayError::ListenTls {
+                addr: "127.0.0.1".into(),
+                source: os(),
+            },
+            format!("gateway: cannot listen for TLS on 127.0.0.1: {}", os()),
+        ),
+        (GatewayError::Socket(os()), format!("gateway: {}", os())),
+        (
+            GatewayError::Bind {
+                addr: "127.0.0.1:9".parse().unwrap(),
+                source: os(),
+            },
+            format!("cannot listen on 127.0.0.1:9: {}", os()),
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+        assert_eq!(error.source().unwrap().to_string(), os().to_string());
+    }
+}
+
+#[test]
+fn unusable_certificate_files_are_named_in_pki_errors() {
+    use alipay_cancel_kit::gateway::tls::{server_config_from_pem_files, PkiError};
+    use std::error::Error as _;
+    let dir = std::env::temp_dir().join(format!("kit-pki-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, "no certificate here\n").unwrap();
+    std::fs::write(&key, "no key here\n").unwrap();
+    let err = server_config_from_pem_files(&cert, &key).unwrap_err();
+    assert!(matches!(err, PkiError::NoCertificate(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("test PKI: {}: holds no certificate", cert.display())
+    );
+    assert!(err.source().is_none());
+    let missing = dir.join("missing.pem");
+    let err = server_config_from_pem_files(&missing, &key).unwrap_err();
+    assert!(matches!(err, PkiError::CertificateFile { .. }), "{err:?}");
+    assert!(err.to_string().starts_with(&format!(
+        "test PKI: {}: no PEM certificate chain: ",
+        missing.display()
+    )));
+    assert!(err.source().is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_reference_client_words_a_dead_gateway_as_before() {
+    use alipay_cancel_kit::protocol::OutcomeKind;
+    use alipay_cancel_kit::reference_client::{self, TransportError};
+    use std::error::Error as _;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let mut scenario = quick_scenario();
+    scenario.timeout_ms = 2000;
+    let k = keys();
+    let instruction = alipay_cancel_kit::protocol::Instruction {
+        protocol: alipay_cancel_kit::protocol::PROTOCOL.to_owned(),
+        scenario: scenario.id.clone(),
+        gateway: alipay_cancel_kit::protocol::GatewayInfo {
+            url: format!("http://{addr}"),
+            client_id: scenario.client_id.clone(),
+            merchant_private_key: k.merchant.to_base64_pkcs8(),
+            alipay_public_key: k.vendor.verifying_key().to_base64_spki(),
+            key_version: "1".to_owned(),
+            ca_certificate_pem: None,
+        },
+        request: scenario.request.clone(),
+        timeout_ms: scenario.timeout_ms,
+    };
+    let outcome = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(reference_client::cancel(&instruction, &Default::default()))
+        .unwrap();
+    assert_eq!(outcome.outcome, OutcomeKind::Unknown);
+    let error = outcome.error.unwrap_or_default();
+    assert!(
+        error.starts_with(&format!("connect to {addr}: ")),
+        "{error}"
+    );
+    let timeout = TransportError::Timeout(Duration::from_millis(1500));
+    assert_eq!(timeout.to_string(), "no answer within 1500 ms");
+    assert!(timeout.source().is_none());
 }
 
 #[test]

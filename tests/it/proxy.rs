@@ -111,7 +111,7 @@ fn every_class_of_answer_is_classified_as_the_contract_says() {
             .checks
             .iter()
             .any(|c| c.id.ends_with(".signature") && c.level == Level::Must));
-        assert_eq!(proxy.exit_code(), 1);
+        assert_eq!(proxy.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
         let unsigned_f = journal
             .iter()
             .find(|e| e.body.contains("unsigned-failure"))
@@ -194,7 +194,7 @@ fn without_keys_the_signature_checks_are_not_run_never_passed() {
             );
         }
         assert_eq!(exchange.classified.class, AnswerClass::SignatureNotChecked);
-        assert_eq!(proxy.exit_code(), 0);
+        assert_eq!(proxy.exit_code(), alipay_cancel_kit::exit::Exit::Ok);
     });
 }
 

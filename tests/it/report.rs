@@ -503,7 +503,10 @@ fn markdown_matrix_one_column_per_client() {
 #[test]
 fn no_baseline_fail_or_error_exits_1() {
     let report = synthetic_run();
-    assert_eq!(exit_code(&report.scenarios, None), 1);
+    assert_eq!(
+        exit_code(&report.scenarios, None),
+        alipay_cancel_kit::exit::Exit::Failures
+    );
     let clean: Vec<_> = report
         .scenarios
         .into_iter()
@@ -511,7 +514,7 @@ fn no_baseline_fail_or_error_exits_1() {
         .collect();
     assert_eq!(
         exit_code(&clean, None),
-        0,
+        alipay_cancel_kit::exit::Exit::Ok,
         "NON_STRICT and SKIPPED do not fail a run"
     );
 }
@@ -534,7 +537,7 @@ fn baseline_listing_every_failure_exits_0() {
     assert_eq!(expected, ["result/ORDER_NOT_EXIST", "fault/timeout"]);
     assert_eq!(outcome.expected_failures[1].verdict, Verdict::Error);
     assert!(outcome.is_clean());
-    assert_eq!(report.exit_code(), 0);
+    assert_eq!(report.exit_code(), alipay_cancel_kit::exit::Exit::Ok);
 }
 
 #[test]
@@ -543,7 +546,10 @@ fn unlisted_failure_is_a_regression() {
     let run = synthetic_run();
     let outcome = apply(&b, &run.scenarios);
     assert_eq!(outcome.regressions, ["result/ORDER_NOT_EXIST"]);
-    assert_eq!(exit_code(&run.scenarios, Some(&outcome)), 1);
+    assert_eq!(
+        exit_code(&run.scenarios, Some(&outcome)),
+        alipay_cancel_kit::exit::Exit::Failures
+    );
 }
 
 #[test]
@@ -570,7 +576,10 @@ fn listed_scenario_that_passes_is_stale() {
             ("request/id-too-long", Verdict::NonStrict)
         ]
     );
-    assert_eq!(exit_code(&run.scenarios, Some(&outcome)), 1);
+    assert_eq!(
+        exit_code(&run.scenarios, Some(&outcome)),
+        alipay_cancel_kit::exit::Exit::Failures
+    );
 }
 
 #[test]
@@ -588,7 +597,10 @@ fn listed_but_skipped_or_not_selected_is_not_judged() {
         outcome.not_run,
         ["tls/trusted-certificate", "retry/u-then-success"]
     );
-    assert_eq!(exit_code(&run.scenarios, Some(&outcome)), 0);
+    assert_eq!(
+        exit_code(&run.scenarios, Some(&outcome)),
+        alipay_cancel_kit::exit::Exit::Ok
+    );
 }
 
 #[test]
@@ -680,5 +692,45 @@ fn baseline_written_from_a_run_lists_its_failures_and_reloads() {
     assert_eq!(reloaded.expected_failures.len(), 2);
     let outcome = apply(&reloaded, &run.scenarios);
     assert!(outcome.is_clean());
-    assert_eq!(exit_code(&run.scenarios, Some(&outcome)), 0);
+    assert_eq!(
+        exit_code(&run.scenarios, Some(&outcome)),
+        alipay_cancel_kit::exit::Exit::Ok
+    );
+}
+
+#[test]
+fn an_interrupted_run_exits_by_its_signal_whatever_the_verdicts() {
+    use alipay_cancel_kit::exit::{Exit, Signal};
+    use alipay_cancel_kit::report::Interrupted;
+    let mut report = synthetic_run();
+    assert_eq!(report.exit(), Exit::Failures, "FAIL and ERROR fail the run");
+    for (signal, exit) in [
+        ("SIGINT", Exit::Interrupted(Signal::Interrupt)),
+        ("SIGTERM", Exit::Interrupted(Signal::Terminate)),
+    ] {
+        report.interrupted = Some(Interrupted {
+            signal: signal.to_owned(),
+            not_run: Vec::new(),
+        });
+        assert_eq!(report.exit(), exit);
+        assert_eq!(
+            report.exit_code(),
+            Exit::Failures,
+            "the verdicts' own exit is unchanged"
+        );
+    }
+    assert_eq!(Exit::Interrupted(Signal::Interrupt).code(), 130);
+    assert_eq!(Exit::Interrupted(Signal::Terminate).code(), 143);
+}
+
+#[test]
+fn a_clean_run_exits_ok_and_its_html_says_so() {
+    use alipay_cancel_kit::exit::Exit;
+    let report = RunReport::new("c", "exec", Vec::new());
+    assert_eq!(report.exit(), Exit::Ok);
+    let html = alipay_cancel_kit::report::html::render(&report);
+    assert!(html.contains("exit code <b class=\"PASS\">0</b>"), "{html}");
+    let failing = synthetic_run();
+    let html = alipay_cancel_kit::report::html::render(&failing);
+    assert!(html.contains("exit code <b class=\"FAIL\">1</b>"), "{html}");
 }

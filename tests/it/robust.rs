@@ -332,7 +332,7 @@ fn validate_streams_an_endless_line_reports_it_and_goes_on_at_the_next() {
     let input = endless.chain(&b"\n{\"paymentId\":5}\n"[..]);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run_with_stdin(&args, input, &mut out, &mut err);
-    assert_eq!(code, 1);
+    assert_eq!(code, alipay_cancel_kit::exit::Exit::Failures);
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "-:1: (root): json: expected a body of at most 1048576 bytes, found 20971520 bytes (not parsed)\n\

@@ -144,7 +144,7 @@ fn an_ordinary_id_is_cancelled_once_and_remembered() {
         let same = cancel(&restarted, json!({"paymentRequestId": "order-1"})).await;
         assert_eq!(same.payment_id.as_deref(), Some(made_up.as_str()));
         assert_eq!(server.totals().requests, 4);
-        assert_eq!(server.exit_code(), 0);
+        assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Ok);
     });
 }
 
@@ -190,7 +190,7 @@ fn every_servable_scenario_is_played_by_its_magic_id() {
         assert!(played >= 50, "only {played} scenarios played");
         assert_eq!(
             server.exit_code(),
-            0,
+            alipay_cancel_kit::exit::Exit::Ok,
             "the reference client breaks no request check"
         );
     });
@@ -287,7 +287,7 @@ fn refusals_and_violations_come_back_in_the_header() {
             .unwrap()
             .contains(".body"));
         assert_eq!(server.totals().must_failed, 3);
-        assert_eq!(server.exit_code(), 1);
+        assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
         let report = server.report();
         assert_eq!(report.summary.fail, 3);
         assert!(Schema::Report.is_valid(&serde_json::to_value(&report).unwrap()));
@@ -512,7 +512,7 @@ fn a_body_over_1_mib_gets_413_and_fails_the_body_size_check() {
             );
             assert!(entry.body.len() < (1 << 20) + 100, "kept cut");
         }
-        assert_eq!(server.exit_code(), 1);
+        assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
     });
 }
 

@@ -182,7 +182,7 @@ fn each_style_passes_the_whole_catalogue_through_the_reference_adapter() {
     for styles in STYLES {
         let report = run_catalogue(styled_adapter(styles, true), &[]);
         assert_eq!(report.mode, "persistent");
-        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.exit_code(), alipay_cancel_kit::exit::Exit::Ok);
         let json = serde_json::to_value(&report).unwrap();
         assert!(
             Schema::Report.is_valid(&json),

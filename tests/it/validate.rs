@@ -14,7 +14,7 @@ fn validate(argv: &[&str], stdin: &[u8]) -> (i32, String, String) {
     let cli = Cli::try_parse_from(std::iter::once("validate").chain(argv.iter().copied()))
         .unwrap_or_else(|e| panic!("{e}"));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run_with_stdin(&cli.args, stdin, &mut out, &mut err);
+    let code = i32::from(run_with_stdin(&cli.args, stdin, &mut out, &mut err).code());
     (
         code,
         String::from_utf8(out).unwrap(),
