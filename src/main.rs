@@ -674,7 +674,7 @@ fn merge_command(args: &MergeArgs) -> Exit {
     if let Err(e) = files.write(&merged) {
         return fail(e);
     }
-    merged.exit_code()
+    merged.exit()
 }
 
 fn report_card_command(args: &ReportCardArgs) -> Exit {

@@ -130,11 +130,38 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
     let baseline = merge_baselines(&shards, &scenarios)?;
     Ok(RunReport {
         summary: Summary::of(&scenarios),
+        interrupted: merge_interruptions(&shards, &scenarios),
         scenarios,
         shard: None,
         baseline,
         duration_ms: shards.iter().map(|r| r.duration_ms).fold(0.0, f64::max),
         ..first.clone()
+    })
+}
+
+/// The whole run was cut short if any shard was: by the first shard's signal, with every
+/// shard's unfinished scenarios in catalogue order. A merge must not turn an interrupted
+/// shard's "not run" scenarios into a quiet pass.
+fn merge_interruptions(
+    shards: &[&RunReport],
+    scenarios: &[crate::verdict::ScenarioResult],
+) -> Option<super::Interrupted> {
+    let cut: Vec<&super::Interrupted> = shards
+        .iter()
+        .filter_map(|r| r.interrupted.as_ref())
+        .collect();
+    let first = cut.first()?;
+    let not_run: HashSet<&str> = cut
+        .iter()
+        .flat_map(|i| i.not_run.iter().map(String::as_str))
+        .collect();
+    Some(super::Interrupted {
+        signal: first.signal.clone(),
+        not_run: scenarios
+            .iter()
+            .filter(|s| not_run.contains(s.id.as_str()))
+            .map(|s| s.id.clone())
+            .collect(),
     })
 }
 

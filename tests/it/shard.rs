@@ -314,3 +314,66 @@ fn a_merge_refuses_overlaps_gaps_and_reports_of_other_runs() {
     let err = merge(&[&junk]);
     assert!(err.contains("not a JSON report"), "{err}");
 }
+
+#[test]
+fn a_merge_of_an_interrupted_shard_is_an_interrupted_run() {
+    let dir = scratch_dir("shard", "merge-interrupted");
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    for (k, file) in [(1, &a), (2, &b)] {
+        let shard = format!("{k}/2");
+        let out = kit(&[
+            "run",
+            "-q",
+            "-s",
+            "result",
+            "--shard",
+            &shard,
+            "--report-json",
+            path(file),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    }
+    // Shard 2 as a SIGTERM would have left it: its last two scenarios not run.
+    let mut cut = read(&b);
+    let scenarios = cut["scenarios"].as_array_mut().unwrap();
+    let n = scenarios.len();
+    let mut not_run = Vec::new();
+    for s in &mut scenarios[n - 2..] {
+        s["verdict"] = "SKIPPED".into();
+        s["reason"] = "not run: the run was interrupted (SIGTERM)".into();
+        not_run.push(s["id"].clone());
+    }
+    cut["interrupted"] = serde_json::json!({"signal": "SIGTERM", "notRun": not_run});
+    std::fs::write(&b, cut.to_string()).unwrap();
+
+    let merged = dir.join("merged.json");
+    let out = kit(&[
+        "report",
+        "merge",
+        path(&a),
+        path(&b),
+        "--report-json",
+        path(&merged),
+    ]);
+    // Not a quiet pass: the merged run exits as the interrupted shard did.
+    assert_eq!(out.status.code(), Some(143), "{}", text(&out.stdout));
+    let merged = read(&merged);
+    assert!(Schema::Report.violations(&merged).is_empty());
+    assert_eq!(merged["interrupted"]["signal"], "SIGTERM");
+    let ids: Vec<&Value> = merged["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["verdict"] == "SKIPPED")
+        .map(|s| &s["id"])
+        .collect();
+    assert_eq!(
+        merged["interrupted"]["notRun"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        ids
+    );
+    assert_eq!(ids.len(), 2);
+}
