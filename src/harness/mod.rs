@@ -8,6 +8,10 @@
 //! politely, or killed at once when the session was interrupted (`docs/contract.md`,
 //! "Interrupted runs").
 //!
+//! Beneath it: [`config`]'s client, keys and configuration (what a session is given) and
+//! [`one_scenario`] (one scenario played on a fresh gateway). The harness depends on the
+//! gateway, the contract, the verdict and the report, never on `run` or `fuzz`, which stand on it.
+//!
 //! Handles are cheap to clone (the session is shared, not copied: it holds RSA keys), so a
 //! task per scenario can own one. `serve` and `proxy` do not use it yet; their standing
 //! sessions already share [`crate::exit::Exit`], and can take a `Harness` for their keys,
@@ -16,7 +20,7 @@
 //! # Example
 //! ```
 //! use alipay_cancel_kit::harness::Harness;
-//! use alipay_cancel_kit::run::{Client, RunConfig, RunKeys, Stop};
+//! use alipay_cancel_kit::harness::{Client, RunConfig, RunKeys, Stop};
 //! use alipay_cancel_kit::scenario::Catalogue;
 //! use alipay_cancel_kit::verdict::Verdict;
 //! use std::time::Duration;
@@ -35,10 +39,10 @@
 //!     let scenario = catalogue.get("result/ORDER_NOT_EXIST").unwrap();
 //!     let report = harness.run(&[scenario], |_| {}).await;
 //!     harness.shutdown().await;
-//!     Ok::<_, alipay_cancel_kit::run::RunError>(report)
+//!     Ok::<_, alipay_cancel_kit::harness::RunError>(report)
 //! })?;
 //! assert_eq!(report.scenarios[0].verdict, Verdict::Pass);
-//! # Ok::<(), alipay_cancel_kit::run::RunError>(())
+//! # Ok::<(), alipay_cancel_kit::harness::RunError>(())
 //! ```
 
 use std::path::PathBuf;
@@ -52,9 +56,14 @@ use crate::capability::{IdKind, Ids};
 use crate::reference_client::Behaviour;
 use crate::report::terminal::Color;
 use crate::report::{Interrupted, ReportFiles, RunReport};
-use crate::run::{self, Client, RunConfig, RunError, RunKeys};
 use crate::scenario::Scenario;
 use crate::verdict::ScenarioResult;
+
+pub mod config;
+pub mod one_scenario;
+
+pub use config::{time_limit, Client, RunConfig, RunError, RunKeys};
+pub use one_scenario::{not_run, not_run_reason, run_scenario};
 
 /// One harness session: configuration, capabilities, adapter pool and stop signal.
 ///
@@ -137,7 +146,7 @@ impl Harness {
     /// Runs one scenario: gateway, instruction, adapter, checks, verdict.
     pub async fn run_scenario(&self, scenario: &Scenario) -> ScenarioResult {
         let s = &*self.0;
-        run::run_scenario(scenario, &s.config, &s.capabilities, s.pool.as_ref()).await
+        run_scenario(scenario, &s.config, &s.capabilities, s.pool.as_ref()).await
     }
 
     /// Runs the scenarios, `jobs` at a time, calling `on_done` as each finishes (in finishing
@@ -197,7 +206,7 @@ impl Harness {
             .map(|(result, scenario)| {
                 result.unwrap_or_else(|| {
                     not_run.push(scenario.id.clone());
-                    run::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
+                    one_scenario::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
                 })
             })
             .collect();
