@@ -285,7 +285,8 @@ impl Gateway {
             let upstream = warm.addr();
             (Front::Wiremock(warm), upstream)
         };
-        // Built before the gateway, so a front door that cannot start still ends the server.
+        // Built before the front door, so a door that cannot start still hands the server
+        // back (or stops it) as the gateway's end does.
         let mut gateway = Gateway {
             core: core.clone(),
             addr,
