@@ -7,10 +7,16 @@
 # /usr/bin/time exists, CPU milliseconds per case (the kit and its adapter processes).
 #
 # Usage: benches/fuzz.sh [CASES] [JOBS]    (defaults: 3000 cases, 12 jobs per core, as fuzz's own default)
+# BIN=path/to/alipay-cancel-kit benches/fuzz.sh times that binary instead of building one:
+# an earlier build, for a before-and-after under the same load.
 set -eu
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin alipay-cancel-kit
-bin=target/release/alipay-cancel-kit
+if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+else
+    cargo build --release --quiet --bin alipay-cancel-kit
+    bin=target/release/alipay-cancel-kit
+fi
 cases=${1:-3000}
 cores=$(nproc 2>/dev/null || echo 2)
 jobs=${2:-$((12 * cores))}

@@ -148,7 +148,7 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
     });
     let mut reader = BufReader::with_capacity(16 * 1024, client_in);
     loop {
-        match next_request(&mut reader, &mut server_out, &client_out).await {
+        match next_request(&mut reader, &mut server_out, &client_out, &core).await {
             Ok(Next::Relayed) => continue,
             Ok(Next::Closed) | Err(_) => {
                 let _ = server_out.shutdown().await;
@@ -272,6 +272,7 @@ async fn next_request(
     reader: &mut BufReader<OwnedReadHalf>,
     server: &mut OwnedWriteHalf,
     client_out: &Mutex<OwnedWriteHalf>,
+    core: &Core,
 ) -> std::io::Result<Next> {
     let Some(mut head) = read_head(reader).await? else {
         return Ok(Next::Closed);
@@ -293,7 +294,7 @@ async fn next_request(
                 .await?;
             head.bytes = without_expect(&head.bytes);
         }
-        return chunked_body(reader, server, head).await;
+        return chunked_body(reader, server, head, core).await;
     }
     let length: u64 = head
         .header("content-length")
@@ -315,6 +316,9 @@ async fn next_request(
             request: head.record(body),
         }));
     }
+    if !core.relaying() {
+        return Ok(Next::Closed);
+    }
     server.write_all(&head.bytes).await?;
     let relayed = tokio::io::copy(&mut (&mut *reader).take(length), server).await?;
     Ok(if relayed == length {
@@ -329,6 +333,7 @@ async fn chunked_body(
     reader: &mut BufReader<OwnedReadHalf>,
     server: &mut OwnedWriteHalf,
     head: Head,
+    core: &Core,
 ) -> std::io::Result<Next> {
     let mut raw = Vec::new();
     let mut body = Vec::new();
@@ -357,6 +362,9 @@ async fn chunked_body(
         }
         raw.extend_from_slice(&body[start..]);
         read_line(reader, &mut raw).await?;
+    }
+    if !core.relaying() {
+        return Ok(Next::Closed);
     }
     server.write_all(&[head.bytes, raw].concat()).await?;
     Ok(Next::Relayed)

@@ -11,19 +11,22 @@
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
 //! that speaks just enough HTTP/1.1. Either sits behind [`limit`], which holds the gateway's
 //! port and refuses a request body over 1 MiB with HTTP 413 before it is read into memory.
+//! wiremock servers outlive their gateways: [`pool`] hands them on, warm.
 //! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
 pub mod limit;
+mod pool;
 pub mod raw;
 pub mod refusal;
 pub mod tls;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+use wiremock::{Respond, ResponseTemplate};
 
 use crate::contract::request::{self, Expected};
 use crate::contract::{Check, RecordedRequest};
@@ -94,6 +97,13 @@ pub(crate) struct Core {
     script: Script,
     keys: GatewayKeys,
     log: Mutex<Log>,
+    /// Requests the front door passed to the server behind it, and those wiremock answered;
+    /// with `closed`, they tell whether a warm wiremock server may serve the next gateway
+    /// ([`Core::quiet`]).
+    relayed: AtomicUsize,
+    answered: AtomicUsize,
+    /// Set when the gateway ends; the front door passes nothing on after it.
+    closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -103,6 +113,34 @@ struct Log {
 }
 
 impl Core {
+    fn new(script: Script, keys: GatewayKeys) -> Core {
+        Core {
+            script,
+            keys,
+            log: Mutex::new(Log::default()),
+            relayed: AtomicUsize::new(0),
+            answered: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts a request the front door is about to pass on; false (pass nothing) once the
+    /// gateway has ended.
+    pub(crate) fn relaying(&self) -> bool {
+        // Counted before `closed` is read, and `closed` set before the counts are read
+        // (`quiet`), all sequentially consistent: either the ending gateway sees this request
+        // counted, or this request sees the gateway ended. None slips into the next gateway.
+        self.relayed.fetch_add(1, Ordering::SeqCst);
+        !self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Ends the gateway: true when every request passed on was answered, so none is in
+    /// flight to the server behind the door.
+    fn quiet(&self) -> bool {
+        self.closed.store(true, Ordering::SeqCst);
+        self.relayed.load(Ordering::SeqCst) == self.answered.load(Ordering::SeqCst)
+    }
+
     /// Records a request and decides its answer.
     pub(crate) fn answer(&self, request: RecordedRequest) -> HttpAnswer {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
@@ -158,14 +196,27 @@ impl raw::Responder for Core {
 pub struct Gateway {
     core: Arc<Core>,
     addr: SocketAddr,
-    front: Front,
-    /// Holds `addr`; relays to `front` on a port of its own.
-    _limit: limit::LimitFront,
+    /// Holds `addr`; relays to `front` on a port of its own. Stops first when the gateway
+    /// ends (`Option` only for that order).
+    limit: Option<limit::LimitFront>,
+    front: Option<Front>,
 }
 
 enum Front {
-    Wiremock(#[allow(dead_code)] MockServer),
+    Wiremock(pool::Warm),
     Raw(#[allow(dead_code)] raw::RawServer),
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        // The door closes before the server behind it is given back for another gateway.
+        drop(self.limit.take());
+        match self.front.take() {
+            Some(Front::Wiremock(warm)) => warm.give_back(),
+            Some(Front::Raw(raw)) => drop(raw),
+            None => {}
+        }
+    }
 }
 
 /// The gateway could not start.
@@ -275,43 +326,37 @@ impl Gateway {
         listener: std::net::TcpListener,
     ) -> Result<Gateway, GatewayError> {
         let needs_raw = script.answers.iter().any(|a| a.fault.is_some());
-        let core = Arc::new(Core {
-            script,
-            keys,
-            log: Mutex::new(Log::default()),
-        });
+        let core = Arc::new(Core::new(script, keys));
         let public = listener;
         let addr = public.local_addr().map_err(GatewayError::Socket)?;
-        // The server behind the limit front, on a loopback port of its own.
-        let inner = SocketAddr::new(addr.ip(), 0);
-        let listener = if inner.ip() == std::net::Ipv4Addr::LOCALHOST {
-            bind_loopback()
+        // The server behind the limit front, on a loopback port of its own: a warm wiremock
+        // server, or a raw responder of this gateway's own (cheap to start: one task).
+        let (front, upstream) = if needs_raw {
+            let inner = SocketAddr::new(addr.ip(), 0);
+            let listener = if inner.ip() == std::net::Ipv4Addr::LOCALHOST {
+                bind_loopback()
+            } else {
+                std::net::TcpListener::bind(inner)
+            }
+            .map_err(|e| GatewayError::listen(inner, e))?;
+            let upstream = listener.local_addr().map_err(GatewayError::Socket)?;
+            let raw = raw::RawServer::start(listener, core.clone(), raw::Limits::SCENARIO)?;
+            (Front::Raw(raw), upstream)
         } else {
-            std::net::TcpListener::bind(inner)
-        }
-        .map_err(|e| GatewayError::listen(inner, e))?;
-        let upstream = listener.local_addr().map_err(GatewayError::Socket)?;
-        let front = if needs_raw {
-            Front::Raw(raw::RawServer::start(
-                listener,
-                core.clone(),
-                raw::Limits::SCENARIO,
-            )?)
-        } else {
-            let server = MockServer::builder().listener(listener).start().await;
-            Mock::given(wiremock::matchers::any())
-                .respond_with(WiremockFront(core.clone()))
-                .mount(&server)
-                .await;
-            Front::Wiremock(server)
+            let warm = pool::Warm::take(&core).await?;
+            let upstream = warm.addr();
+            (Front::Wiremock(warm), upstream)
         };
-        let limit = limit::LimitFront::start(public, upstream, core.clone())?;
-        Ok(Gateway {
-            core,
+        // Built before the front door, so a door that cannot start still hands the server
+        // back (or stops it) as the gateway's end does.
+        let mut gateway = Gateway {
+            core: core.clone(),
             addr,
-            front,
-            _limit: limit,
-        })
+            limit: None,
+            front: Some(front),
+        };
+        gateway.limit = Some(limit::LimitFront::start(public, upstream, core)?);
+        Ok(gateway)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.
@@ -327,8 +372,8 @@ impl Gateway {
     /// Which server front serves this gateway: `wiremock` or `raw`.
     pub fn front(&self) -> &'static str {
         match self.front {
-            Front::Wiremock(_) => "wiremock",
-            Front::Raw(_) => "raw",
+            Some(Front::Raw(_)) => "raw",
+            _ => "wiremock",
         }
     }
 
@@ -376,13 +421,23 @@ pub(crate) fn bind_loopback() -> std::io::Result<std::net::TcpListener> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
 }
 
-/// wiremock's side: every request, whatever its method or path, goes to the core.
-struct WiremockFront(Arc<Core>);
+/// wiremock's side: every request, whatever its method or path, goes to the core of the
+/// gateway the server works for.
+struct WiremockFront(Arc<pool::Slot>);
 
 impl Respond for WiremockFront {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let core = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(core) = core else {
+            // Unreachable in practice: the door closes, with every connection through it,
+            // before its server is given back, and a server is not given back with a
+            // request in flight. Nothing is left to record it in.
+            return ResponseTemplate::new(503);
+        };
         let recorded = recorded_from_wiremock(request);
-        let http = self.0.answer(recorded);
+        let http = core.answer(recorded);
+        // After the answer is recorded: until then the request counts as in flight.
+        core.answered.fetch_add(1, Ordering::SeqCst);
         let mut template = ResponseTemplate::new(http.status);
         for (name, value) in &http.headers {
             template = template.append_header(name.as_str(), value.as_str());

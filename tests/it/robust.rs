@@ -520,3 +520,76 @@ fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_a
     assert_eq!(exchanges[0].request.body, body);
     assert!(exchanges[0].request.header("expect").is_none());
 }
+
+#[test]
+fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
+    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
+    use alipay_cancel_kit::run::RunKeys;
+    use alipay_cancel_kit::scenario::Catalogue;
+    use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
+
+    // Arrange: wiremock servers outlive their gateways and serve the next ones; each gateway
+    // has a front door of its own. Two at once, then a third after the first ends (it takes
+    // the first one's server, unless a test beside this one took it first).
+    let catalogue = Catalogue::embedded().unwrap();
+    let keys = RunKeys::fixed();
+    let gateway_keys = GatewayKeys {
+        merchant_public: keys.merchant.verifying_key(),
+        vendor: keys.vendor.clone(),
+        other: keys.other.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scenario = catalogue.get("result/SUCCESS").unwrap();
+    let start = || {
+        let gateway = rt
+            .block_on(Gateway::start(Script::of(scenario), gateway_keys.clone()))
+            .unwrap();
+        assert_eq!(gateway.front(), "wiremock");
+        gateway
+    };
+    let send = |gateway: &Gateway, body: &str| {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!(
+            "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        // The sending side stays open until the answer is read, as an HTTP client's does:
+        // wiremock (hyper) drops the answer to a request whose sender half-closes.
+        let answer = rt.block_on(async {
+            let mut stream = tokio::net::TcpStream::connect(gateway.addr())
+                .await
+                .unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).await.unwrap();
+            answer
+        });
+        assert!(answer.starts_with(b"HTTP/1.1 "), "{answer:?}");
+    };
+    let bodies = |gateway: &Gateway| -> Vec<String> {
+        gateway
+            .exchanges()
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.request.body).into_owned())
+            .collect()
+    };
+
+    // Act
+    let first = start();
+    let second = start();
+    send(&first, r#"{"paymentId":"first"}"#);
+    send(&second, r#"{"paymentId":"second"}"#);
+    send(&first, r#"{"paymentId":"first again"}"#);
+    let first_bodies = bodies(&first);
+    drop(first);
+    let third = start();
+    send(&third, r#"{"paymentId":"third"}"#);
+
+    // Assert
+    assert_eq!(
+        first_bodies,
+        [r#"{"paymentId":"first"}"#, r#"{"paymentId":"first again"}"#]
+    );
+    assert_eq!(bodies(&second), [r#"{"paymentId":"second"}"#]);
+    assert_eq!(bodies(&third), [r#"{"paymentId":"third"}"#]);
+}
