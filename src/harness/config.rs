@@ -157,6 +157,11 @@ impl RunKeys {
         }
     }
 
+    /// The keys a gateway of this run serves with.
+    pub fn gateway_keys(&self) -> &GatewayKeys {
+        &self.gateway_keys
+    }
+
     /// Generates three fresh 2048-bit keys, on as many threads.
     pub fn generate() -> RunKeys {
         let spawn = || std::thread::spawn(SigningKey::generate);

@@ -5,7 +5,7 @@ use super::common::{catalogue, config, keys, run_with, BIN};
 use std::time::Duration;
 
 use alipay_cancel_kit::adapter;
-use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
+use alipay_cancel_kit::gateway::{Gateway, Script};
 use alipay_cancel_kit::reference_client::{Defect, Defects};
 use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::run::{self, Client};
@@ -417,11 +417,7 @@ fn a_port_already_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     let k = keys();
-    let gateway_keys = GatewayKeys {
-        merchant_public: k.merchant.verifying_key(),
-        vendor: k.vendor.clone(),
-        other: k.other.clone(),
-    };
+    let gateway_keys = k.gateway_keys().clone();
     let result = rt.block_on(Gateway::start_on(
         Script::of(&quick_scenario()),
         gateway_keys,

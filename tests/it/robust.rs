@@ -401,19 +401,14 @@ async fn send_huge(addr: std::net::SocketAddr, head: String, body: &[u8], pieces
 #[test]
 fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
     use alipay_cancel_kit::gateway::limit::MAX_BODY_BYTES;
-    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
-    use alipay_cancel_kit::run::RunKeys;
+    use alipay_cancel_kit::gateway::{Gateway, Script};
     use alipay_cancel_kit::scenario::Catalogue;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use alipay_cancel_kit::verdict::Level;
 
     let catalogue = Catalogue::embedded().unwrap();
-    let keys = RunKeys::fixed();
-    let gateway_keys = GatewayKeys {
-        merchant_public: keys.merchant.verifying_key(),
-        vendor: keys.vendor.clone(),
-        other: keys.other.clone(),
-    };
+    let keys = crate::common::keys();
+    let gateway_keys = keys.gateway_keys().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     // A wiremock-served scenario and a raw-served one (a transport fault): the same front.
     for id in ["result/SUCCESS", "fault/connection-closed"] {
@@ -462,19 +457,14 @@ fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
 
 #[test]
 fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_answered() {
-    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
-    use alipay_cancel_kit::run::RunKeys;
+    use alipay_cancel_kit::gateway::{Gateway, Script};
     use alipay_cancel_kit::scenario::Catalogue;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
     let catalogue = Catalogue::embedded().unwrap();
-    let keys = RunKeys::fixed();
-    let gateway_keys = GatewayKeys {
-        merchant_public: keys.merchant.verifying_key(),
-        vendor: keys.vendor.clone(),
-        other: keys.other.clone(),
-    };
+    let keys = crate::common::keys();
+    let gateway_keys = keys.gateway_keys().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let scenario = catalogue.get("result/SUCCESS").unwrap();
     let gateway = rt
@@ -523,8 +513,7 @@ fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_a
 
 #[test]
 fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
-    use alipay_cancel_kit::gateway::{Gateway, GatewayKeys, Script};
-    use alipay_cancel_kit::run::RunKeys;
+    use alipay_cancel_kit::gateway::{Gateway, Script};
     use alipay_cancel_kit::scenario::Catalogue;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
 
@@ -532,12 +521,8 @@ fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
     // has a front door of its own. Two at once, then a third after the first ends (it takes
     // the first one's server, unless a test beside this one took it first).
     let catalogue = Catalogue::embedded().unwrap();
-    let keys = RunKeys::fixed();
-    let gateway_keys = GatewayKeys {
-        merchant_public: keys.merchant.verifying_key(),
-        vendor: keys.vendor.clone(),
-        other: keys.other.clone(),
-    };
+    let keys = crate::common::keys();
+    let gateway_keys = keys.gateway_keys().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let scenario = catalogue.get("result/SUCCESS").unwrap();
     let start = || {
