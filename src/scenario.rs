@@ -397,7 +397,7 @@ impl Catalogue {
         self.scenarios.iter().find(|s| s.id == id)
     }
 
-    /// The scenarios selected by the patterns (see [`matches`]); all when `patterns` is empty.
+    /// The scenarios selected by the patterns (see [`matches()`]); all when `patterns` is empty.
     pub fn select(&self, include: &[String], exclude: &[String]) -> Vec<&Scenario> {
         self.scenarios
             .iter()

@@ -11,7 +11,7 @@
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
 //! that speaks just enough HTTP/1.1. Either sits behind [`limit`], which holds the gateway's
 //! port and refuses a request body over 1 MiB with HTTP 413 before it is read into memory.
-//! wiremock servers outlive their gateways: [`pool`] hands them on, warm.
+//! wiremock servers outlive their gateways: `pool` hands them on, warm.
 //! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
