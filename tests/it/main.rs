@@ -11,6 +11,7 @@ mod golden;
 mod harness;
 mod html;
 mod ids;
+mod layers;
 mod openapi;
 mod proxy;
 mod report;
