@@ -101,12 +101,12 @@ fn no_module_uses_one_of_its_own_layer_or_above() {
 /// The modules of `src` in no layer (with a file of theirs), and every use that climbs.
 fn violations(src: &Path) -> (BTreeMap<String, String>, Vec<String>) {
     let mut files = Vec::new();
-    sources(&src, &mut files);
+    sources(src, &mut files);
     files.sort();
     let mut unplaced = BTreeMap::new();
     let mut climbing = Vec::new();
     for file in &files {
-        let Some(module) = module_of(&src, file) else {
+        let Some(module) = module_of(src, file) else {
             continue;
         };
         let Some(layer) = layer_of(&module) else {
@@ -123,7 +123,7 @@ fn violations(src: &Path) -> (BTreeMap<String, String>, Vec<String>) {
                     Some(l) if l < layer => {}
                     Some(l) => climbing.push(format!(
                         "{}:{}: `{module}` (layer {layer}) uses `{used}` (layer {l}): a module uses only lower layers",
-                        file.strip_prefix(&src).unwrap().display(),
+                        file.strip_prefix(src).unwrap().display(),
                         n + 1
                     )),
                     None => {} // Reported as the module's own file.
