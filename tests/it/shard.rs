@@ -14,6 +14,18 @@ fn read(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
+/// `report merge A B --report-json MERGED`, run to its end.
+fn merge_two(a: &Path, b: &Path, merged: &Path) -> std::process::Output {
+    kit(&[
+        "report",
+        "merge",
+        path(a),
+        path(b),
+        "--report-json",
+        path(merged),
+    ])
+}
+
 /// Loopback ports (`localhost:40423`) as `localhost:PORT`: every run gets fresh ones.
 fn portless(value: &mut Value) {
     match value {
@@ -206,14 +218,7 @@ fn a_merge_exits_as_the_whole_run_would_have_baseline_included() {
     run(&["--shard", "1/2"], &a);
     run(&["--shard", "2/2"], &b);
     let merged = dir.join("merged.json");
-    let out = kit(&[
-        "report",
-        "merge",
-        path(&a),
-        path(&b),
-        "--report-json",
-        path(&merged),
-    ]);
+    let out = merge_two(&a, &b, &merged);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let (merged, whole) = (read(&merged), read(&whole));
     assert_eq!(merged["baseline"], whole["baseline"]);
@@ -347,14 +352,7 @@ fn a_merge_of_an_interrupted_shard_is_an_interrupted_run() {
     std::fs::write(&b, cut.to_string()).unwrap();
 
     let merged = dir.join("merged.json");
-    let out = kit(&[
-        "report",
-        "merge",
-        path(&a),
-        path(&b),
-        "--report-json",
-        path(&merged),
-    ]);
+    let out = merge_two(&a, &b, &merged);
     // Not a quiet pass: the merged run exits as the interrupted shard did.
     assert_eq!(out.status.code(), Some(143), "{}", text(&out.stdout));
     let merged = read(&merged);
