@@ -386,3 +386,34 @@ fn the_fast_signer_and_the_reference_signer_agree() {
         .verify_message(b"x", &signature)
         .is_err());
 }
+
+/// What only the comparison of the whole `DigestInfo` refuses: a well-padded signature that
+/// carries the bare SHA-256 digest (no algorithm prefix), and a value past the modulus.
+#[test]
+fn a_well_padded_signature_of_the_wrong_content_does_not_verify() {
+    use base64::Engine as _;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::sha2::{Digest, Sha256};
+    let fixed = TestKeys::fixed();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(fixed.merchant.to_base64_pkcs8())
+        .unwrap();
+    let raw = rsa::RsaPrivateKey::from_pkcs8_der(&der).unwrap();
+    let message = b"POST /ams/api/v1/payments/cancel\nTEST.1.{}";
+    let bare = raw
+        .sign(
+            rsa::Pkcs1v15Sign::new_unprefixed(),
+            &Sha256::digest(message),
+        )
+        .unwrap();
+    let public = fixed.merchant.verifying_key();
+    assert_eq!(
+        public.verify_message(message, &bare),
+        Err(SignatureError::Mismatch)
+    );
+    assert!(public.verify_message_reference(message, &bare).is_err());
+    assert_eq!(
+        public.verify_message(message, &[0xff; 256]),
+        Err(SignatureError::Mismatch)
+    );
+}
