@@ -18,6 +18,17 @@ pub enum Level {
     Info,
 }
 
+impl Level {
+    /// The word reports use, as on the wire: `MUST`, `SHOULD`, `INFO`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::Info => "INFO",
+        }
+    }
+}
+
 /// One check and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

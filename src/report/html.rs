@@ -14,7 +14,7 @@ use base64::Engine as _;
 
 use super::{group_of, RunReport};
 use crate::scenario::Fault;
-use crate::verdict::{Check, Level, ScenarioResult, Verdict};
+use crate::verdict::{Check, ScenarioResult, Verdict};
 
 /// The page's one script: hides the rows and sections the filters leave out, and says how many
 /// are shown; `#verdict=FAIL&group=result` in the link presets the filters. It reads the
@@ -119,14 +119,6 @@ fn rule_links(rule: &str) -> String {
     }
     out.push_str(&escape(rest));
     out
-}
-
-fn level_word(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-        Level::Info => "INFO",
-    }
 }
 
 /// The whole page.
@@ -333,7 +325,7 @@ fn table(out: &mut String, k: usize, report: &RunReport) {
             .map(|c| {
                 format!(
                     "<div class=\"broken\">{} <code>{}</code>: {}</div>",
-                    level_word(c.level),
+                    c.level.as_str(),
                     escape(&c.id),
                     escape(&c.message)
                 )
@@ -438,7 +430,7 @@ fn check(out: &mut String, c: &Check) {
         out,
         "<tr class=\"{class}\"><td>{mark}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
          <td>{}</td><td>{}</td><td>{}</td></tr>",
-        level_word(c.level),
+        c.level.as_str(),
         escape(&c.id),
         escape(&c.message),
         cell(&c.expected),

@@ -71,14 +71,6 @@ fn seconds(ms: f64) -> String {
     format!("{:.3}", ms / 1000.0)
 }
 
-fn level_word(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-        Level::Info => "INFO",
-    }
-}
-
 /// Failed checks as plain text, a block per check.
 fn checks_text<'a>(checks: impl Iterator<Item = &'a Check>) -> String {
     let mut text = String::new();
@@ -86,7 +78,7 @@ fn checks_text<'a>(checks: impl Iterator<Item = &'a Check>) -> String {
         let _ = writeln!(
             text,
             "{} {}: {}",
-            level_word(check.level),
+            check.level.as_str(),
             check.id,
             check.message
         );

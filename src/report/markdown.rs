@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::{one_line, RunReport};
-use crate::verdict::{Level, Verdict};
+use crate::verdict::Verdict;
 
 /// Escapes text for a table cell.
 ///
@@ -30,14 +30,6 @@ pub fn cell(text: &str) -> String {
         }
     }
     out
-}
-
-fn level_word(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-        Level::Info => "INFO",
-    }
 }
 
 fn counts(report: &RunReport) -> String {
@@ -94,7 +86,7 @@ pub fn render(report: &RunReport) -> String {
         let checks: Vec<String> = s
             .failed_checks()
             .map(|c| {
-                let mut text = format!("{} `{}`: {}", level_word(c.level), c.id, c.message);
+                let mut text = format!("{} `{}`: {}", c.level.as_str(), c.id, c.message);
                 if let (Some(expected), Some(seen)) = (&c.expected, &c.seen) {
                     let _ = write!(
                         text,

@@ -37,14 +37,6 @@ fn verdict_colour(verdict: Verdict) -> &'static str {
     }
 }
 
-fn level_word(level: Level) -> &'static str {
-    match level {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-        Level::Info => "INFO",
-    }
-}
-
 /// Wraps `text` in `code` when colour is on.
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
@@ -196,7 +188,7 @@ pub fn scenario(
 /// A failed check: level and message, then expected, seen and rule, indented.
 fn failed_check(check: &Check, color: bool) -> String {
     let mut out = String::new();
-    let level = format!("{:<7}", level_word(check.level));
+    let level = format!("{:<7}", check.level.as_str());
     let code = match check.level {
         Level::Must => verdict_colour(Verdict::Fail),
         Level::Should => verdict_colour(Verdict::NonStrict),
