@@ -9,6 +9,7 @@ use std::time::Duration;
 use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
 use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::verdict::ScenarioResult;
 
 /// The kit's binary, as cargo built it for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
@@ -71,6 +72,36 @@ pub fn run_with(client: Client, patterns: &[&str]) -> RunReport {
         .unwrap()
         .block_on(run::run(&selected, &config(client)))
         .expect("the run starts")
+}
+
+/// The result of scenario `id` in `report`.
+pub fn result_of<'a>(report: &'a RunReport, id: &str) -> &'a ScenarioResult {
+    report
+        .scenarios
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("{id} was not run"))
+}
+
+/// What a result shows when an assertion on it fails: its verdict, id, reason and failed
+/// checks with what was expected and seen.
+pub fn explain(s: &ScenarioResult) -> String {
+    let checks: Vec<String> = s
+        .failed_checks()
+        .map(|c| {
+            format!(
+                "{}: {} (expected {:?}, seen {:?})",
+                c.id, c.message, c.expected, c.seen
+            )
+        })
+        .collect();
+    format!(
+        "{} {} {:?} {}",
+        s.verdict,
+        s.id,
+        s.reason,
+        checks.join(" | ")
+    )
 }
 
 /// A runtime of two workers, for tests that start servers in process.

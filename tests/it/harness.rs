@@ -1,7 +1,7 @@
 //! The conformance harness end to end: the reference client passes, every broken client is
 //! caught with the verdict the contract gives its defect, and broken adapters end as ERROR.
 
-use super::common::{catalogue, config, keys, run_with, BIN};
+use super::common::{catalogue, config, explain, keys, result_of as verdict_of, run_with, BIN};
 use std::time::Duration;
 
 use alipay_cancel_kit::adapter;
@@ -13,37 +13,12 @@ use alipay_cancel_kit::scenario::{Catalogue, Scenario};
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::verdict::{ScenarioResult, Verdict};
 
-fn verdict_of<'a>(report: &'a RunReport, id: &str) -> &'a ScenarioResult {
-    report
-        .scenarios
-        .iter()
-        .find(|s| s.id == id)
-        .unwrap_or_else(|| panic!("{id} was not run"))
-}
-
 fn failures(report: &RunReport) -> Vec<String> {
     report
         .scenarios
         .iter()
         .filter(|s| s.verdict.is_failure() || s.verdict == Verdict::NonStrict)
-        .map(|s| {
-            let checks: Vec<String> = s
-                .failed_checks()
-                .map(|c| {
-                    format!(
-                        "{}: {} (expected {:?}, seen {:?})",
-                        c.id, c.message, c.expected, c.seen
-                    )
-                })
-                .collect();
-            format!(
-                "{} {} {:?} {}",
-                s.verdict,
-                s.id,
-                s.reason,
-                checks.join(" | ")
-            )
-        })
+        .map(explain)
         .collect()
 }
 

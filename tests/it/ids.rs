@@ -2,7 +2,7 @@
 //! instructed only with ids they can send, judged on everything else, and `SKIPPED` (never
 //! `FAIL`) on the scenarios about an id they lack; broken ones are still caught.
 
-use super::common::{catalogue, config, BIN};
+use super::common::{catalogue, config, result_of, BIN};
 use std::collections::BTreeSet;
 
 use alipay_cancel_kit::adapter::Capabilities;
@@ -120,11 +120,7 @@ fn a_client_by_payment_id_only_passes_everything_but_the_payment_request_id_scen
 #[test]
 fn the_skip_reason_names_the_missing_id_as_the_protocol_words_it() {
     let report = run_all(narrow(IdKind::PaymentRequestId, &[]));
-    let skipped = report
-        .scenarios
-        .iter()
-        .find(|s| s.id == "request/payment-id-only")
-        .unwrap();
+    let skipped = result_of(&report, "request/payment-id-only");
     assert_eq!(skipped.verdict, Verdict::Skipped);
     assert_eq!(
         skipped.reason.as_deref(),

@@ -5,7 +5,7 @@
 //! is `NON_STRICT` exactly where more are served than kept. And the lines next to them still
 //! fail: a millisecond off, a `null` where a kind needs a value.
 
-use super::common::{catalogue, config, run_with as run_catalogue, BIN};
+use super::common::{catalogue, config, explain, result_of, run_with as run_catalogue, BIN};
 use std::collections::BTreeSet;
 
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
@@ -58,21 +58,6 @@ fn serving_more_digits_than(kept: Option<usize>) -> BTreeSet<String> {
         })
         .map(|s: &Scenario| s.id.clone())
         .collect()
-}
-
-/// What a non-`PASS` result shows: its verdict, reason and failed checks.
-fn explain(s: &ScenarioResult) -> String {
-    let checks: Vec<String> = s
-        .failed_checks()
-        .map(|c| format!("{}: {} ({:?} / {:?})", c.id, c.message, c.expected, c.seen))
-        .collect();
-    format!(
-        "{} {} {:?} {}",
-        s.verdict,
-        s.id,
-        s.reason,
-        checks.join(" | ")
-    )
 }
 
 /// The served text's fraction, as the precision check's `expected` starts with it.
@@ -152,11 +137,7 @@ fn assert_nulls_written(report: &RunReport) {
     }
     assert!(nulls > report.scenarios.len(), "{nulls} nulls");
     // The catalogue's own explicit-nulls answer passes through as null, and passes.
-    let explicit = report
-        .scenarios
-        .iter()
-        .find(|s| s.id == "response/explicit-nulls")
-        .unwrap();
+    let explicit = result_of(report, "response/explicit-nulls");
     assert_eq!(explicit.verdict, Verdict::Pass);
     assert_eq!(
         explicit.outcome.as_ref().unwrap()["resultMessage"],
@@ -202,7 +183,7 @@ fn the_styles_write_cancel_time_as_javascript_and_python_do() {
         &["response/cancel-time-long-fraction", "result/SUCCESS"],
     );
     let surfaced = |report: &RunReport, id: &str| {
-        let s = report.scenarios.iter().find(|s| s.id == id).unwrap();
+        let s = result_of(report, id);
         s.outcome.as_ref().unwrap()["cancelTime"]
             .as_str()
             .unwrap()

@@ -35,11 +35,7 @@ fn run_with(defects: &[Defect], patterns: &[&str], tls_everywhere: bool) -> RunR
 }
 
 fn verdict(report: &RunReport, id: &str) -> (Verdict, usize) {
-    let s = report
-        .scenarios
-        .iter()
-        .find(|s| s.id == id)
-        .unwrap_or_else(|| panic!("{id} was not run"));
+    let s = crate::common::result_of(report, id);
     (s.verdict, s.requests)
 }
 
@@ -75,7 +71,7 @@ fn a_client_that_skips_certificate_checks_fails() {
         let (v, requests) = verdict(&report, id);
         assert_eq!(v, Verdict::Fail, "{id}");
         assert!(requests >= 1, "{id}: the request went through");
-        let result = report.scenarios.iter().find(|s| s.id == id).unwrap();
+        let result = crate::common::result_of(&report, id);
         assert!(
             result
                 .failed_checks()
