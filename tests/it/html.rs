@@ -9,7 +9,6 @@ use std::time::Duration;
 use alipay_cancel_kit::contract::RecordedRequest;
 use alipay_cancel_kit::gateway::{Exchange, HttpAnswer, Served};
 use alipay_cancel_kit::report::{html, RunReport};
-use alipay_cancel_kit::scenario::Catalogue;
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::transcript;
 use alipay_cancel_kit::verdict::{Check, Level, ScenarioResult, Verdict};
@@ -48,32 +47,40 @@ fn tags(page: &str) -> BTreeSet<String> {
     found
 }
 
-fn hostile_result() -> ScenarioResult {
+/// An exchange of a cancel request with these headers and body, answered with `sent` in
+/// place of `result/ORDER_NOT_EXIST`'s first answer.
+fn exchange(headers: Vec<(String, String)>, body: Vec<u8>, sent: HttpAnswer) -> Exchange {
     let request = RecordedRequest {
         method: "POST".into(),
         path: "/ams/api/v1/payments/cancel".into(),
         query: None,
-        headers: vec![("x-note".into(), HOSTILE.into())],
-        body: format!("{{\"paymentId\": \"{HOSTILE}\"}}").into_bytes(),
+        headers,
+        body,
         received_at: chrono::Utc::now(),
     };
-    let scenario = Catalogue::embedded()
-        .unwrap()
+    let scenario = crate::common::catalogue()
         .get("result/ORDER_NOT_EXIST")
-        .unwrap()
-        .clone();
-    let exchange = Exchange {
+        .unwrap();
+    Exchange {
         request,
         checks: Vec::new(),
         served: Served::scripted(0, scenario.answers[0].clone()),
-        sent: HttpAnswer {
+        sent,
+    }
+}
+
+fn hostile_result() -> ScenarioResult {
+    let exchange = exchange(
+        vec![("x-note".into(), HOSTILE.into())],
+        format!("{{\"paymentId\": \"{HOSTILE}\"}}").into_bytes(),
+        HttpAnswer {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
             body: HOSTILE.as_bytes().to_vec(),
             delay: Duration::ZERO,
             fault: None,
         },
-    };
+    );
     ScenarioResult {
         id: format!("probe/{HOSTILE}"),
         title: HOSTILE.into(),
@@ -195,31 +202,17 @@ fn the_page_of_a_failing_run_shows_totals_checks_rule_links_and_the_transcript()
 #[test]
 fn a_transcript_is_bounded_in_exchanges_headers_and_body_size() {
     let big = vec![b'a'; transcript::MAX_TEXT * 3];
-    let request = RecordedRequest {
-        method: "POST".into(),
-        path: "/ams/api/v1/payments/cancel".into(),
-        query: None,
-        headers: (0..200).map(|i| (format!("x-{i}"), "v".into())).collect(),
-        body: big.clone(),
-        received_at: chrono::Utc::now(),
-    };
-    let scenario = Catalogue::embedded()
-        .unwrap()
-        .get("result/ORDER_NOT_EXIST")
-        .unwrap()
-        .clone();
-    let exchange = Exchange {
-        request,
-        checks: Vec::new(),
-        served: Served::scripted(0, scenario.answers[0].clone()),
-        sent: HttpAnswer {
+    let exchange = exchange(
+        (0..200).map(|i| (format!("x-{i}"), "v".into())).collect(),
+        big.clone(),
+        HttpAnswer {
             status: 200,
             headers: Vec::new(),
             body: big,
             delay: Duration::from_millis(20),
             fault: None,
         },
-    };
+    );
     let exchanges = vec![exchange; 20];
     let kept = transcript::of(&exchanges, chrono::Utc::now());
     assert_eq!(kept.len(), transcript::MAX_EXCHANGES);
