@@ -398,24 +398,25 @@ async fn send_huge(addr: std::net::SocketAddr, head: String, body: &[u8], pieces
         .to_owned()
 }
 
+/// A gateway for catalogue scenario `id`, started on `rt` with the fixed keys.
+fn start_gateway(rt: &tokio::runtime::Runtime, id: &str) -> alipay_cancel_kit::gateway::Gateway {
+    use alipay_cancel_kit::gateway::{Gateway, Script};
+    let scenario = crate::common::catalogue().get(id).unwrap();
+    let keys = crate::common::keys().gateway_keys().clone();
+    rt.block_on(Gateway::start(Script::of(scenario), keys))
+        .unwrap()
+}
+
 #[test]
 fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
     use alipay_cancel_kit::gateway::limit::MAX_BODY_BYTES;
-    use alipay_cancel_kit::gateway::{Gateway, Script};
-    use alipay_cancel_kit::scenario::Catalogue;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use alipay_cancel_kit::verdict::Level;
 
-    let catalogue = Catalogue::embedded().unwrap();
-    let keys = crate::common::keys();
-    let gateway_keys = keys.gateway_keys().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     // A wiremock-served scenario and a raw-served one (a transport fault): the same front.
     for id in ["result/SUCCESS", "fault/connection-closed"] {
-        let scenario = catalogue.get(id).unwrap();
-        let gateway = rt
-            .block_on(Gateway::start(Script::of(scenario), gateway_keys.clone()))
-            .unwrap();
+        let gateway = start_gateway(&rt, id);
         let piece = vec![b' '; 64 * 1024];
         // 8 MiB declared by Content-Length, then the same chunked.
         let declared = format!(
@@ -457,19 +458,11 @@ fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
 
 #[test]
 fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_answered() {
-    use alipay_cancel_kit::gateway::{Gateway, Script};
-    use alipay_cancel_kit::scenario::Catalogue;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
-    let catalogue = Catalogue::embedded().unwrap();
-    let keys = crate::common::keys();
-    let gateway_keys = keys.gateway_keys().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let scenario = catalogue.get("result/SUCCESS").unwrap();
-    let gateway = rt
-        .block_on(Gateway::start(Script::of(scenario), gateway_keys))
-        .unwrap();
+    let gateway = start_gateway(&rt, "result/SUCCESS");
     let body = br#"{"paymentId":"p-1"}"#;
     let (interim, status) = rt.block_on(async {
         let stream = tokio::net::TcpStream::connect(gateway.addr())
@@ -513,22 +506,15 @@ fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_a
 
 #[test]
 fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
-    use alipay_cancel_kit::gateway::{Gateway, Script};
-    use alipay_cancel_kit::scenario::Catalogue;
+    use alipay_cancel_kit::gateway::Gateway;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
 
     // Arrange: wiremock servers outlive their gateways and serve the next ones; each gateway
     // has a front door of its own. Two at once, then a third after the first ends (it takes
     // the first one's server, unless a test beside this one took it first).
-    let catalogue = Catalogue::embedded().unwrap();
-    let keys = crate::common::keys();
-    let gateway_keys = keys.gateway_keys().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let scenario = catalogue.get("result/SUCCESS").unwrap();
     let start = || {
-        let gateway = rt
-            .block_on(Gateway::start(Script::of(scenario), gateway_keys.clone()))
-            .unwrap();
+        let gateway = start_gateway(&rt, "result/SUCCESS");
         assert_eq!(gateway.front(), "wiremock");
         gateway
     };
