@@ -202,13 +202,13 @@ fn describe_base64_error(error: base64::DecodeError) -> String {
 #[derive(Clone)]
 pub struct SigningKey {
     inner: RsaPrivateKey,
-    /// The same key parsed once for OpenSSL, which signs at the hardware's pace (README,
-    /// "Speed"): signing is most of a conformance run's CPU, each exchange being signed twice.
-    /// `rsa` stays for key generation, the vendor's key formats and as the second oracle.
-    /// The key as OpenSSL's RSA object, taken from the parsed key once: signing through it
-    /// skips the provider lookups `EVP_DigestSign` makes on every call, which cost a tenth
-    /// of a signature and take locks every thread of a run shares. An `Rsa` is
-    /// reference-counted too.
+    /// The same key parsed once into OpenSSL's RSA object, which signs at the hardware's pace
+    /// (README, "Speed"): signing is most of a conformance run's CPU, each exchange being
+    /// signed twice. Signing through the RSA object skips the provider lookups
+    /// `EVP_DigestSign` makes on every call, under locks every thread of a run shares (a
+    /// tenth of OpenSSL's time in a profiled `fuzz`). An `Rsa` is reference-counted: cloning
+    /// the key does not copy or re-parse it. `rsa` stays for the vendor's key formats and as
+    /// the second oracle.
     fast: openssl::rsa::Rsa<Private>,
 }
 
