@@ -9,9 +9,13 @@
 //! with `connection: close`. What the client goes on sending is read and dropped, so it sees
 //! the 413 rather than a reset connection.
 //!
-//! Bodies within the limit stream through: a `Content-Length` body is relayed as it arrives
-//! (an `Expect: 100-continue` is answered by the server behind), a chunked one is held (at
-//! most the limit) until its end, since only then is its size known.
+//! A request within the limit is read whole (at most the limit, so at most 1 MiB held) and
+//! passed on: to the gateway's own raw responder on a connection of the client's own, its
+//! answers relayed back byte for byte as they come (so its scripted faults reach the client
+//! as made); or to a shared wiremock server ([`super::shared`]) on a kept-alive connection,
+//! with the gateway's route added, its answer read back whole and passed on. A client that
+//! waits for `100 Continue` gets it from here, and the server behind sees no `Expect`: the
+//! body is read here before the server sees the request.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+use super::shared::Route;
 use super::{Core, GatewayError};
 use crate::contract::{Check, CheckId, Failure, RecordedRequest};
 
@@ -81,11 +86,19 @@ impl Drop for LimitFront {
     }
 }
 
+/// Where the front door passes requests on.
+pub(crate) enum Upstream {
+    /// The gateway's own raw responder, on a connection per client connection.
+    Raw(SocketAddr),
+    /// A shared wiremock server, the requests carrying the gateway's route.
+    Shared(Arc<Route>),
+}
+
 impl LimitFront {
-    /// Accepts on `listener` and relays each connection to `upstream`.
+    /// Accepts on `listener` and passes each connection's requests to `upstream`.
     pub(crate) fn start(
         listener: std::net::TcpListener,
-        upstream: SocketAddr,
+        upstream: Upstream,
         core: Arc<Core>,
     ) -> Result<LimitFront, GatewayError> {
         listener
@@ -96,7 +109,12 @@ impl LimitFront {
             // Dropping the set (when the front is aborted) aborts every relay.
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(relay(stream, upstream, core.clone()));
+                match &upstream {
+                    Upstream::Raw(addr) => connections.spawn(relay(stream, *addr, core.clone())),
+                    Upstream::Shared(route) => {
+                        connections.spawn(relay_shared(stream, route.clone(), core.clone()))
+                    }
+                };
             }
         });
         Ok(LimitFront { task })
@@ -113,8 +131,8 @@ struct TooLarge {
 }
 
 enum Next {
-    /// The request went upstream; read the next one.
-    Relayed,
+    /// A whole request, to pass on.
+    Request(Request),
     /// The client closed the connection (or broke it).
     Closed,
     /// Refuse this one with 413 and close.
@@ -148,8 +166,12 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
     });
     let mut reader = BufReader::with_capacity(16 * 1024, client_in);
     loop {
-        match next_request(&mut reader, &mut server_out, &client_out, &core).await {
-            Ok(Next::Relayed) => continue,
+        match next_request(&mut reader, &client_out).await {
+            Ok(Next::Request(request)) => {
+                if server_out.write_all(&request.bytes).await.is_err() {
+                    return;
+                }
+            }
             Ok(Next::Closed) | Err(_) => {
                 let _ = server_out.shutdown().await;
                 return;
@@ -165,6 +187,35 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
             }
         }
     }
+}
+
+/// A client connection's requests, each passed to the shared server with the gateway's route
+/// and its answer passed back whole.
+async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>) {
+    let _ = client.set_nodelay(true);
+    let (client_in, client_out) = client.into_split();
+    let client_out = Mutex::new(client_out);
+    let mut reader = BufReader::with_capacity(16 * 1024, client_in);
+    loop {
+        match next_request(&mut reader, &client_out).await {
+            Ok(Next::Request(request)) => {
+                let bytes = request.routed(&route.header_line());
+                let Ok(answer) = route.server().send(&bytes, request.head_only).await else {
+                    break;
+                };
+                let mut out = client_out.lock().await;
+                if out.write_all(&answer.bytes).await.is_err() || answer.close || request.close {
+                    break;
+                }
+            }
+            Ok(Next::TooLarge(too_large)) => {
+                refuse(too_large, &core, &client_out, &mut reader).await;
+                return;
+            }
+            Ok(Next::Closed) | Err(_) => break,
+        }
+    }
+    let _ = client_out.lock().await.shutdown().await;
 }
 
 async fn refuse(
@@ -201,6 +252,8 @@ struct Head {
     bytes: Vec<u8>,
     method: String,
     target: String,
+    /// The request line says HTTP/1.0.
+    http10: bool,
     headers: Vec<(String, String)>,
 }
 
@@ -212,6 +265,13 @@ impl Head {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The client wants the connection closed after the answer: `Connection: close`, or
+    /// HTTP/1.0 without `Connection: keep-alive`.
+    fn wants_close(&self) -> bool {
+        let connection = self.header("connection").unwrap_or("").to_ascii_lowercase();
+        connection.contains("close") || (self.http10 && !connection.contains("keep-alive"))
+    }
+
     fn record(&self, body: Vec<u8>) -> RecordedRequest {
         RecordedRequest {
             method: self.method.clone(),
@@ -221,6 +281,37 @@ impl Head {
             body,
             received_at: Utc::now(),
         }
+    }
+}
+
+/// A whole request within the limit, as it goes on to the server.
+struct Request {
+    /// Head and body, byte for byte as the client sent them (less any `Expect`).
+    bytes: Vec<u8>,
+    /// Where the head ends (after its empty line).
+    head_len: usize,
+    /// A `HEAD` request: its answer has no body.
+    head_only: bool,
+    /// The client asked for the connection to end after this answer (`Connection: close`,
+    /// or HTTP/1.0 without keep-alive).
+    close: bool,
+}
+
+impl Request {
+    /// The request with the route's header line added last to its head.
+    fn routed(&self, line: &str) -> Vec<u8> {
+        let head = &self.bytes[..self.head_len];
+        // Before the empty line that ends the head: `\r\n` or a bare `\n`.
+        let at = if head.ends_with(b"\r\n\r\n") {
+            self.head_len - 2
+        } else {
+            self.head_len - 1
+        };
+        let mut out = Vec::with_capacity(self.bytes.len() + line.len());
+        out.extend_from_slice(&self.bytes[..at]);
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(&self.bytes[at..]);
+        out
     }
 }
 
@@ -255,6 +346,7 @@ async fn read_head(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<Opt
     let mut request_line = lines.next().unwrap_or_default().split(' ');
     let method = request_line.next().unwrap_or_default().to_owned();
     let target = request_line.next().unwrap_or_default().to_owned();
+    let http10 = request_line.next() == Some("HTTP/1.0");
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -263,16 +355,15 @@ async fn read_head(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<Opt
         bytes,
         method,
         target,
+        http10,
         headers,
     }))
 }
 
-/// Reads one request from the client and relays it, unless its body is over the limit.
+/// Reads one request from the client, whole, unless its body is over the limit.
 async fn next_request(
     reader: &mut BufReader<OwnedReadHalf>,
-    server: &mut OwnedWriteHalf,
     client_out: &Mutex<OwnedWriteHalf>,
-    core: &Core,
 ) -> std::io::Result<Next> {
     let Some(mut head) = read_head(reader).await? else {
         return Ok(Next::Closed);
@@ -283,24 +374,11 @@ async fn next_request(
     let expects_continue = head
         .header("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if chunked {
-        if expects_continue {
-            // The body is held here before the server sees the request, so the client's wait
-            // for `100 Continue` is answered here; the server must not answer it again.
-            client_out
-                .lock()
-                .await
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await?;
-            head.bytes = without_expect(&head.bytes);
-        }
-        return chunked_body(reader, server, head, core).await;
-    }
     let length: u64 = head
         .header("content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    if length > MAX_BODY_BYTES as u64 {
+    if !chunked && length > MAX_BODY_BYTES as u64 {
         // Refused on the declared length, before the body is read. A client waiting for
         // `100 Continue` sends none; any other gets its first MiB recorded.
         let mut body = Vec::new();
@@ -316,25 +394,47 @@ async fn next_request(
             request: head.record(body),
         }));
     }
-    if !core.relaying() {
-        return Ok(Next::Closed);
+    if expects_continue {
+        // The body is read here before the server sees the request, so the client's wait
+        // for `100 Continue` is answered here; the server must not answer it again.
+        client_out
+            .lock()
+            .await
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await?;
+        head.bytes = without_expect(&head.bytes);
     }
-    server.write_all(&head.bytes).await?;
-    let relayed = tokio::io::copy(&mut (&mut *reader).take(length), server).await?;
-    Ok(if relayed == length {
-        Next::Relayed
+    let body = if chunked {
+        match chunked_body(reader, &head).await? {
+            Ok(raw) => raw,
+            Err(next) => return Ok(next),
+        }
     } else {
-        Next::Closed
-    })
+        let mut body = Vec::with_capacity(length as usize);
+        (&mut *reader).take(length).read_to_end(&mut body).await?;
+        if body.len() as u64 != length {
+            return Ok(Next::Closed);
+        }
+        body
+    };
+    let close = head.wants_close();
+    let head_len = head.bytes.len();
+    let mut bytes = head.bytes;
+    bytes.extend_from_slice(&body);
+    Ok(Next::Request(Request {
+        bytes,
+        head_len,
+        head_only: head.method.eq_ignore_ascii_case("HEAD"),
+        close,
+    }))
 }
 
-/// Reads a chunked body whole (at most the limit) and relays it with its head, byte for byte.
+/// Reads a chunked body whole (at most the limit): its bytes as sent, framing included, or
+/// what to do instead (the body is over the limit, or cut short).
 async fn chunked_body(
     reader: &mut BufReader<OwnedReadHalf>,
-    server: &mut OwnedWriteHalf,
-    head: Head,
-    core: &Core,
-) -> std::io::Result<Next> {
+    head: &Head,
+) -> std::io::Result<Result<Vec<u8>, Next>> {
     let mut raw = Vec::new();
     let mut body = Vec::new();
     loop {
@@ -344,30 +444,25 @@ async fn chunked_body(
         if size == 0 {
             // Trailers, up to the empty line.
             while !read_line(reader, &mut raw).await?.is_empty() {}
-            break;
+            return Ok(Ok(raw));
         }
         let room = (MAX_BODY_BYTES - body.len()) as u64;
         if size > room {
             (&mut *reader).take(room).read_to_end(&mut body).await?;
-            return Ok(Next::TooLarge(TooLarge {
+            return Ok(Err(Next::TooLarge(TooLarge {
                 seen: format!("a chunked body past {MAX_BODY_BYTES} bytes"),
                 left: None,
                 request: head.record(body),
-            }));
+            })));
         }
         let start = body.len();
         (&mut *reader).take(size).read_to_end(&mut body).await?;
         if body.len() - start != size as usize {
-            return Ok(Next::Closed);
+            return Ok(Err(Next::Closed));
         }
         raw.extend_from_slice(&body[start..]);
         read_line(reader, &mut raw).await?;
     }
-    if !core.relaying() {
-        return Ok(Next::Closed);
-    }
-    server.write_all(&[head.bytes, raw].concat()).await?;
-    Ok(Next::Relayed)
 }
 
 /// Reads one line of a chunked body (at most 4 KiB), appends it to `raw` and returns it

@@ -11,18 +11,18 @@
 //! before any response, a body cut short) go through [`raw`], a small responder of our own
 //! that speaks just enough HTTP/1.1. Either sits behind [`limit`], which holds the gateway's
 //! port and refuses a request body over 1 MiB with HTTP 413 before it is read into memory.
-//! wiremock servers outlive their gateways: `pool` hands them on, warm.
+//! The wiremock servers are shared by every gateway of the process (`shared`), each request
+//! routed to its gateway's core.
 //! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
 pub mod limit;
-mod pool;
 pub mod raw;
 pub mod refusal;
+mod shared;
 pub mod tls;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -97,13 +97,6 @@ pub(crate) struct Core {
     script: Script,
     keys: GatewayKeys,
     log: Mutex<Log>,
-    /// Requests the front door passed to the server behind it, and those wiremock answered;
-    /// with `closed`, they tell whether a warm wiremock server may serve the next gateway
-    /// ([`Core::quiet`]).
-    relayed: AtomicUsize,
-    answered: AtomicUsize,
-    /// Set when the gateway ends; the front door passes nothing on after it.
-    closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -118,27 +111,7 @@ impl Core {
             script,
             keys,
             log: Mutex::new(Log::default()),
-            relayed: AtomicUsize::new(0),
-            answered: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
         }
-    }
-
-    /// Counts a request the front door is about to pass on; false (pass nothing) once the
-    /// gateway has ended.
-    pub(crate) fn relaying(&self) -> bool {
-        // Counted before `closed` is read, and `closed` set before the counts are read
-        // (`quiet`), all sequentially consistent: either the ending gateway sees this request
-        // counted, or this request sees the gateway ended. None slips into the next gateway.
-        self.relayed.fetch_add(1, Ordering::SeqCst);
-        !self.closed.load(Ordering::SeqCst)
-    }
-
-    /// Ends the gateway: true when every request passed on was answered, so none is in
-    /// flight to the server behind the door.
-    fn quiet(&self) -> bool {
-        self.closed.store(true, Ordering::SeqCst);
-        self.relayed.load(Ordering::SeqCst) == self.answered.load(Ordering::SeqCst)
     }
 
     /// Records a request and decides its answer.
@@ -202,20 +175,18 @@ pub struct Gateway {
     front: Option<Front>,
 }
 
+/// The server behind the front door, held while the gateway lives.
 enum Front {
-    Wiremock(pool::Warm),
+    /// The gateway's route on a shared wiremock server.
+    Wiremock(#[allow(dead_code)] Arc<shared::Route>),
     Raw(#[allow(dead_code)] raw::RawServer),
 }
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        // The door closes before the server behind it is given back for another gateway.
+        // The door closes, with every connection through it, before the route ends.
         drop(self.limit.take());
-        match self.front.take() {
-            Some(Front::Wiremock(warm)) => warm.give_back(),
-            Some(Front::Raw(raw)) => drop(raw),
-            None => {}
-        }
+        drop(self.front.take());
     }
 }
 
@@ -329,8 +300,8 @@ impl Gateway {
         let core = Arc::new(Core::new(script, keys));
         let public = listener;
         let addr = public.local_addr().map_err(GatewayError::Socket)?;
-        // The server behind the limit front, on a loopback port of its own: a warm wiremock
-        // server, or a raw responder of this gateway's own (cheap to start: one task).
+        // The server behind the limit front: the gateway's route on a shared wiremock server,
+        // or a raw responder of its own on a loopback port of its own (one task).
         let (front, upstream) = if needs_raw {
             let inner = SocketAddr::new(addr.ip(), 0);
             let listener = if inner.ip() == std::net::Ipv4Addr::LOCALHOST {
@@ -341,14 +312,16 @@ impl Gateway {
             .map_err(|e| GatewayError::listen(inner, e))?;
             let upstream = listener.local_addr().map_err(GatewayError::Socket)?;
             let raw = raw::RawServer::start(listener, core.clone(), raw::Limits::SCENARIO)?;
-            (Front::Raw(raw), upstream)
+            (Front::Raw(raw), limit::Upstream::Raw(upstream))
         } else {
-            let warm = pool::Warm::take(&core).await?;
-            let upstream = warm.addr();
-            (Front::Wiremock(warm), upstream)
+            let route = Arc::new(shared::Route::register(&core).await?);
+            (
+                Front::Wiremock(route.clone()),
+                limit::Upstream::Shared(route),
+            )
         };
-        // Built before the front door, so a door that cannot start still hands the server
-        // back (or stops it) as the gateway's end does.
+        // Built before the front door, so a door that cannot start still ends the route (or
+        // stops the raw responder) as the gateway's end does.
         let mut gateway = Gateway {
             core: core.clone(),
             addr,
@@ -422,22 +395,18 @@ pub(crate) fn bind_loopback() -> std::io::Result<std::net::TcpListener> {
 }
 
 /// wiremock's side: every request, whatever its method or path, goes to the core of the
-/// gateway the server works for.
-struct WiremockFront(Arc<pool::Slot>);
+/// gateway its route names.
+struct WiremockFront;
 
 impl Respond for WiremockFront {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        let core = self.0.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(core) = core else {
-            // Unreachable in practice: the door closes, with every connection through it,
-            // before its server is given back, and a server is not given back with a
-            // request in flight. Nothing is left to record it in.
+        let Some(core) = shared::core_for(request) else {
+            // A request still in flight when its gateway ended: its client connection is
+            // closed, and nothing is left to record it in.
             return ResponseTemplate::new(503);
         };
         let recorded = recorded_from_wiremock(request);
         let http = core.answer(recorded);
-        // After the answer is recorded: until then the request counts as in flight.
-        core.answered.fetch_add(1, Ordering::SeqCst);
         let mut template = ResponseTemplate::new(http.status);
         for (name, value) in &http.headers {
             template = template.append_header(name.as_str(), value.as_str());
@@ -450,9 +419,10 @@ impl Respond for WiremockFront {
     }
 }
 
-/// A request as wiremock parsed it, recorded as the checks read it.
+/// A request as wiremock parsed it, recorded as the checks read it: without the route line
+/// the front door added (the last value of [`shared::ROUTE_HEADER`]).
 fn recorded_from_wiremock(request: &wiremock::Request) -> RecordedRequest {
-    let headers = request
+    let mut headers: Vec<(String, String)> = request
         .headers
         .iter()
         .map(|(n, v)| {
@@ -462,6 +432,9 @@ fn recorded_from_wiremock(request: &wiremock::Request) -> RecordedRequest {
             )
         })
         .collect();
+    if let Some(i) = headers.iter().rposition(|(n, _)| n == shared::ROUTE_HEADER) {
+        headers.remove(i);
+    }
     RecordedRequest {
         method: request.method.as_str().to_owned(),
         path: request.url.path().to_owned(),

@@ -504,14 +504,41 @@ fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_a
     assert!(exchanges[0].request.header("expect").is_none());
 }
 
+/// Sends raw request bytes to a gateway and reads until the connection ends; `half_close`
+/// shuts the sending side right after the request, as some clients do.
+fn exchange_raw(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    half_close: bool,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    rt.block_on(async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        if half_close {
+            stream.shutdown().await.unwrap();
+        }
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_end(&mut answer),
+        )
+        .await
+        .expect("the gateway ends the connection after its answer")
+        .unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+}
+
 #[test]
-fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
+fn gateways_on_the_shared_wiremock_servers_record_only_their_own_requests() {
     use alipay_cancel_kit::gateway::Gateway;
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
 
-    // Arrange: wiremock servers outlive their gateways and serve the next ones; each gateway
-    // has a front door of its own. Two at once, then a third after the first ends (it takes
-    // the first one's server, unless a test beside this one took it first).
+    // Arrange: every gateway's requests go to the same few wiremock servers, on kept-alive
+    // connections, each carrying its gateway's route; each gateway has a front door of its
+    // own. Two at once, then a third after the first ends.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let start = || {
         let gateway = start_gateway(&rt, "result/SUCCESS");
@@ -519,23 +546,12 @@ fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
         gateway
     };
     let send = |gateway: &Gateway, body: &str| {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let request = format!(
             "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
-        // The sending side stays open until the answer is read, as an HTTP client's does:
-        // wiremock (hyper) drops the answer to a request whose sender half-closes.
-        let answer = rt.block_on(async {
-            let mut stream = tokio::net::TcpStream::connect(gateway.addr())
-                .await
-                .unwrap();
-            stream.write_all(request.as_bytes()).await.unwrap();
-            let mut answer = Vec::new();
-            stream.read_to_end(&mut answer).await.unwrap();
-            answer
-        });
-        assert!(answer.starts_with(b"HTTP/1.1 "), "{answer:?}");
+        let answer = exchange_raw(&rt, gateway.addr(), request.as_bytes(), false);
+        assert!(answer.starts_with("HTTP/1.1 "), "{answer:?}");
     };
     let bodies = |gateway: &Gateway| -> Vec<String> {
         gateway
@@ -563,4 +579,105 @@ fn gateways_that_share_a_warm_wiremock_server_record_only_their_own_requests() {
     );
     assert_eq!(bodies(&second), [r#"{"paymentId":"second"}"#]);
     assert_eq!(bodies(&third), [r#"{"paymentId":"third"}"#]);
+    // The route line the front door adds is never recorded as the client's.
+    for exchange in second.exchanges().iter().chain(third.exchanges().iter()) {
+        assert!(
+            exchange
+                .request
+                .headers
+                .iter()
+                .all(|(name, _)| !name.contains("route")),
+            "{:?}",
+            exchange.request.headers
+        );
+    }
+}
+
+#[test]
+fn the_front_door_keeps_a_client_connection_answers_a_half_close_and_honours_close() {
+    use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let gateway = start_gateway(&rt, "result/SUCCESS");
+    let request = |body: &str, extra: &str| {
+        format!(
+            "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+
+    // Three requests on one kept-alive connection, the last asking to close: three answers in
+    // order, then the connection ends.
+    let three = [
+        request(r#"{"paymentId":"k-1"}"#, ""),
+        request(r#"{"paymentId":"k-2"}"#, "expect: 100-continue\r\n"),
+        request(r#"{"paymentId":"k-3"}"#, "connection: close\r\n"),
+    ]
+    .concat();
+    let answers = exchange_raw(&rt, gateway.addr(), three.as_bytes(), false);
+    assert_eq!(answers.matches("HTTP/1.1 200 ").count(), 3, "{answers}");
+    assert_eq!(
+        answers.matches("HTTP/1.1 100 Continue\r\n\r\n").count(),
+        1,
+        "one interim answer, from the front door: {answers}"
+    );
+    // A client that shuts its sending side right after the request still gets its answer.
+    let half = request(r#"{"paymentId":"k-4"}"#, "");
+    let answer = exchange_raw(&rt, gateway.addr(), half.as_bytes(), true);
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    // HTTP/1.0 without keep-alive: answered, then closed (the read above would time out).
+    let old = request(r#"{"paymentId":"k-5"}"#, "").replacen("HTTP/1.1", "HTTP/1.0", 1);
+    let answer = exchange_raw(&rt, gateway.addr(), old.as_bytes(), false);
+    assert!(answer.starts_with("HTTP/1."), "{answer}");
+
+    let exchanges = gateway.exchanges();
+    let bodies: Vec<String> = exchanges
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.request.body).into_owned())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["k-1", "k-2", "k-3", "k-4", "k-5"].map(|id| format!(r#"{{"paymentId":"{id}"}}"#))
+    );
+    assert!(exchanges[1].request.header("expect").is_none());
+}
+
+#[test]
+fn a_request_in_flight_when_its_gateway_ends_leaves_the_next_gateways_whole() {
+    use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
+    use tokio::io::AsyncWriteExt;
+
+    // A delayed answer is still on its way through a shared server when the gateway ends;
+    // the next gateways on the same servers answer and record as ever.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = r#"{"paymentId":"late"}"#;
+    let request = format!(
+        "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let delayed = start_gateway(&rt, "fault/timeout");
+    assert_eq!(delayed.front(), "wiremock");
+    let stream = rt.block_on(async {
+        let mut stream = tokio::net::TcpStream::connect(delayed.addr())
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        stream
+    });
+    drop(delayed);
+    drop(stream);
+    for n in 0..8 {
+        let gateway = start_gateway(&rt, "result/SUCCESS");
+        let body = format!(r#"{{"paymentId":"next-{n}"}}"#);
+        let request = format!(
+            "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let answer = exchange_raw(&rt, gateway.addr(), request.as_bytes(), false);
+        assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+        let exchanges = gateway.exchanges();
+        assert_eq!(exchanges.len(), 1);
+        assert_eq!(exchanges[0].request.body, body.as_bytes());
+    }
 }
