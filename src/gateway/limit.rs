@@ -195,7 +195,8 @@ async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>) {
     let _ = client.set_nodelay(true);
     let (client_in, client_out) = client.into_split();
     let client_out = Mutex::new(client_out);
-    let mut reader = BufReader::with_capacity(16 * 1024, client_in);
+    // A request is a kilobyte or so; a larger one is read in more turns.
+    let mut reader = BufReader::with_capacity(4096, client_in);
     loop {
         match next_request(&mut reader, &client_out).await {
             Ok(Next::Request(request)) => {

@@ -350,6 +350,14 @@ impl Gateway {
         }
     }
 
+    /// Ends the gateway and gives its log: every request received, with the answer it got,
+    /// in arrival order. The front door closes first, so nothing is recorded after.
+    pub fn finish(mut self) -> Vec<Exchange> {
+        drop(self.limit.take());
+        let mut log = self.core.log.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut log.exchanges)
+    }
+
     /// Every request received so far, with the answer it got, in arrival order.
     pub fn exchanges(&self) -> Vec<Exchange> {
         let log = self.core.log.lock().unwrap_or_else(|p| p.into_inner());

@@ -231,6 +231,7 @@ async fn exchange(
         .write_all(request)
         .await
         .map_err(|e| failed(e, true))?;
+    // An answer of the kit's is a kilobyte or two.
     let mut bytes = Vec::with_capacity(4096);
     let mut start = 0;
     loop {
@@ -354,15 +355,13 @@ async fn read_body(
     }
 }
 
+/// Reads what has come into the spare room of `bytes` (grown as needed, never zeroed).
 async fn read_more(stream: &mut TcpStream, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
     if bytes.len() >= MAX_ANSWER_BYTES {
         return Err(std::io::Error::other("an answer over 16 MiB"));
     }
-    let len = bytes.len();
-    bytes.resize(len + 16 * 1024, 0);
-    let n = stream.read(&mut bytes[len..]).await;
-    bytes.truncate(len + *n.as_ref().unwrap_or(&0));
-    n
+    bytes.reserve(4096);
+    stream.read_buf(bytes).await
 }
 
 /// An answer's head, as far as the front door needs it.

@@ -77,9 +77,8 @@ pub async fn run_scenario(
     let instruction = instruction(&scenario, config, url, ca);
     let limit = time_limit(scenario.timeout_ms, config.time_limit_margin);
     let run = run_client(&config.client, pool, &instruction, limit).await;
-    let exchanges = gateway.exchanges();
     drop(tls_front);
-    drop(gateway);
+    let exchanges = gateway.finish();
     let checks = verdict::judge(&scenario, &exchanges, run.outcome.as_ref().ok());
     let (verdict, reason) = match &run.outcome {
         Err(fault) => (Verdict::Error, Some(fault.to_string())),
