@@ -745,10 +745,12 @@ pub fn unknown_value() -> BoxedStrategy<Value> {
         // a seed draws is unchanged.
         vec(message_char(), 0..16).prop_map(|c| Value::String(c.into_iter().collect())),
     ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
+    // prop_recursive calls its closure at every draw: the names' regex is parsed here, once.
+    let name = member_name();
+    leaf.prop_recursive(3, 24, 4, move |inner| {
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(Value::Array),
-            vec((member_name(), inner), 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            vec((name.clone(), inner), 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
     .boxed()
