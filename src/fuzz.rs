@@ -34,13 +34,15 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use proptest::char as pchar;
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::sample::select;
+use proptest::sample::{select, Select, SelectValueTree};
 use proptest::strategy::ValueTree;
+use proptest::string::{string_regex, RegexGeneratorStrategy};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Number, Value};
 
@@ -123,42 +125,191 @@ impl Default for Timing {
 // ---------------------------------------------------------------------------------------
 // Text.
 
+/// A character strategy that draws exactly what the `prop_oneof!` of [`proptest::char::range`]s
+/// and [`select`]s it stands for draws, for far less.
+///
+/// proptest's unions build, for every option before the one picked, a lazy tree holding a
+/// clone of the runner (the config, a fresh RNG seeded from the runner's, ...), and drop it
+/// unused; drawn once per character of every text, that was most of the time spent drawing
+/// cases. A `Chars` union makes the same draws (the weighted pick, one
+/// [`TestRunner::new_rng`] per option before the picked one, then the picked option's own
+/// draws) and builds nothing else, so a seed draws the same cases as with `prop_oneof!`.
+///
+/// As a [`Strategy`], its tree is the picked range's or selection's own tree: a character
+/// shrinks within the option it was drawn from, never to an earlier option (which a
+/// `prop_oneof!` tree also tried). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Chars(Arc<CharsKind>);
+
+#[derive(Debug)]
+enum CharsKind {
+    /// `proptest::char::range(lo, hi)`.
+    Range(pchar::CharStrategy<'static>),
+    /// `proptest::sample::select(chars)`.
+    Select(Select<char>),
+    /// `prop_oneof![w0 => a, w1 => b, ...]`, with the weights' sum.
+    OneOf(Vec<(u32, Chars)>, u64),
+}
+
+impl Chars {
+    /// `proptest::char::range(lo, hi)`: a character of `lo..=hi`, biased as proptest biases it.
+    pub fn range(lo: char, hi: char) -> Chars {
+        Chars(Arc::new(CharsKind::Range(pchar::range(lo, hi))))
+    }
+
+    /// `proptest::sample::select(chars)`: one of `chars`, uniformly.
+    ///
+    /// # Panics
+    /// When `chars` is empty.
+    pub fn select(chars: Vec<char>) -> Chars {
+        Chars(Arc::new(CharsKind::Select(select(chars))))
+    }
+
+    /// `prop_oneof![w0 => a, w1 => b, ...]`: one of `options`, each with its weight.
+    ///
+    /// # Panics
+    /// When `options` is empty or a weight is 0 (as `prop_oneof!`).
+    pub fn one_of(options: Vec<(u32, Chars)>) -> Chars {
+        assert!(!options.is_empty(), "no option to pick");
+        assert!(options.iter().all(|(w, _)| *w > 0), "an option of weight 0");
+        let total = options.iter().map(|(w, _)| u64::from(*w)).sum();
+        Chars(Arc::new(CharsKind::OneOf(options, total)))
+    }
+
+    /// Draws a character: the same draws, in the same order, as the `prop_oneof!` tree.
+    pub fn draw(&self, runner: &mut TestRunner) -> char {
+        self.leaf_tree(runner).current()
+    }
+
+    /// The tree of the leaf picked (proptest's `Union::new_tree`, less the trees it drops).
+    fn leaf_tree(&self, runner: &mut TestRunner) -> CharsTree {
+        match &*self.0 {
+            CharsKind::Range(range) => {
+                CharsTree::Range(range.new_tree(runner).expect("a char range never rejects"))
+            }
+            CharsKind::Select(chars) => {
+                CharsTree::Select(chars.new_tree(runner).expect("select never rejects"))
+            }
+            CharsKind::OneOf(options, total) => {
+                // proptest's pick_weighted: `Uniform::new(0, total)`, which rand makes
+                // `Uniform::new_inclusive(0, total - 1)` for integers; the pick is how many
+                // cumulative weights are at or below the draw.
+                let drawn = proptest::num::sample_uniform_incl(runner, 0u64, total - 1);
+                let mut cumulative = 0u64;
+                let mut pick = 0;
+                for (weight, _) in options {
+                    cumulative += u64::from(*weight);
+                    if cumulative > drawn {
+                        break;
+                    }
+                    pick += 1;
+                }
+                // A union's lazy tree for each option before the pick takes
+                // `runner.partial_clone()`, whose only draw is this new RNG.
+                for _ in 0..pick {
+                    drop(runner.new_rng());
+                }
+                options[pick].1.leaf_tree(runner)
+            }
+        }
+    }
+}
+
+impl Strategy for Chars {
+    type Tree = CharsTree;
+    type Value = char;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
+        Ok(self.leaf_tree(runner))
+    }
+}
+
+/// The value tree of [`Chars`]: the picked option's own tree.
+#[derive(Clone, Debug)]
+pub enum CharsTree {
+    /// A character of a range.
+    Range(pchar::CharValueTree),
+    /// A character of a selection.
+    Select(SelectValueTree<char>),
+}
+
+impl ValueTree for CharsTree {
+    type Value = char;
+
+    fn current(&self) -> char {
+        match self {
+            CharsTree::Range(t) => t.current(),
+            CharsTree::Select(t) => t.current(),
+        }
+    }
+
+    fn simplify(&mut self) -> bool {
+        match self {
+            CharsTree::Range(t) => t.simplify(),
+            CharsTree::Select(t) => t.simplify(),
+        }
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self {
+            CharsTree::Range(t) => t.complicate(),
+            CharsTree::Select(t) => t.complicate(),
+        }
+    }
+}
+
 /// A character of some script: ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic, Devanagari,
 /// Thai, CJK, Hangul, emoji (outside the Basic Multilingual Plane, two UTF-16 units) and
 /// combining marks. No control characters.
-pub fn script_char() -> BoxedStrategy<char> {
-    prop_oneof![
-        6 => pchar::range(' ', '~'),
-        1 => pchar::range('\u{a1}', '\u{24f}'),
-        1 => pchar::range('\u{391}', '\u{3c9}'),
-        1 => pchar::range('\u{410}', '\u{44f}'),
-        1 => pchar::range('\u{5d0}', '\u{5ea}'),
-        1 => pchar::range('\u{627}', '\u{64a}'),
-        1 => pchar::range('\u{905}', '\u{939}'),
-        1 => pchar::range('\u{e01}', '\u{e30}'),
-        2 => pchar::range('\u{4e00}', '\u{9fff}'),
-        1 => pchar::range('\u{ac00}', '\u{d7a3}'),
-        1 => pchar::range('\u{1f300}', '\u{1f64f}'),
-        1 => pchar::range('\u{300}', '\u{36f}'),
-    ]
-    .boxed()
+///
+/// Draws what `prop_oneof![6 => pchar::range(' ', '~'), 1 => pchar::range('\u{a1}',
+/// '\u{24f}'), ...]` drew (see [`Chars`]).
+pub fn script_char() -> Chars {
+    static SCRIPT: LazyLock<Chars> = LazyLock::new(|| {
+        Chars::one_of(vec![
+            (6, Chars::range(' ', '~')),
+            (1, Chars::range('\u{a1}', '\u{24f}')),
+            (1, Chars::range('\u{391}', '\u{3c9}')),
+            (1, Chars::range('\u{410}', '\u{44f}')),
+            (1, Chars::range('\u{5d0}', '\u{5ea}')),
+            (1, Chars::range('\u{627}', '\u{64a}')),
+            (1, Chars::range('\u{905}', '\u{939}')),
+            (1, Chars::range('\u{e01}', '\u{e30}')),
+            (2, Chars::range('\u{4e00}', '\u{9fff}')),
+            (1, Chars::range('\u{ac00}', '\u{d7a3}')),
+            (1, Chars::range('\u{1f300}', '\u{1f64f}')),
+            (1, Chars::range('\u{300}', '\u{36f}')),
+        ])
+    });
+    SCRIPT.clone()
 }
 
 /// A character of a `resultMessage`: any [`script_char`], or one JSON must escape or that
 /// trips naive line-based code (`"`, `\`, line feed, tab, U+2028).
-pub fn message_char() -> BoxedStrategy<char> {
-    prop_oneof![
-        12 => script_char(),
-        1 => select(vec!['"', '\\', '/', '\n', '\t', '\u{2028}']),
-    ]
-    .boxed()
+///
+/// Draws what `prop_oneof![12 => script_char(), 1 => select(vec!['"', ...])]` drew (see
+/// [`Chars`]).
+pub fn message_char() -> Chars {
+    static MESSAGE: LazyLock<Chars> = LazyLock::new(|| {
+        Chars::one_of(vec![
+            (12, script_char()),
+            (
+                1,
+                Chars::select(vec!['"', '\\', '/', '\n', '\t', '\u{2028}']),
+            ),
+        ])
+    });
+    MESSAGE.clone()
 }
 
 /// Text of `min..=max` characters drawn from `chars`, the lengths `min` and `max` weighted
 /// (a uniform length would almost never hit them). It shrinks fast: first the length, by
 /// binary search, then every character at once to `simplest`, then one character at a time;
 /// so a failure that needs a long text shrinks to `simplest` repeated just long enough.
-pub fn text(chars: BoxedStrategy<char>, min: usize, max: usize, simplest: char) -> Text {
+///
+/// `chars` is a [`Chars`] (a `BoxedStrategy<char>` before): the text draws each character
+/// through [`Chars::draw`], building no tree for it.
+pub fn text(chars: Chars, min: usize, max: usize, simplest: char) -> Text {
     Text {
         chars,
         min,
@@ -170,7 +321,7 @@ pub fn text(chars: BoxedStrategy<char>, min: usize, max: usize, simplest: char) 
 /// The strategy of [`text`].
 #[derive(Clone, Debug)]
 pub struct Text {
-    chars: BoxedStrategy<char>,
+    chars: Chars,
     min: usize,
     max: usize,
     simplest: char,
@@ -188,7 +339,7 @@ impl Strategy for Text {
         };
         let mut chars = Vec::with_capacity(len);
         for _ in 0..len {
-            chars.push(self.chars.new_tree(runner)?.current());
+            chars.push(self.chars.draw(runner));
         }
         Ok(TextTree {
             chars,
@@ -394,16 +545,15 @@ impl<T: ValueTree> ValueTree for MaybeTree<T> {
 /// vendor's `paymentId` style), `[A-Za-z0-9_-]` (the merchants' style) or any script.
 /// The lengths 1 and `max` are weighted, so the extremes come up often.
 pub fn id_text(max: usize) -> BoxedStrategy<String> {
-    let token = select(
+    let token = Chars::select(
         ('0'..='9')
             .chain('A'..='Z')
             .chain('a'..='z')
             .chain(['_', '-'])
             .collect::<Vec<char>>(),
-    )
-    .boxed();
+    );
     prop_oneof![
-        text(pchar::range('0', '9').boxed(), 1, max, '0'),
+        text(Chars::range('0', '9'), 1, max, '0'),
         text(token, 1, max, 'a'),
         text(script_char(), 1, max, 'a'),
     ]
@@ -495,7 +645,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 pub fn cancel_time() -> BoxedStrategy<String> {
     let fraction = prop_oneof![
         2 => Just(String::new()),
-        1 => vec(pchar::range('0', '9'), 1..=9).prop_map(|d| format!(".{}", d.into_iter().collect::<String>())),
+        1 => vec(Chars::range('0', '9'), 1..=9).prop_map(|d| format!(".{}", d.into_iter().collect::<String>())),
     ];
     let t = prop_oneof![9 => Just('T'), 1 => Just('t')];
     (
@@ -535,10 +685,12 @@ pub fn result_code(status: Option<ResultStatus>) -> BoxedStrategy<(String, Resul
 /// A result code the table lacks: one of the vendor's other APIs, or made up (1..64 characters).
 pub fn unknown_code() -> BoxedStrategy<String> {
     let known = |c: &String| !result_code_table().iter().any(|r| &r.result_code == c);
+    // Regexes parsed once here: a `&str` strategy parses its regex again at every draw (and
+    // draws the same).
     prop_oneof![
-        2 => "[A-Z][A-Z0-9_]{0,30}",
+        2 => regex("[A-Z][A-Z0-9_]{0,30}"),
         1 => select(CODES_FROM_OTHER_APIS.to_vec()).prop_map(str::to_owned),
-        1 => "[A-Z][A-Z_]{63}",
+        1 => regex("[A-Z][A-Z_]{63}"),
     ]
     .prop_filter("a code of the table", known)
     .boxed()
@@ -568,8 +720,13 @@ fn message_value() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// The strategy of `pattern`, parsed once: it draws what `pattern` as a `&str` strategy draws.
+fn regex(pattern: &str) -> RegexGeneratorStrategy<String> {
+    string_regex(pattern).expect("a valid regex")
+}
+
 fn member_name() -> BoxedStrategy<String> {
-    "[a-z][A-Za-z0-9_]{0,15}"
+    regex("[a-z][A-Za-z0-9_]{0,15}")
         .prop_filter("a member the spec defines", |n: &String| {
             !KNOWN_MEMBERS.iter().any(|k| k.eq_ignore_ascii_case(n))
         })
@@ -583,12 +740,17 @@ pub fn unknown_value() -> BoxedStrategy<Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| Value::Number(n.into())),
         (-1.0e12f64..1.0e12).prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        // A character of these strings shrinks within the script range (or selection) it was
+        // drawn from, no longer to an earlier option of message_char's union (see Chars); what
+        // a seed draws is unchanged.
         vec(message_char(), 0..16).prop_map(|c| Value::String(c.into_iter().collect())),
     ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
+    // prop_recursive calls its closure at every draw: the names' regex is parsed here, once.
+    let name = member_name();
+    leaf.prop_recursive(3, 24, 4, move |inner| {
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(Value::Array),
-            vec((member_name(), inner), 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            vec((name.clone(), inner), 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
     .boxed()

@@ -7,6 +7,7 @@ mod common;
 mod docs;
 mod fixtures;
 mod fuzz;
+mod fuzz_draw;
 mod golden;
 mod harness;
 mod html;
