@@ -297,11 +297,7 @@ async fn read_body(
 ) -> std::io::Result<bool> {
     match body {
         Body::Length(n) => {
-            while bytes.len() < start + n {
-                if read_more(stream, bytes).await? == 0 {
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
-                }
-            }
+            fill_to(stream, bytes, start + n).await?;
             if bytes.len() > start + n {
                 return Err(std::io::Error::other("bytes past the end of the answer"));
             }
@@ -314,29 +310,15 @@ async fn read_body(
         Body::Chunked => {
             let mut at = start;
             loop {
-                let line_end = loop {
-                    if let Some(i) = bytes[at..].windows(2).position(|w| w == b"\r\n") {
-                        break at + i;
-                    }
-                    if read_more(stream, bytes).await? == 0 {
-                        return Err(std::io::ErrorKind::UnexpectedEof.into());
-                    }
-                };
-                let line = String::from_utf8_lossy(&bytes[at..line_end]);
+                let end = line_end(stream, bytes, at).await?;
+                let line = String::from_utf8_lossy(&bytes[at..end]);
                 let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
                     .map_err(|_| std::io::Error::other("bad chunk size in an answer"))?;
-                at = line_end + 2;
+                at = end + 2;
                 if size == 0 {
                     // Trailers, up to the empty line.
                     loop {
-                        let end = loop {
-                            if let Some(i) = bytes[at..].windows(2).position(|w| w == b"\r\n") {
-                                break at + i;
-                            }
-                            if read_more(stream, bytes).await? == 0 {
-                                return Err(std::io::ErrorKind::UnexpectedEof.into());
-                            }
-                        };
+                        let end = line_end(stream, bytes, at).await?;
                         let empty = end == at;
                         at = end + 2;
                         if empty {
@@ -344,13 +326,35 @@ async fn read_body(
                         }
                     }
                 }
-                while bytes.len() < at + size + 2 {
-                    if read_more(stream, bytes).await? == 0 {
-                        return Err(std::io::ErrorKind::UnexpectedEof.into());
-                    }
-                }
                 at += size + 2;
+                fill_to(stream, bytes, at).await?;
             }
+        }
+    }
+}
+
+/// Reads until `bytes` holds at least `len` bytes; the connection ending first is an error.
+async fn fill_to(stream: &mut TcpStream, bytes: &mut Vec<u8>, len: usize) -> std::io::Result<()> {
+    while bytes.len() < len {
+        if read_more(stream, bytes).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    Ok(())
+}
+
+/// Where the line that starts at `at` ends (its `\r\n`), reading until it has come.
+async fn line_end(
+    stream: &mut TcpStream,
+    bytes: &mut Vec<u8>,
+    at: usize,
+) -> std::io::Result<usize> {
+    loop {
+        if let Some(i) = bytes[at..].windows(2).position(|w| w == b"\r\n") {
+            return Ok(at + i);
+        }
+        if read_more(stream, bytes).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
     }
 }
@@ -412,6 +416,59 @@ fn parse_head(bytes: &[u8]) -> std::io::Result<Option<Head>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plays `answer` to one request on a loopback connection and reads it back as the front
+    /// door does.
+    fn exchanged(answer: &'static [u8], head_only: bool) -> std::io::Result<Answer> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 64];
+                let _ = stream.read(&mut request).await;
+                stream.write_all(answer).await.unwrap();
+                // Held open a moment: only a close-delimited answer may need its end.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            });
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let result = exchange(stream, b"GET / HTTP/1.1\r\n\r\n", head_only).await;
+            server.await.unwrap();
+            result.map(|(answer, _)| answer).map_err(|f| f.error)
+        })
+    }
+
+    #[test]
+    fn answers_are_read_to_the_end_their_framing_gives() {
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+        let read = exchanged(answer, false).unwrap();
+        assert_eq!((read.bytes.as_slice(), read.close), (&answer[..], false));
+
+        let answer = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n1\r\n!\r\n0\r\ntrailer: t\r\n\r\n";
+        let read = exchanged(answer, false).unwrap();
+        assert_eq!(
+            read.bytes, answer,
+            "interim answer, chunks, trailers: all passed on"
+        );
+        assert!(!read.close);
+
+        let answer = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end";
+        let read = exchanged(answer, false).unwrap();
+        assert_eq!((read.bytes.as_slice(), read.close), (&answer[..], true));
+
+        // A HEAD's answer has no body, whatever its length says.
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n";
+        let read = exchanged(answer, true).unwrap();
+        assert_eq!(read.bytes, answer);
+
+        // Cut short of its length: an error, not a short answer passed on as whole.
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\nconnection: close\r\n\r\nshort";
+        assert!(exchanged(answer, false).is_err());
+    }
 
     #[test]
     fn an_answer_head_gives_its_framing() {
