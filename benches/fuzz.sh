@@ -7,8 +7,10 @@
 # /usr/bin/time exists, CPU milliseconds per case (the kit and its adapter processes).
 #
 # Usage: benches/fuzz.sh [CASES] [JOBS]    (defaults: 3000 cases, 12 jobs per core, as fuzz's own default)
-# BIN=path/to/alipay-cancel-kit benches/fuzz.sh times that binary instead of building one:
-# an earlier build, for a before-and-after under the same load.
+# BIN=path/to/alipay-cancel-kit benches/fuzz.sh times that binary instead of building one.
+# BEFORE=path/to/an/earlier/build benches/fuzz.sh alternates the two, ROUNDS times (default 3),
+# before then after: on a shared machine the same binary swings by a tenth between runs
+# minutes apart, so a change is measured only against its before under the same load.
 set -eu
 cd "$(dirname "$0")/.."
 if [ -n "${BIN:-}" ]; then
@@ -43,6 +45,23 @@ bench() {
     rm -f "$out" "$out.cpu"
 }
 
-bench in-process "$cases" -j 16
-bench persistent "$cases" --client "$bin reference-adapter" --persistent -j "$jobs"
-bench exec "$((cases / 10))" --client "$bin reference-adapter" -j "$jobs"
+all_modes() {
+    bench in-process "$cases" -j 16
+    bench persistent "$cases" --client "$bin reference-adapter" --persistent -j "$jobs"
+    bench exec "$((cases / 10))" --client "$bin reference-adapter" -j "$jobs"
+}
+
+if [ -z "${BEFORE:-}" ]; then
+    all_modes
+    exit 0
+fi
+after=$bin
+round=1
+while [ "$round" -le "${ROUNDS:-3}" ]; do
+    for side in before after; do
+        if [ "$side" = before ]; then bin=$BEFORE; else bin=$after; fi
+        echo "round $round, $side ($bin); load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+        all_modes
+    done
+    round=$((round + 1))
+done
