@@ -71,6 +71,10 @@ pub fn payload_too_large() -> super::HttpAnswer {
     }
 }
 
+/// The buffer a client connection is read through: a request is a kilobyte or so, and a
+/// larger one is read in more turns.
+const REQUEST_BUFFER: usize = 4096;
+
 /// The largest request head (request line and header fields) read; past it the connection
 /// is closed.
 const MAX_HEAD_BYTES: u64 = 64 * 1024;
@@ -164,11 +168,11 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
             }
         }
     });
-    let mut reader = BufReader::with_capacity(16 * 1024, client_in);
+    let mut reader = BufReader::with_capacity(REQUEST_BUFFER, client_in);
     loop {
         match next_request(&mut reader, &client_out).await {
             Ok(Next::Request(request)) => {
-                if server_out.write_all(&request.bytes).await.is_err() {
+                if server_out.write_all(&request.wire(None)).await.is_err() {
                     return;
                 }
             }
@@ -195,12 +199,11 @@ async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>) {
     let _ = client.set_nodelay(true);
     let (client_in, client_out) = client.into_split();
     let client_out = Mutex::new(client_out);
-    // A request is a kilobyte or so; a larger one is read in more turns.
-    let mut reader = BufReader::with_capacity(4096, client_in);
+    let mut reader = BufReader::with_capacity(REQUEST_BUFFER, client_in);
     loop {
         match next_request(&mut reader, &client_out).await {
             Ok(Next::Request(request)) => {
-                let bytes = request.routed(&route.header_line());
+                let bytes = request.wire(Some(&route.header_line()));
                 let Ok(answer) = route.server().send(&bytes, request.head_only).await else {
                     break;
                 };
@@ -285,12 +288,12 @@ impl Head {
     }
 }
 
-/// A whole request within the limit, as it goes on to the server.
+/// A whole request within the limit, as the client sent it (less any `Expect`).
 struct Request {
-    /// Head and body, byte for byte as the client sent them (less any `Expect`).
-    bytes: Vec<u8>,
-    /// Where the head ends (after its empty line).
-    head_len: usize,
+    /// The head, up to and with its empty line.
+    head: Vec<u8>,
+    /// The body as sent, chunked framing included.
+    body: Vec<u8>,
     /// A `HEAD` request: its answer has no body.
     head_only: bool,
     /// The client asked for the connection to end after this answer (`Connection: close`,
@@ -299,19 +302,22 @@ struct Request {
 }
 
 impl Request {
-    /// The request with the route's header line added last to its head.
-    fn routed(&self, line: &str) -> Vec<u8> {
-        let head = &self.bytes[..self.head_len];
+    /// The bytes to pass on: head and body, with `line` (a header line) added last to the
+    /// head when given.
+    fn wire(&self, line: Option<&str>) -> Vec<u8> {
+        let line = line.unwrap_or_default();
         // Before the empty line that ends the head: `\r\n` or a bare `\n`.
-        let at = if head.ends_with(b"\r\n\r\n") {
-            self.head_len - 2
-        } else {
-            self.head_len - 1
-        };
-        let mut out = Vec::with_capacity(self.bytes.len() + line.len());
-        out.extend_from_slice(&self.bytes[..at]);
+        let at = self.head.len()
+            - if self.head.ends_with(b"\r\n\r\n") {
+                2
+            } else {
+                1
+            };
+        let mut out = Vec::with_capacity(self.head.len() + line.len() + self.body.len());
+        out.extend_from_slice(&self.head[..at]);
         out.extend_from_slice(line.as_bytes());
-        out.extend_from_slice(&self.bytes[at..]);
+        out.extend_from_slice(&self.head[at..]);
+        out.extend_from_slice(&self.body);
         out
     }
 }
@@ -418,15 +424,11 @@ async fn next_request(
         }
         body
     };
-    let close = head.wants_close();
-    let head_len = head.bytes.len();
-    let mut bytes = head.bytes;
-    bytes.extend_from_slice(&body);
     Ok(Next::Request(Request {
-        bytes,
-        head_len,
         head_only: head.method.eq_ignore_ascii_case("HEAD"),
-        close,
+        close: head.wants_close(),
+        head: head.bytes,
+        body,
     }))
 }
 

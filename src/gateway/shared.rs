@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,7 +47,7 @@ const MAX_ANSWER_BYTES: usize = 16 << 20;
 static SERVERS: tokio::sync::OnceCell<Vec<Server>> = tokio::sync::OnceCell::const_new();
 
 /// The cores of the gateways alive, by route.
-static ROUTES: RwLock<Option<HashMap<u64, Arc<Core>>>> = RwLock::new(None);
+static ROUTES: LazyLock<RwLock<HashMap<u64, Arc<Core>>>> = LazyLock::new(Default::default);
 
 static NEXT_ROUTE: AtomicU64 = AtomicU64::new(1);
 
@@ -77,7 +77,6 @@ impl Route {
         ROUTES
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(HashMap::new)
             .insert(id, core.clone());
         Ok(Route { id, server })
     }
@@ -95,9 +94,10 @@ impl Route {
 
 impl Drop for Route {
     fn drop(&mut self) {
-        if let Some(routes) = ROUTES.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            routes.remove(&self.id);
-        }
+        ROUTES
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
     }
 }
 
@@ -116,7 +116,6 @@ pub(crate) fn core_for(request: &wiremock::Request) -> Option<Arc<Core>> {
     ROUTES
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .as_ref()?
         .get(&id)
         .cloned()
 }
