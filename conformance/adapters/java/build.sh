@@ -5,7 +5,7 @@
 #   conformance/adapters/java/build.sh main   # -> DIR with DIR/classes (and DIR/app.jsa)
 #   conformance/adapters/java/build.sh test   # -> DIR with DIR/classes (main and test)
 #
-# The cache key is a hash of every source file, the jars on the class path and the javac in
+# The cache key is a hash of every source file, this script, the jars on the class path and the javac in
 # use, so an edit or a new JDK rebuilds. Concurrent first runs (the kit starts several adapters
 # at once) do not race: the first takes a lock and builds into a temporary directory renamed
 # into place; the others wait for the lock and find the build done.
@@ -40,12 +40,42 @@ classpath="$(IFS=:; echo "${jars[*]}")"
 key="$(
     {
         echo "$kind"
+        cat "$here/build.sh"
         readlink -f "$javac_bin"
         for jar in "${jars[@]}"; do readlink -f "$jar"; done
         for f in "${sources[@]}"; do echo "${f#"$here"/}"; cat "$f"; done
     } | sha256sum | cut -c1-16
 )"
 out="$cache/$kind-$key"
+
+# A class-data archive of what an instruction loads (the JSON, key, signature, TLS and
+# java.net.http classes): started from it, the JVM maps those classes instead of loading and
+# verifying them, most of an exec-mode adapter's start-up. The archive names the class path it
+# was made with, so it is made in place, after the rename, and renamed into place in turn: a
+# launcher that finds no app.jsa yet starts without one. The training run (Training.java)
+# cancels against a gateway of its own over HTTP, and over HTTPS with a throw-away
+# self-signed certificate made by keytool.
+train() {
+    local dir="$1" work
+    work="$(mktemp -d "$dir/.training.XXXXXX")"
+    keytool -genkeypair -alias training -keyalg RSA -keysize 2048 -dname CN=localhost \
+        -ext SAN=dns:localhost -validity 2 -storetype PKCS12 -keystore "$work/training.p12" \
+        -storepass training -keypass training >/dev/null 2>&1 &&
+        keytool -exportcert -rfc -alias training -keystore "$work/training.p12" -storepass training \
+            -file "$work/ca.pem" >/dev/null 2>&1 ||
+        echo "build.sh: keytool failed: the archive is trained on HTTP only" >&2
+    local args=()
+    [ -f "$work/ca.pem" ] && args=("$work/training.p12" training "$work/ca.pem")
+    if java -XX:ArchiveClassesAtExit="$work/app.jsa" -Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+        -cp "$(cat "$dir/classpath")" example.alipay.adapter.Training "${args[@]}" >/dev/null 2>"$work/log" &&
+        [ -s "$work/app.jsa" ]; then
+        mv "$work/app.jsa" "$dir/app.jsa"
+    else
+        echo "build.sh: the class-data training run failed; the adapter starts without an archive:" >&2
+        cat "$work/log" >&2
+    fi
+    rm -rf "$work"
+}
 if [ -d "$out" ]; then
     echo "$out"
     exit 0
@@ -59,17 +89,14 @@ if [ ! -d "$out" ]; then
     trap 'rm -rf "$tmp"' EXIT
     echo "build.sh: compiling the Java $kind sources into $out" >&2
     "$javac_bin" -encoding UTF-8 -Xlint:all -Werror -d "$tmp/classes" -cp "$classpath" "${sources[@]}" >&2
-    echo "$classpath" > "$tmp/classpath"
-    if [ "$kind" = main ]; then
-        # A class-data archive of what an instruction loads (the JSON, key, signature, TLS
-        # and java.net.http classes): started from it, the JVM maps those classes instead of
-        # loading and verifying them, which is most of an exec-mode adapter's start-up.
-        # The training run signs and verifies with throw-away keys, and calls a closed port.
-        java -XX:ArchiveClassesAtExit="$tmp/app.jsa" -Xshare:auto -XX:TieredStopAtLevel=1 \
-            -cp "$tmp/classes:$classpath" example.alipay.adapter.Training >/dev/null 2>"$tmp/training.log" ||
-            { echo "build.sh: the class-data training run failed (see below); starting without it" >&2; cat "$tmp/training.log" >&2; rm -f "$tmp/app.jsa"; }
-    fi
+    # A jar, not the directory: the JVM's class-data sharing archives classes from jars only.
+    jar --create --file "$tmp/app.jar" -C "$tmp/classes" .
+    rm -rf "$tmp/classes"
+    echo "$out/app.jar:$classpath" > "$tmp/classpath"
     mv -T "$tmp" "$out"
     trap - EXIT
+    if [ "$kind" = main ]; then
+        train "$out"
+    fi
 fi
 echo "$out"
