@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -217,7 +218,10 @@ public final class CancelClient {
             return answer;
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            answer.exchange = open("no answer: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+            // HttpRequest.timeout() and connectTimeout() race the deadline above: one timeout.
+            answer.exchange = open(cause instanceof HttpTimeoutException
+                    ? "no complete answer within " + timeout.toMillis() + " ms (" + cause.getMessage() + ")"
+                    : "no answer: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
             return answer;
         } catch (InterruptedException e) {
             pending.cancel(true);
