@@ -221,7 +221,7 @@ public final class CancelClient {
             // HttpRequest.timeout() and connectTimeout() race the deadline above: one timeout.
             answer.exchange = open(cause instanceof HttpTimeoutException
                     ? "no complete answer within " + timeout.toMillis() + " ms (" + cause.getMessage() + ")"
-                    : "no answer: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+                    : "no answer: " + cause); // the class name says what: ConnectException's message may be null
             return answer;
         } catch (InterruptedException e) {
             pending.cancel(true);
