@@ -126,6 +126,7 @@ function handle(string $line): array
         return outcome('UNKNOWN', error: 'not an ' . PROTOCOL . ' instruction');
     }
     $tag = '[' . (is_string($instruction['scenario'] ?? null) ? $instruction['scenario'] : '?') . ']';
+    $started = hrtime(true);
     try {
         $out = cancel($instruction);
     } catch (Throwable $e) {
@@ -133,7 +134,8 @@ function handle(string $line): array
         fwrite(STDERR, "{$tag} unexpected error: {$e}\n");
         return outcome('UNKNOWN', error: 'adapter error: ' . get_class($e) . ': ' . $e->getMessage());
     }
-    fwrite(STDERR, rtrim("{$tag} -> {$out['outcome']} " . ($out['resultCode'] ?? '') . ' ' . ($out['error'] ?? '')) . "\n");
+    $ms = intdiv(hrtime(true) - $started, 1_000_000);
+    fwrite(STDERR, rtrim("{$tag} {$ms} ms -> {$out['outcome']} " . ($out['resultCode'] ?? '') . ' ' . ($out['error'] ?? '')) . "\n");
     return $out;
 }
 
