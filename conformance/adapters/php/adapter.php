@@ -60,6 +60,8 @@ function cancel(array $instruction): array
         return outcome('UNKNOWN', error: 'unusable instruction: no gateway or timeoutMs');
     }
     try {
+        // [SDK 1] Build your client from the instruction: base URL, client id, both keys,
+        // keyVersion, a per-exchange timeout, and the CA to trust over HTTPS.
         $client = new CancelClient(
             gatewayUrl: (string) ($gateway['url'] ?? ''),
             clientId: (string) ($gateway['clientId'] ?? ''),
@@ -77,12 +79,14 @@ function cancel(array $instruction): array
         return outcome('INVALID_REQUEST', error: 'refused locally: `request` is not an object');
     }
     try {
+        // [SDK 2] Cancel with exactly the instruction's fields.
         $response = $client->cancel($request);
-    } catch (InvalidRequestException $e) {
+    } catch (InvalidRequestException $e) { // [SDK 3] your exceptions: refused locally, result open
         return outcome('INVALID_REQUEST', error: 'refused locally: ' . $e->getMessage());
     } catch (UnknownResultException $e) {
         return outcome('UNKNOWN', $e->result, error: $e->getMessage());
     }
+    // [SDK 4] Map what your client returned: S -> SUCCESS with the ids and cancelTime, F -> FAILED.
     if (!$response->isSuccess()) {
         return outcome('FAILED', $response->result);
     }
