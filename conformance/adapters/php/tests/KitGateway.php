@@ -54,7 +54,7 @@ final class KitGateway
     }
 
     /** The client under test, pointed at this gateway. */
-    public function client(int $timeoutMs = 1000): CancelClient
+    public function client(int $timeoutMs = 5000): CancelClient
     {
         return new CancelClient(
             $this->url,

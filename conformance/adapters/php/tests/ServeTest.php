@@ -118,6 +118,7 @@ final class ServeTest extends TestCase
     public function testNoAnswerInTimeIsUnknownNotAResult(): void
     {
         $sent = self::magic('fault/timeout');
+        // Well under the 2,500 ms the gateway holds this scenario's answer (docs/serve.md).
         $settled = self::cancel(['paymentId' => $sent], timeoutMs: 400);
 
         // No answer came back to carry x-kit-violations: the journal has the gateway's checks.
@@ -127,7 +128,8 @@ final class ServeTest extends TestCase
             self::assertSame([], $exchange['checks'], "request {$exchange['seq']} broke no request check");
         }
         self::assertInstanceOf(UnknownResultException::class, $settled);
-        self::assertCount(count($journal), $settled->exchanges);
+        self::assertCount(3, $settled->exchanges, 'no answer leaves the result open: the client calls again, 3 calls in all');
+        self::assertLessThanOrEqual(3, count($journal));
         foreach ($settled->exchanges as $x) {
             self::assertSame(0, $x->status);
             self::assertStringContainsString('timed out', (string) $x->error);
@@ -203,11 +205,12 @@ final class ServeTest extends TestCase
 
     /**
      * Cancels, returning what the client surfaced: the settled response, or the exception
-     * for a result that stayed open.
+     * for a result that stayed open. The timeout is generous (a loaded CI machine must not
+     * turn a prompt answer into a retry); only the timeout test shortens it.
      *
      * @param array<string, string> $fields
      */
-    private static function cancel(array $fields, int $timeoutMs = 1000): CancelResponse|UnknownResultException
+    private static function cancel(array $fields, int $timeoutMs = 5000): CancelResponse|UnknownResultException
     {
         try {
             return self::$gateway->client($timeoutMs)->cancel($fields);
