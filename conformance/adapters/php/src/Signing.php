@@ -13,6 +13,16 @@ use OpenSSLAsymmetricKey;
  */
 final class Signing
 {
+    /**
+     * Keys already loaded, by their base64 text: parsing a PEM key costs more than a
+     * signature, and a process that builds a client per call (an adapter in persistent mode,
+     * a PHP-FPM worker) sees the same few keys again and again. Kept small.
+     *
+     * @var array<string, OpenSSLAsymmetricKey>
+     */
+    private static array $loaded = [];
+    private const LOADED_MAX = 8;
+
     /** The exact bytes that are signed; `$body` is the body as sent or received, never re-encoded. */
     public static function stringToSign(string $path, string $clientId, string $time, string $body): string
     {
@@ -28,8 +38,10 @@ final class Signing
      */
     public static function privateKey(string $base64Der): OpenSSLAsymmetricKey
     {
-        $key = openssl_pkey_get_private(self::pem($base64Der, 'PRIVATE KEY', 'merchantPrivateKey'));
-        return self::rsa($key, 'merchantPrivateKey: not a PKCS#8 private key');
+        return self::$loaded["private:{$base64Der}"] ??= self::remember(self::rsa(
+            openssl_pkey_get_private(self::pem($base64Der, 'PRIVATE KEY', 'merchantPrivateKey')),
+            'merchantPrivateKey: not a PKCS#8 private key',
+        ));
     }
 
     /**
@@ -40,8 +52,19 @@ final class Signing
      */
     public static function publicKey(string $base64Der): OpenSSLAsymmetricKey
     {
-        $key = openssl_pkey_get_public(self::pem($base64Der, 'PUBLIC KEY', 'alipayPublicKey'));
-        return self::rsa($key, 'alipayPublicKey: not a SubjectPublicKeyInfo public key');
+        return self::$loaded["public:{$base64Der}"] ??= self::remember(self::rsa(
+            openssl_pkey_get_public(self::pem($base64Der, 'PUBLIC KEY', 'alipayPublicKey')),
+            'alipayPublicKey: not a SubjectPublicKeyInfo public key',
+        ));
+    }
+
+    /** Makes room for one more loaded key: the oldest goes. */
+    private static function remember(OpenSSLAsymmetricKey $key): OpenSSLAsymmetricKey
+    {
+        if (count(self::$loaded) >= self::LOADED_MAX) {
+            array_shift(self::$loaded);
+        }
+        return $key;
     }
 
     /**
