@@ -99,8 +99,13 @@ final class CancelClient
     private static function privateCaDir(string $pem): string
     {
         $dir = sys_get_temp_dir() . '/cancel-kit-ca-' . bin2hex(random_bytes(8));
-        if (!@mkdir($dir, 0700) || @file_put_contents($dir . '/ca.pem', $pem) !== strlen($pem)) {
-            throw new \InvalidArgumentException("caCertificatePem: cannot write it under {$dir}");
+        if (!@mkdir($dir, 0700)) {
+            throw new \InvalidArgumentException("caCertificatePem: cannot create {$dir}");
+        }
+        if (@file_put_contents("{$dir}/ca.pem", $pem) !== strlen($pem)) {
+            @unlink("{$dir}/ca.pem");
+            @rmdir($dir);
+            throw new \InvalidArgumentException("caCertificatePem: cannot write {$dir}/ca.pem");
         }
         return $dir;
     }
