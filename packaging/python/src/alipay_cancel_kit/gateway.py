@@ -239,7 +239,11 @@ class Gateway:
     def requests(self, id: Optional[str] = None) -> List[Dict[str, Any]]:
         """Every exchange the journal kept, oldest first (only those naming `id`, if given):
         method, path, headers, body, ids, the failed `checks`, the `passed` ones, the answer."""
-        return self.journal(id)["requests"]
+        exchanges = self.journal(id)["requests"]
+        if id is None:
+            return exchanges
+        # `proxy` answers `?id=` with its whole journal: the filter is applied here as well.
+        return [exchange for exchange in exchanges if id in _ids_named(exchange)]
 
     def mark(self) -> int:
         """The number of requests the gateway has seen: exchanges with a greater `seq` came after."""
@@ -331,6 +335,20 @@ class Gateway:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+
+def _ids_named(exchange: Mapping[str, Any]) -> List[str]:
+    """The `paymentId` and `paymentRequestId` a journal's exchange named: `serve` lists them in
+    `ids`, `proxy` only has the body."""
+    ids = exchange.get("ids")
+    if ids is None:
+        try:
+            ids = json.loads(exchange.get("body") or "")
+        except ValueError:
+            return []
+        if not isinstance(ids, dict):
+            return []
+    return [value for key, value in ids.items() if key in ("paymentId", "paymentRequestId") and isinstance(value, str)]
 
 
 def violations_in_headers(headers: Union[Mapping[str, str], Iterable[Tuple[str, str]]]) -> List[Dict[str, Any]]:
