@@ -42,6 +42,9 @@ PACKAGE_DIR = os.path.join(HERE, "src", DIST)
 STATIC_TAGS = ("manylinux_2_17_x86_64", "manylinux2014_x86_64", "musllinux_1_1_x86_64")
 DYNAMIC_TAGS = ("linux_x86_64",)
 
+# zlib's default: level 9 takes three times as long on the 21 MB binary for 0.8 % less.
+COMPRESS_LEVEL = 6
+
 ENTRY_POINTS = "[pytest11]\nalipay_cancel_kit = alipay_cancel_kit.plugin\n"
 
 # ELF: what tells a static executable from a dynamic one.
@@ -200,13 +203,13 @@ def build(binary, outdir, cargo_toml=None, allow_dynamic=False):
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))  # 1980-01-01, zip's first day
     stamp = time.gmtime(max(epoch, 315532800))[:6]
     partial = path + ".partial"
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as wheel:
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as wheel:
         for name, content, mode in entries:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.external_attr = (0o100000 | mode) << 16  # a regular file with its permission bits
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, so installers honour the mode
-            wheel.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            wheel.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
     os.replace(partial, path)
     return path
 
