@@ -13,7 +13,8 @@
 #     KIT_BIN       the kit's binary: the static musl build (a dynamically linked one makes a
 #                   linux_x86_64 wheel, for this machine only, and says so)
 # Leaves the fresh venv at target/ci/python-wheel/venv (the wheel, the SDK, pytest) for the
-# `serve:` and `proxy:` steps of .ci/run; tools (twine, check-wheel-contents, wheel) are kept in
+# `proxy:` step of .ci/run, and under target/ci/python-wheel/ the logs, and the journals and
+# reports (JSON, JUnit) of the two `serve --exec` runs, exec.* and exec--tls.*; tools (twine, check-wheel-contents, wheel) are kept in
 # target/ci/python-tools and installed only when missing.
 set -euo pipefail
 out=${1:?usage: ci.sh OUTDIR SDK_VENV_DIR KIT_BIN}
@@ -71,7 +72,8 @@ step "install the wheel and the official SDK 1.7.1 (pinned as in $sdk) into a fr
 "$sdk/bin/pip" freeze --disable-pip-version-check > "$work/constraints.txt"
 grep -q '^global-open-sdk-python==1.7.1$' "$work/constraints.txt" || fail "$sdk holds no global-open-sdk-python 1.7.1"
 python3 -m venv "$venv"
-"$venv/bin/pip" install "${pip_quiet[@]}" -c "$work/constraints.txt" \
+# --no-compile: byte-compiling every module of the SDK's dependencies doubled the install's time.
+"$venv/bin/pip" install "${pip_quiet[@]}" --no-compile -c "$work/constraints.txt" \
     "$wheel" global-open-sdk-python==1.7.1 pytest==9.2.0
 py=("$venv/bin/python" -I)   # isolated: no PYTHONPATH, no user site, no current folder on sys.path
 
@@ -115,12 +117,14 @@ for tls in "" --tls; do
     log=$work/sdk-exec${tls}.log
     status=0
     "$venv/bin/alipay-cancel-kit" serve $tls --port 0 --journal "$work/exec${tls}.ndjson" \
+        --report-json "$work/exec${tls}.json" --junit "$work/exec${tls}.xml" \
         --exec "$venv/bin/python -I -m pytest -p no:cacheprovider --rootdir $work/run --import-mode=importlib $suite" \
         > "$log" 2>&1 || status=$?
     [ "$status" = 0 ] || { cat "$log" >&2; fail "serve $tls --exec pytest exited $status"; }
     grep -q "the gateway from the environment, http" "$log" || { cat "$log" >&2; fail "the fixture did not use the gateway serve --exec started"; }
     grep -q "^alipay-cancel-kit serve http" "$log" && fail "the fixture started a serve of its own under --exec"
     [ "$(wc -l < "$work/exec${tls}.ndjson")" -ge 20 ] || fail "serve $tls journaled fewer than 20 exchanges"
+    "$venv/bin/alipay-cancel-kit" validate --kind request "$work/exec${tls}.ndjson" > /dev/null
     grep -E '[0-9]+ passed' "$log" | tail -n 1
 done
 echo "python: the wheel $(basename "$wheel") passed; venv with the SDK and the plugin: $venv"
