@@ -5,7 +5,7 @@
 # the plugin's self-tests, and the SDK's pytest suite (conformance/serve-example/) over HTTP
 # and HTTPS, with the fixture starting serve itself and under `serve --exec`.
 #
-# Usage (from anywhere; it works from the repository root):
+# Usage (from anywhere; relative paths are taken from the repository root, where it runs):
 #   packaging/python/ci.sh OUTDIR SDK_VENV_DIR KIT_BIN
 #     OUTDIR        where the wheel is written (alipay_cancel_kit-*.whl)
 #     SDK_VENV_DIR  the venv conformance/adapters/python-sdk/setup.sh made for 1.7.1: its

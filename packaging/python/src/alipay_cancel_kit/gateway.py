@@ -142,6 +142,17 @@ class Gateway:
     `arm` and `clear` go there, `requests` and the violation checks read the proxy's journal.
     """
 
+    # Set from the ready line (READY_FIELDS), declared here for readers and type checkers.
+    url: str
+    client_id: str
+    merchant_private_key: str
+    merchant_public_key: Optional[str]
+    alipay_public_key: str
+    key_version: Optional[str]
+    version: Optional[str]
+    ca_certificate_pem: Optional[str]
+    upstream: Optional[str]
+
     def __init__(
         self,
         ready: Mapping[str, Any],
