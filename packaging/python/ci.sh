@@ -14,8 +14,9 @@
 #                   linux_x86_64 wheel, for this machine only, and says so)
 # Leaves the fresh venv at target/ci/python-wheel/venv (the wheel, the SDK, pytest) for the
 # `proxy:` step of .ci/run, and under target/ci/python-wheel/ the logs, and the journals and
-# reports (JSON, JUnit) of the two `serve --exec` runs, exec.* and exec--tls.*; tools (twine, check-wheel-contents, wheel) are kept in
-# target/ci/python-tools and installed only when missing.
+# reports (JSON, JUnit) of the two `serve --exec` runs, exec.* and exec--tls.*. The checking
+# tools (twine, check-wheel-contents, wheel) are kept in ~/.cache/alipay-cancel-kit/python-tools
+# and installed only when missing.
 set -euo pipefail
 out=${1:?usage: ci.sh OUTDIR SDK_VENV_DIR KIT_BIN}
 sdk=${2:?usage: ci.sh OUTDIR SDK_VENV_DIR KIT_BIN}
@@ -25,7 +26,9 @@ root=$PWD
 abs() { case $1 in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
 out=$(abs "$out"); sdk=$(abs "$sdk"); kit=$(abs "$kit")
 work=$root/target/ci/python-wheel
-tools=$root/target/ci/python-tools
+# The checking tools outlive the checkout (a CI run is a fresh clone on a kept machine):
+# twine alone pulls in keyring and cryptography, half a minute to install.
+tools=${XDG_CACHE_HOME:-$HOME/.cache}/alipay-cancel-kit/python-tools
 venv=$work/venv
 step() { printf -- '-- python [%3ds]: %s\n' "$SECONDS" "$*"; }
 fail() { echo "python: $*" >&2; exit 1; }
@@ -59,7 +62,7 @@ PY
 step "check the wheel: wheel unpack (RECORD hashes), check-wheel-contents, twine check"
 if ! "$tools/bin/python" -c 'import twine, check_wheel_contents, wheel' 2> /dev/null; then
     python3 -m venv "$tools"
-    "$tools/bin/pip" install "${pip_quiet[@]}" twine==7.0.0 check-wheel-contents==0.6.3 wheel==0.48.0
+    "$tools/bin/pip" install "${pip_quiet[@]}" --no-compile twine==7.0.0 check-wheel-contents==0.6.3 wheel==0.48.0
 fi
 "$tools/bin/python" -m wheel unpack --dest "$work/unpacked" "$wheel" > /dev/null
 script=$(echo "$work"/unpacked/*/alipay_cancel_kit-*.data/scripts/alipay-cancel-kit)
