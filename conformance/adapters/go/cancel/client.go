@@ -183,17 +183,24 @@ type UnknownResultError struct {
 	Last *Result
 	// Attempts is how many calls this Cancel made.
 	Attempts int
+	// Err is the transport error of the last attempt, when it had one (a timeout is a
+	// net.Error whose Timeout() is true).
+	Err error
 }
 
 func (e *UnknownResultError) Error() string {
 	return fmt.Sprintf("the result is unknown after %d call(s): %s", e.Attempts, e.Reason)
 }
 
+// Unwrap gives errors.As and errors.Is the transport error.
+func (e *UnknownResultError) Unwrap() error { return e.Err }
+
 // open is one attempt that settled nothing. final marks a believed S that cannot be used:
 // calling again after a definitive answer is not allowed, so the result stays unknown.
 type open struct {
 	reason string
 	result *Result
+	err    error
 	final  bool
 }
 
@@ -220,7 +227,7 @@ func (c *Client) Cancel(ctx context.Context, req CancelRequest) (*CancelResponse
 			select {
 			case <-time.After(pause):
 			case <-ctx.Done():
-				return nil, &UnknownResultError{Reason: ctx.Err().Error(), Last: last.result, Attempts: attempt - 1}
+				return nil, &UnknownResultError{Reason: ctx.Err().Error(), Last: last.result, Attempts: attempt - 1, Err: ctx.Err()}
 			}
 			pause *= 2
 		}
@@ -236,10 +243,10 @@ func (c *Client) Cancel(ctx context.Context, req CancelRequest) (*CancelResponse
 		c.logf("attempt %d: result open: %s", attempt, why.reason)
 		last = why
 		if why.final {
-			return nil, &UnknownResultError{Reason: why.reason, Last: why.result, Attempts: attempt}
+			return nil, &UnknownResultError{Reason: why.reason, Last: why.result, Attempts: attempt, Err: why.err}
 		}
 	}
-	return nil, &UnknownResultError{Reason: last.reason, Last: last.result, Attempts: attempts}
+	return nil, &UnknownResultError{Reason: last.reason, Last: last.result, Attempts: attempts, Err: last.err}
 }
 
 func (c *Client) logf(format string, args ...any) {
@@ -269,12 +276,12 @@ func (c *Client) exchange(ctx context.Context, body []byte) (*CancelResponse, *o
 
 	httpResp, err := c.HTTPClient.Do(httpReq)
 	if err != nil {
-		return nil, &open{reason: "no answer: " + err.Error()}, nil
+		return nil, &open{reason: "no answer: " + err.Error(), err: err}, nil
 	}
 	defer httpResp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(httpResp.Body, maxAnswerBytes+1))
 	if err != nil {
-		return nil, &open{reason: "the answer was cut short: " + err.Error()}, nil
+		return nil, &open{reason: "the answer was cut short: " + err.Error(), err: err}, nil
 	}
 	if len(raw) > maxAnswerBytes {
 		return nil, &open{reason: fmt.Sprintf("the answer is over %d bytes", maxAnswerBytes)}, nil
