@@ -24,8 +24,8 @@ type Timestamp struct {
 var rfc3339 = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$`)
 
 // ParseTimestamp parses RFC 3339 strictly. It exists because time.Parse(time.RFC3339, s)
-// rejects a lower-case `t` or `z`, which RFC 3339 allows, and Go before 1.20 accepts some
-// text RFC 3339 does not (a one-digit hour, an offset hour of 24 and more).
+// rejects a lower-case `t` or `z`, which RFC 3339 allows, and Go 1.19 accepts text RFC 3339
+// does not (a one-digit hour, a comma before the fraction, an offset hour of 24).
 func ParseTimestamp(text string) (Timestamp, error) {
 	m := rfc3339.FindStringSubmatch(text)
 	if m == nil {
