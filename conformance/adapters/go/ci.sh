@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../../.."
 out=${2:-target/ci/go}
 mkdir -p "$out"
 
-step() { printf '== go: %s\n' "$*"; }
+step() { printf '== go: [%3d s] %s\n' "$((SECONDS - ${started:-$SECONDS}))" "$*"; }
 fail() { printf 'go: FAILED: %s\n' "$*" >&2; exit 1; }
 
 if ! command -v go >/dev/null 2>&1; then

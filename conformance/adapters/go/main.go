@@ -20,6 +20,8 @@ import (
 	"io"
 	"log"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"alipay-cancel-kit.example/adapters/go/cancel"
@@ -196,29 +198,36 @@ func cancelOnce(client *cancel.Client, fields map[string]json.RawMessage) outcom
 // would have to invent or drop something to send it.
 func toRequest(fields map[string]json.RawMessage) (cancel.CancelRequest, error) {
 	var req cancel.CancelRequest
-	for name, raw := range fields {
-		var target **string
-		switch name {
-		case "paymentId":
-			target = &req.PaymentID
-		case "paymentRequestId":
-			target = &req.PaymentRequestID
-		case "merchantAccountId":
-			target = &req.MerchantAccountID
-		default:
-			return req, fmt.Errorf("%s: the cancel call has no such parameter", name)
+	var unknown []string
+	for name := range fields {
+		if name != "paymentId" && name != "paymentRequestId" && name != "merchantAccountId" {
+			unknown = append(unknown, name)
 		}
-		if string(raw) == "null" { // null means the same as absent
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown) // the same message whatever the map's order
+		return req, fmt.Errorf("%s: the cancel call has no such parameter", strings.Join(unknown, ", "))
+	}
+	for _, f := range []struct {
+		name   string
+		target **string
+	}{
+		{"paymentId", &req.PaymentID},
+		{"paymentRequestId", &req.PaymentRequestID},
+		{"merchantAccountId", &req.MerchantAccountID},
+	} {
+		raw, given := fields[f.name]
+		if !given || string(raw) == "null" { // null means the same as absent
 			continue
 		}
 		if len(raw) == 0 || raw[0] != '"' {
-			return req, fmt.Errorf("%s: expected a string, found %s", name, raw)
+			return req, fmt.Errorf("%s: expected a string, found %s", f.name, raw)
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return req, fmt.Errorf("%s: %v", name, err)
+			return req, fmt.Errorf("%s: %v", f.name, err)
 		}
-		*target = &s
+		*f.target = &s
 	}
 	return req, nil
 }
