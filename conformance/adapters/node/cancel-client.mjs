@@ -22,8 +22,9 @@ export const SANDBOX_CANCEL_PATH = '/ams/sandbox/api/v1/payments/cancel';
 
 /** Calls in all for one cancel while the result stays open (the contract allows up to 5). */
 export const MAX_ATTEMPTS = 3;
-/** Pause before calling again, in ms, times the attempts so far (short: scenarios are quick). */
-const RETRY_PAUSE_MS = 50;
+/** Pause before calling again, in ms, times the calls so far: a short linear back-off (the kit's
+ * scenarios allow `timeoutMs × 5` for everything; a real SDK may wait longer). */
+const RETRY_PAUSE_MS = 10;
 
 /** The request's fields and their limits, in Unicode code points (not UTF-16 units, not bytes). */
 const ID_LIMITS = { paymentId: 64, paymentRequestId: 64, merchantAccountId: 32 };
@@ -144,21 +145,30 @@ function loadPublicKey(text) {
 function post(url, agent, headers, body, timeoutMs) {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn(value);
+    };
     const req = transport.request(url, { method: 'POST', headers, agent });
-    const timer = setTimeout(
-      () => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (e) => { clearTimeout(timer); reject(e); };
-    req.on('error', fail);
+    // The timer settles the promise itself: whatever events destroying the request emits (or
+    // not, once the answer has begun), the call ends at `timeoutMs`.
+    const timer = setTimeout(() => {
+      settle(reject, new Error(`no complete answer within ${timeoutMs} ms`));
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (e) => settle(reject, e));
     req.on('response', (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('error', fail);
-      res.on('aborted', () => fail(new Error('the answer was cut short')));
+      res.on('error', (e) => settle(reject, e));
+      res.on('close', () => settle(reject, new Error('the answer was cut short')));
       res.on('end', () => {
-        clearTimeout(timer);
         // `complete` is false when the connection closed before the announced length.
-        if (!res.complete) return reject(new Error('the answer was cut short'));
-        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) });
+        if (!res.complete) return settle(reject, new Error('the answer was cut short'));
+        settle(resolve, { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) });
       });
     });
     req.end(body);
