@@ -222,9 +222,10 @@ export class CancelClient {
   /**
    * @param gateway {url, clientId, merchantPrivateKey, alipayPublicKey, keyVersion?,
    *   caCertificatePem?}: the keys as base64 DER (PKCS#8, SubjectPublicKeyInfo).
-   * @param options {timeoutMs, log?}: the time one exchange may take; a logger for attempts.
+   * @param options {timeoutMs, log?, onAnswer?}: the time one exchange may take; a logger for
+   *   attempts; a hook that sees every answer ({status, headers, body}) before it is read.
    */
-  constructor(gateway, { timeoutMs = 15000, log = () => {} } = {}) {
+  constructor(gateway, { timeoutMs = 15000, log = () => {}, onAnswer = () => {} } = {}) {
     const base = new URL(gateway.url);
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new Error(`unsupported gateway URL ${JSON.stringify(gateway.url)}`);
@@ -244,6 +245,7 @@ export class CancelClient {
       : new http.Agent({ keepAlive: false });
     this.timeoutMs = timeoutMs;
     this.log = log;
+    this.onAnswer = onAnswer;
   }
 
   /** Cancels; resolves to an outcome object, never rejects for anything the gateway does. */
@@ -289,6 +291,7 @@ export class CancelClient {
     } catch (e) {
       throw new OpenResult(`no answer: ${e.code ? e.code + ': ' : ''}${e.message}`);
     }
+    this.onAnswer(answer);
     return this.interpret(answer);
   }
 
