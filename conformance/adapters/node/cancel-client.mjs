@@ -119,18 +119,35 @@ function verifyAnswer(publicKey, path, clientId, time, body, value) {
   return ok ? null : 'signature does not verify with the vendor public key';
 }
 
+/**
+ * Parsed keys by their base64 text: parsing (and checking) an RSA private key costs more than
+ * signing with it, and a process typically sees the same keys again and again. Bounded.
+ */
+const keyCache = new Map();
+const KEY_CACHE_SIZE = 8;
+
+function cachedKey(text, load) {
+  let key = keyCache.get(text);
+  if (!key) {
+    key = load(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value);
+    keyCache.set(text, key);
+  }
+  return key;
+}
+
 /** Base64 of PKCS#8 DER (no armour; line breaks tolerated) → a KeyObject. */
 function loadPrivateKey(text) {
-  const key = createPrivateKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'),
-    format: 'der', type: 'pkcs8' });
+  if (typeof text !== 'string') throw new Error('merchantPrivateKey is missing');
+  const key = cachedKey(text, (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
   if (key.asymmetricKeyType !== 'rsa') throw new Error('merchantPrivateKey is not an RSA key');
   return key;
 }
 
 /** Base64 of X.509 SubjectPublicKeyInfo DER (no armour) → a KeyObject. */
 function loadPublicKey(text) {
-  const key = createPublicKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'),
-    format: 'der', type: 'spki' });
+  if (typeof text !== 'string') throw new Error('alipayPublicKey is missing');
+  const key = cachedKey(text, (der) => createPublicKey({ key: der, format: 'der', type: 'spki' }));
   if (key.asymmetricKeyType !== 'rsa') throw new Error('alipayPublicKey is not an RSA key');
   return key;
 }
