@@ -39,8 +39,13 @@ export interface JournalEntry {
   checks: Violation[];
   /** The checks that held: [id, level]. */
   passed: [string, string][];
-  /** Why the answer was chosen: `{kind: 'magic' | 'armed' | 'ordinary' | ..., scenario?, index?}`. */
-  source: { kind: string; scenario?: string; index?: number; [member: string]: unknown };
+  /** Why the answer was chosen. */
+  source:
+    | { kind: 'refused' }
+    | { kind: 'ordinary'; repeated: boolean }
+    | { kind: 'magic'; scenario: string; index: number }
+    | { kind: 'armed'; label: string }
+    | { kind: 'unservable'; why: string };
   answer: { status: number; headers: [string, string][]; body: string; [member: string]: unknown };
   [member: string]: unknown;
 }
@@ -89,8 +94,9 @@ export declare class Gateway {
   ): Promise<Armed>;
   /** The journal's exchanges, oldest first; only those naming `id` when given. */
   requests(id?: string): Promise<JournalEntry[]>;
-  /** Clears the journal and the memory (cancelled ids, magic ids' places, armed answers). */
-  clear(): Promise<void>;
+  /** Clears the journal and the memory (cancelled ids, magic ids' places, armed answers);
+   * resolves to how many exchanges were dropped. serve's totals (its exit code) stay. */
+  clear(): Promise<number>;
   /** Stops a gateway that startGateway() started; resolves to null for fromEnvironment()'s. */
   close(): Promise<GatewayExit | null>;
 }

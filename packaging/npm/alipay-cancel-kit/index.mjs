@@ -216,9 +216,10 @@ export class Gateway {
     return (await this._call('GET', `/__kit/requests${query}`)).requests;
   }
 
-  /** Clears the journal and the memory (cancelled ids, magic ids' places, armed answers). */
+  /** Clears the journal and the memory (cancelled ids, magic ids' places, armed answers);
+   * resolves to how many exchanges the journal dropped. serve's totals (its exit code) stay. */
   async clear() {
-    await this._call('DELETE', '/__kit/requests');
+    return (await this._call('DELETE', '/__kit/requests')).cleared;
   }
 
   /** Stops a gateway startGateway() started and resolves to its {code, signal} (serve exits 1
