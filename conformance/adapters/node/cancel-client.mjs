@@ -62,7 +62,9 @@ export function checkRfc3339(text) {
   const m = RFC3339.exec(text);
   if (!m) return null;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate(); // day 0 of the next month
+  // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
   if (m[9] && (Number(m[10]) > 23 || Number(m[11]) > 59)) return null;
@@ -77,7 +79,7 @@ function stringToSign(path, clientId, time, body) {
 }
 
 /** RSASSA-PKCS1-v1_5 over SHA-256 (an RSA key's default padding), base64, URL-encoded. */
-function signRequest(privateKey, path, clientId, time, body) {
+export function signRequest(privateKey, path, clientId, time, body) {
   const raw = sign('sha256', stringToSign(path, clientId, time, body), privateKey);
   // encodeURIComponent escapes exactly `+`, `/` and `=` of the base64 alphabet.
   return encodeURIComponent(raw.toString('base64'));
@@ -103,7 +105,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 
 /** Checks a signature value (URL-encoded, escapes of either case, or raw base64); returns null
  * when it verifies, else why not. */
-function verifyAnswer(publicKey, path, clientId, time, body, value) {
+export function verifyAnswer(publicKey, path, clientId, time, body, value) {
   let text;
   try {
     // decodeURIComponent leaves a bare `+` alone (a base64 digit); a form decoder
@@ -137,7 +139,7 @@ function cachedKey(text, load) {
 }
 
 /** Base64 of PKCS#8 DER (no armour; line breaks tolerated) → a KeyObject. */
-function loadPrivateKey(text) {
+export function loadPrivateKey(text) {
   if (typeof text !== 'string') throw new Error('merchantPrivateKey is missing');
   const key = cachedKey(text, (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
   if (key.asymmetricKeyType !== 'rsa') throw new Error('merchantPrivateKey is not an RSA key');
@@ -145,7 +147,7 @@ function loadPrivateKey(text) {
 }
 
 /** Base64 of X.509 SubjectPublicKeyInfo DER (no armour) → a KeyObject. */
-function loadPublicKey(text) {
+export function loadPublicKey(text) {
   if (typeof text !== 'string') throw new Error('alipayPublicKey is missing');
   const key = cachedKey(text, (der) => createPublicKey({ key: der, format: 'der', type: 'spki' }));
   if (key.asymmetricKeyType !== 'rsa') throw new Error('alipayPublicKey is not an RSA key');

@@ -25,6 +25,9 @@ if [ "$major" -lt 20 ]; then
 fi
 step "node $(node --version)"
 
+step "node --test conformance/adapters/node/test/ (the client's parts, the golden vectors)"
+node --test --test-reporter=dot conformance/adapters/node/test/
+
 # The catalogue: exit 0 and no FAIL or ERROR line in the summary.
 catalogue() {
   step "run --client $ADAPTER $*"
