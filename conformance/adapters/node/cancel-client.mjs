@@ -219,7 +219,7 @@ export function validateRequest(fields) {
   }
   const body = {};
   for (const [name, value] of Object.entries(fields)) {
-    if (!(name in ID_LIMITS)) throw new InvalidRequestError(`${name}: the cancel call has no such parameter`);
+    if (!Object.hasOwn(ID_LIMITS, name)) throw new InvalidRequestError(`${name}: the cancel call has no such parameter`);
     if (value === null || value === undefined) continue;
     if (typeof value !== 'string') throw new InvalidRequestError(`${name}: expected a string, found ${typeof value}`);
     // A lone surrogate cannot be sent as UTF-8.

@@ -57,6 +57,7 @@ test('ids are validated locally, in code points', () => {
     [{ paymentId: 2019 }, /expected a string, found number/],
     [{ paymentId: '\ud800' }, /lone surrogate/],
     [{ paymentId: 'a', amount: '1' }, /amount: the cancel call has no such parameter/],
+    [{ paymentId: 'a', toString: 'x' }, /toString: the cancel call has no such parameter/],
   ];
   for (const [fields, why] of refused) {
     assert.throws(() => validateRequest(fields), (e) => e instanceof InvalidRequestError && why.test(e.message));
