@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI for the npm packages (issue 19): from the two tarballs alone, in a scratch project outside
-# the checkout, installed offline: `npx alipay-cancel-kit run` (the whole catalogue, exit 0)
-# and a node:test suite on startGateway() over HTTP and HTTPS.
+# the checkout, installed offline: `npx alipay-cancel-kit run` (the whole catalogue, exit 0),
+# a node:test suite on startGateway() over HTTP and HTTPS, and one on fromEnvironment() under
+# `npx alipay-cancel-kit serve --exec`, over HTTP and HTTPS.
 #
 #   packaging/npm/build.sh BIN OUTDIR && packaging/npm/ci.sh OUTDIR
 set -euo pipefail
@@ -27,7 +28,7 @@ SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
 cd "$SCRATCH"
 # No checkout anywhere: the test and its client are copied in; the environment forgets the kit.
-cp "$HERE/test/gateway.test.mjs" "$ROOT/conformance/adapters/node/cancel-client.mjs" .
+cp "$HERE/test/gateway.test.mjs" "$HERE/test/exec.test.mjs" "$ROOT/conformance/adapters/node/cancel-client.mjs" .
 cp "$ROOT/conformance/adapters/node/adapter.mjs" .
 printf '{"name":"scratch","private":true,"type":"module"}\n' >package.json
 unset ALIPAY_CANCEL_KIT_BINARY ALIPAY_CANCEL_KIT ALIPAY_KIT_BIN NODE_PATH
@@ -48,5 +49,15 @@ npx --offline alipay-cancel-kit run --client "node adapter.mjs" --persistent --t
 
 step "node --test gateway.test.mjs (startGateway over HTTP and HTTPS)"
 node --test --test-reporter=dot gateway.test.mjs
+
+for tls in "" "--tls"; do
+  step "npx alipay-cancel-kit serve --port 0 $tls --exec 'node --test exec.test.mjs' (fromEnvironment)"
+  out=$(mktemp)
+  rc=0
+  npx --offline alipay-cancel-kit serve --port 0 $tls --exec "node --test --test-reporter=dot exec.test.mjs" >"$out" 2>&1 || rc=$?
+  grep -v '"merchantPrivateKey"' "$out" || true  # the ready line holds the private key
+  rm -f "$out"
+  [ "$rc" -eq 0 ] || { echo "npm: the serve --exec suite failed ($tls), exit $rc" >&2; exit 1; }
+done
 
 step "ok"
