@@ -29,6 +29,8 @@ const RETRY_PAUSE_MS = 10;
 /** The request's fields and their limits, in Unicode code points (not UTF-16 units, not bytes). */
 const ID_LIMITS = { paymentId: 64, paymentRequestId: 64, merchantAccountId: 32 };
 
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /** A refusal of the request before anything is sent: surfaced as INVALID_REQUEST. */
 export class InvalidRequestError extends Error {}
 
@@ -222,8 +224,9 @@ export function validateRequest(fields) {
     if (!Object.hasOwn(ID_LIMITS, name)) throw new InvalidRequestError(`${name}: the cancel call has no such parameter`);
     if (value === null || value === undefined) continue;
     if (typeof value !== 'string') throw new InvalidRequestError(`${name}: expected a string, found ${typeof value}`);
-    // A lone surrogate cannot be sent as UTF-8.
-    if (!value.isWellFormed()) throw new InvalidRequestError(`${name}: not valid Unicode (lone surrogate)`);
+    // A lone surrogate cannot be sent as UTF-8. (With the `u` flag a pair is one code point
+    // and never matches; `value.isWellFormed()` says the same from Node 20 on.)
+    if (LONE_SURROGATE.test(value)) throw new InvalidRequestError(`${name}: not valid Unicode (lone surrogate)`);
     // `value.length` counts UTF-16 units (an emoji is 2): count code points, as the API does.
     const n = [...value].length;
     if (n < 1 || n > ID_LIMITS[name]) {
