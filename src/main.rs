@@ -14,10 +14,16 @@ use alipay_cancel_kit::report::terminal::{self, Color};
 use alipay_cancel_kit::report::{self, baseline::Baseline, card, ReportFiles};
 use alipay_cancel_kit::run::{self, Column, Plan, Stop};
 use alipay_cancel_kit::scenario::Catalogue;
-use alipay_cancel_kit::serve::{session, ServeConfig, Server, Session, TlsSetting, Totals};
+use alipay_cancel_kit::serve::{self, session, ServeConfig, Server, Session, TlsSetting, Totals};
 use alipay_cancel_kit::shard::Shard;
 use alipay_cancel_kit::validate;
 use clap::{Parser, Subcommand};
+
+/// The static binary (feature `static`) allocates through mimalloc: musl's own allocator is
+/// the slowest part of a gateway exchange there (`benches/static.sh` measures both).
+#[cfg(feature = "static")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Spec as code and conformance kit for Alipay's (Antom's) payment cancel API.
 #[derive(Parser)]
@@ -49,6 +55,19 @@ enum Command {
     /// Forward to a gateway (the vendor's sandbox, or serve), checking both directions
     /// (docs/proxy.md).
     Proxy(ProxyArgs),
+    /// Ask a standing serve or proxy whether it is up (GET /__kit/health): exit 0 when it
+    /// answers ok, 1 when not (a container's HEALTHCHECK, a CI wait loop).
+    Health(HealthArgs),
+}
+
+#[derive(clap::Args)]
+struct HealthArgs {
+    /// The server's base URL (plain HTTP).
+    #[arg(default_value = "http://127.0.0.1:8640")]
+    url: String,
+    /// How long to wait for the answer, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    timeout_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -364,6 +383,18 @@ fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Scenarios(args) => scenarios_command(&args),
+        Command::Health(args) => {
+            match serve::health::probe(&args.url, Duration::from_millis(args.timeout_ms)) {
+                Ok(body) => {
+                    println!("{body}");
+                    Exit::Ok
+                }
+                Err(e) => {
+                    eprintln!("health: {}: {e}", args.url);
+                    Exit::Failures
+                }
+            }
+        }
         Command::Validate(args) => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             validate::run(&args, &mut out, &mut std::io::stderr().lock())
@@ -777,7 +808,7 @@ fn finish(
         return fail(e);
     }
     eprintln!(
-        "{name}: stopped ({stop:?}): {} requests, {} broke a MUST check, {} only a SHOULD check",
+        "{name}: stopped ({stop}): {} requests, {} broke a MUST check, {} only a SHOULD check",
         totals.requests, totals.must_failed, totals.should_failed
     );
     stop.exit_code(checks)

@@ -43,9 +43,11 @@ pub enum Schema {
     Report,
     /// `schema/scenario.schema.json`: one scenario of the catalogue.
     Scenario,
+    /// `schema/serve-journal.schema.json`: one line of `serve --journal`.
+    ServeJournal,
 }
 
-const COUNT: usize = 8;
+const COUNT: usize = 9;
 
 impl Schema {
     /// Every schema, in this order.
@@ -58,6 +60,7 @@ impl Schema {
         Schema::AdapterOutcome,
         Schema::Report,
         Schema::Scenario,
+        Schema::ServeJournal,
     ];
 
     fn index(self) -> usize {
@@ -75,6 +78,7 @@ impl Schema {
             Schema::AdapterOutcome => "schema/adapter-outcome.schema.json",
             Schema::Report => "schema/report.schema.json",
             Schema::Scenario => "schema/scenario.schema.json",
+            Schema::ServeJournal => "schema/serve-journal.schema.json",
         }
     }
 
@@ -89,6 +93,7 @@ impl Schema {
             Schema::AdapterOutcome => include_str!("../schema/adapter-outcome.schema.json"),
             Schema::Report => include_str!("../schema/report.schema.json"),
             Schema::Scenario => include_str!("../schema/scenario.schema.json"),
+            Schema::ServeJournal => include_str!("../schema/serve-journal.schema.json"),
         }
     }
 

@@ -69,6 +69,31 @@ impl Served {
         }
     }
 
+    /// `serve`'s answer to a magic id it cannot play (no such scenario, or one that needs a
+    /// listener of its own): HTTP 404, unsigned, so that no client can believe it. A signed
+    /// `F` would let a test that asserts only `FAILED` pass on a mistyped scenario id.
+    pub fn unplayable(code: &str, why: String) -> Served {
+        Served {
+            script_index: None,
+            answer: Answer {
+                status: 404,
+                body: Some(json!({"result": {
+                    "resultCode": code,
+                    "resultStatus": "U",
+                    "resultMessage": why,
+                }})),
+                raw_body: None,
+                signing: Signing::Unsigned,
+                delay_ms: 0,
+                fault: None,
+                // An HTTP status other than 200 is no usable answer.
+                accept: AnswerClass::NoUsableAnswer.accepts(ResultStatus::U),
+                prefer: vec![],
+            },
+            note: Some(format!("kit: {why}")),
+        }
+    }
+
     /// A refusal `F` of `class`, which decides the outcomes it accepts.
     fn refusal(code: &str, why: String, signing: Signing, class: AnswerClass) -> Served {
         Served {

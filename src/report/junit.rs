@@ -122,9 +122,13 @@ pub fn render(report: &RunReport) -> String {
         ("tool", report.tool.clone()),
         ("client", report.client.clone()),
         ("mode", report.mode.clone()),
-        ("capabilities", report.capabilities.join(",")),
-        ("ids", report.id_set().describe()),
     ];
+    // A client's capabilities and ids belong to runs of an adapter; `serve` and `proxy`
+    // report the requests they received, from clients that declared nothing.
+    if !report.is_standing() {
+        properties.push(("capabilities", report.capabilities.join(",")));
+        properties.push(("ids", report.id_set().describe()));
+    }
     if let Some(note) = &report.capabilities_note {
         properties.push(("capabilitiesNote", note.clone()));
     }

@@ -155,6 +155,12 @@ impl RunReport {
         self.ids_declared = ids.declared();
     }
 
+    /// Whether this is the report of a standing session (`serve` or `proxy`: one test case per
+    /// request received) rather than of a run of scenarios through an adapter.
+    pub fn is_standing(&self) -> bool {
+        matches!(self.mode.as_str(), "serve" | "proxy")
+    }
+
     /// The ids the client can send, as [`RunReport::ids`] and [`RunReport::ids_declared`] say.
     pub fn id_set(&self) -> Ids {
         if self.ids_declared {

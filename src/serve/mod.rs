@@ -29,6 +29,7 @@
 //! ```
 
 pub mod admin;
+pub mod health;
 pub mod session;
 pub mod state;
 
@@ -40,14 +41,14 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::contract::request::{self, Expected};
-use crate::contract::{Check, RecordedRequest};
+use crate::contract::{Check, Level, RecordedRequest};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
 use crate::gateway::tls::{self, TestPki, TlsFront};
 use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer};
 use crate::report::RunReport;
-use crate::scenario::Catalogue;
+use crate::scenario::{Catalogue, Signing};
 use crate::signature::TestKeys;
-use crate::spec::endpoint::{header, member};
+use crate::spec::endpoint::header;
 use crate::verdict::{self, ScenarioResult};
 pub use session::Session;
 pub use state::{Bounds, Ids, JournalEntry, Totals};
@@ -216,6 +217,7 @@ impl Gateway {
             local_validation: false,
         };
         let checks = request::check_request(&request, seq as usize, &expected, key);
+        let mut checks = checks;
         let (served, source) = match refusal::decide(&request, &checks) {
             Some(refusal) => (refusal, state::Source::Refused),
             None => self.lock().choose(
@@ -225,6 +227,9 @@ impl Gateway {
                 &self.bounds,
             ),
         };
+        if let state::Source::Unservable { why } = &source {
+            checks.push(magic_id_check(why));
+        }
         let mut http = crate::gateway::answer::render(&served, &request, &self.keys);
         if self.violations_header {
             if let Some(value) = violations_header(&checks) {
@@ -266,6 +271,51 @@ impl Gateway {
             memory.journal.pop_front();
         }
     }
+}
+
+/// What an answer was, in a few words: `F ORDER_NOT_EXIST`, `S SUCCESS (unsigned)`,
+/// `HTTP 500`, `timeout`.
+fn answer_summary(answer: &state::JournalAnswer) -> String {
+    // The wire names of faults and signing policies: `close-before-response`, `tampered`.
+    let wire = |value: Value| value.as_str().unwrap_or("?").to_owned();
+    if let Some(fault) = answer.fault {
+        return wire(json!(fault));
+    }
+    let result = serde_json::from_str::<Value>(&answer.body).ok();
+    let result = result.as_ref().map(|body| &body["result"]);
+    let text = |name: &str| {
+        result
+            .and_then(|r| r[name].as_str())
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let mut summary = if answer.status == 200 && result.is_some_and(Value::is_object) {
+        format!("{} {}", text("resultStatus"), text("resultCode"))
+    } else {
+        format!("HTTP {}", answer.status)
+    };
+    match answer.signing {
+        Signing::Signed | Signing::SignedLowercaseEscapes | Signing::SignedSpaced => {}
+        other => summary.push_str(&format!(" ({})", wire(json!(other)))),
+    }
+    summary
+}
+
+/// The report id of `serve`'s own check that a magic id names a scenario it can play.
+pub const MAGIC_ID_CHECK: &str = "serve.magic-id";
+
+/// The failed MUST check for a magic id `serve` cannot play: a test that used it proved
+/// nothing, so the session fails (exit 1) and the test's answer carries it in
+/// `x-kit-violations`.
+fn magic_id_check(why: &str) -> Check {
+    Check::fail(
+        MAGIC_ID_CHECK,
+        Level::Must,
+        "docs/serve.md#what-it-answers",
+        format!("the magic id names no scenario serve can play: {why}"),
+        "a scenario id of the catalogue, other than tls/ (`alipay-cancel-kit scenarios --magic`)",
+        why.split(';').next().unwrap_or(why).to_owned(),
+    )
 }
 
 /// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the
@@ -489,18 +539,27 @@ fn ready_line(config: &ServeConfig, url: &str, ca: Option<&str>) -> Value {
     line
 }
 
-/// One journaled request as a report's test case.
+/// One journaled request as a report's test case, named by what was asked and what was
+/// answered: `serve/3 kit:result/ORDER_NOT_EXIST -> F ORDER_NOT_EXIST`.
 fn request_result(entry: &JournalEntry) -> ScenarioResult {
     let ids = [&entry.ids.payment_id, &entry.ids.payment_request_id]
         .into_iter()
-        .zip([member::PAYMENT_ID, member::PAYMENT_REQUEST_ID])
-        .filter_map(|(id, name)| Some(format!("{name}={}", id.as_deref()?)))
-        .collect::<Vec<_>>()
-        .join(" ");
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>();
+    let ids = if ids.is_empty() {
+        "(no id)".to_owned()
+    } else {
+        ids.join(" ")
+    };
     ScenarioResult {
-        id: format!("serve/{}", entry.seq),
+        id: format!(
+            "serve/{} {ids} -> {}",
+            entry.seq,
+            answer_summary(&entry.answer)
+        ),
         title: format!(
-            "{} {} {ids} -> HTTP {}",
+            "{} {} -> HTTP {}",
             entry.method, entry.path, entry.answer.status
         ),
         rule: "docs/contract.md#request-checks".to_owned(),

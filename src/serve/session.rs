@@ -1,6 +1,7 @@
 //! A `serve` session from start to stop: until a signal, `POST /__kit/shutdown`, or the end of
 //! the command given with `--exec`, which runs with the ready line's facts in its environment.
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -53,6 +54,21 @@ pub enum Stop {
     Shutdown,
     /// The `--exec` command ended.
     Exec(ExitStatus),
+}
+
+impl std::fmt::Display for Stop {
+    /// What the stop line says: `SIGTERM`, `POST /__kit/shutdown`, `the command exited 1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Signal(name) => f.write_str(name),
+            Stop::Shutdown => f.write_str("POST /__kit/shutdown"),
+            Stop::Exec(status) => match (status.code(), status.signal()) {
+                (Some(code), _) => write!(f, "the command exited {code}"),
+                (None, Some(signal)) => write!(f, "the command was killed by signal {signal}"),
+                (None, None) => f.write_str("the command ended"),
+            },
+        }
+    }
 }
 
 impl Stop {

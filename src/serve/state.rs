@@ -328,20 +328,18 @@ impl Memory {
         bounds: &Bounds,
     ) -> (Served, Source) {
         let Some(scenario) = catalogue.get(scenario_id) else {
-            let why = format!(
-                "no scenario `{scenario_id}` (magic id `{magic}`); `alipay-cancel-kit scenarios --magic` lists them"
-            );
+            let why = unknown_scenario(catalogue, scenario_id, magic);
             return (
-                unservable("KIT_UNKNOWN_SCENARIO", &why),
+                Served::unplayable("KIT_UNKNOWN_SCENARIO", why.clone()),
                 Source::Unservable { why },
             );
         };
         if scenario.transport != Transport::Plain {
             let why = format!(
-                "`{scenario_id}` needs its own TLS listener; serve --tls covers the trusted case for every request"
+                "`{scenario_id}` needs its own TLS listener; serve --tls covers the trusted case for every request, `run` plays the others"
             );
             return (
-                unservable("KIT_SCENARIO_NOT_SERVABLE", &why),
+                Served::unplayable("KIT_SCENARIO_NOT_SERVABLE", why.clone()),
                 Source::Unservable { why },
             );
         }
@@ -496,12 +494,49 @@ fn echo(mut answer: Answer, ids: &Ids) -> Answer {
     answer
 }
 
-/// The signed `F` for a magic id the gateway cannot serve: a client fails loudly, and the
-/// journal and the `x-kit-error` header say why.
-fn unservable(code: &str, why: &str) -> Served {
-    let mut served = Served::refused(code, why.to_owned());
-    served.note = Some(format!("kit: {why}"));
-    served
+/// Why a magic id names no scenario, with the closest scenario ids (a typo is the usual
+/// cause) and the groups that exist.
+fn unknown_scenario(catalogue: &Catalogue, scenario_id: &str, magic: &str) -> String {
+    let mut near: Vec<(usize, &str)> = catalogue
+        .scenarios()
+        .iter()
+        .map(|s| (edit_distance(&s.id, scenario_id), s.id.as_str()))
+        .filter(|(distance, id)| *distance <= id.chars().count().max(4) / 3)
+        .collect();
+    near.sort();
+    let mut groups: Vec<&str> = Vec::new();
+    for scenario in catalogue.scenarios() {
+        let group = scenario.id.split('/').next().unwrap_or_default();
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    let hint = match near.first() {
+        Some((_, id)) => format!("did you mean `{id}`? "),
+        None => String::new(),
+    };
+    format!(
+        "no scenario `{scenario_id}` (magic id `{magic}`); {hint}the groups are {}; `alipay-cancel-kit scenarios --magic` lists every id",
+        groups.join(", ")
+    )
+}
+
+/// Levenshtein distance over characters, for suggesting a scenario id.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Cuts a body for the journal.

@@ -223,12 +223,26 @@ fn a_sequence_serves_its_answers_in_order_per_magic_id() {
 }
 
 #[test]
-fn unknown_and_tls_scenarios_are_refused_by_name() {
+fn a_magic_id_serve_cannot_play_is_not_believable_and_fails_the_session() {
     runtime().block_on(async {
         let server = Server::start(ServeConfig::loopback()).await.unwrap();
-        for (magic, code) in [
-            ("kit:result/NOPE", "KIT_UNKNOWN_SCENARIO"),
-            ("kit:tls/untrusted-certificate", "KIT_SCENARIO_NOT_SERVABLE"),
+        assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Ok);
+        for (magic, code, says) in [
+            (
+                "kit:nope/nothing",
+                "KIT_UNKNOWN_SCENARIO",
+                "the groups are result, request, response",
+            ),
+            (
+                "kit:result/ORDER_NOT_EXST:7",
+                "KIT_UNKNOWN_SCENARIO",
+                "did you mean `result/ORDER_NOT_EXIST`?",
+            ),
+            (
+                "kit:tls/untrusted-certificate",
+                "KIT_SCENARIO_NOT_SERVABLE",
+                "needs its own TLS listener",
+            ),
         ] {
             let body = json!({"paymentId": magic}).to_string();
             let (status, headers, answer) = http(
@@ -238,9 +252,64 @@ fn unknown_and_tls_scenarios_are_refused_by_name() {
                 &signed("TEST_5YBZ1", body.as_bytes()),
                 body.as_bytes(),
             );
-            assert_eq!(status, 200);
+            // Not a signed 200: no SDK may take it for an answer, so a test that asserts only
+            // FAILED cannot pass on a mistyped scenario id.
+            assert_eq!(status, 404, "{magic}");
+            assert_eq!(header(&headers, "signature"), None, "{magic}");
             assert!(String::from_utf8_lossy(&answer).contains(code), "{magic}");
-            assert!(header(&headers, "x-kit-error").is_some(), "{magic}");
+            let error = header(&headers, "x-kit-error").expect("x-kit-error");
+            assert!(error.contains(says), "{magic}: {error}");
+            let violations: Value =
+                serde_json::from_str(header(&headers, VIOLATIONS_HEADER).expect("violations"))
+                    .unwrap();
+            assert_eq!(violations[0]["id"], serve::MAGIC_ID_CHECK, "{magic}");
+            assert_eq!(violations[0]["level"], "MUST", "{magic}");
+        }
+        let outcome = cancel(&server, json!({"paymentRequestId": "kit:nope/nothing:2"})).await;
+        assert_eq!(outcome.outcome, OutcomeKind::Unknown, "{outcome:?}");
+        // Every request broke the check: the three above, and each of the client's calls (it
+        // calls again after an answer it cannot use).
+        let totals = server.totals();
+        assert!(totals.requests > 3, "{totals:?}");
+        assert_eq!(totals.must_failed, totals.requests);
+        assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
+    });
+}
+
+/// The report's test cases say what each request asked and what it got, and carry no
+/// properties of an adapter run.
+#[test]
+fn serve_reports_name_each_request_by_its_ids_and_answer() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        cancel(&server, json!({"paymentId": "kit:result/ORDER_NOT_EXIST"})).await;
+        cancel(
+            &server,
+            json!({"paymentId": "kit:signature/unsigned-failure:3"}),
+        )
+        .await;
+        cancel(&server, json!({"paymentRequestId": "kit:fault/http-500"})).await;
+        let report = server.report();
+        let ids: Vec<&str> = report.scenarios.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids[0],
+            "serve/1 kit:result/ORDER_NOT_EXIST -> F ORDER_NOT_EXIST"
+        );
+        assert_eq!(
+            ids[1],
+            "serve/2 kit:signature/unsigned-failure:3 -> F ORDER_NOT_EXIST (unsigned)"
+        );
+        assert!(
+            ids[2].starts_with("serve/3 kit:fault/http-500 -> HTTP 500"),
+            "{ids:?}"
+        );
+        let junit = alipay_cancel_kit::report::junit::render(&report);
+        assert!(
+            junit.contains(r#"name="serve/1 kit:result/ORDER_NOT_EXIST -&gt; F ORDER_NOT_EXIST""#),
+            "{junit}"
+        );
+        for run_only in ["\"capabilities\"", "\"ids\""] {
+            assert!(!junit.contains(run_only), "{run_only} in {junit}");
         }
     });
 }
@@ -441,6 +510,99 @@ fn the_journal_lists_filters_clears_and_writes_traffic_validate_reads() {
     });
 }
 
+/// `health` says whether a standing serve is up, for places with no curl.
+#[test]
+fn health_probes_a_standing_serve() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let url = server.url().to_owned();
+        let probed =
+            tokio::task::spawn_blocking(move || serve::health::probe(&url, Duration::from_secs(5)))
+                .await
+                .unwrap();
+        assert!(probed.unwrap().contains("\"ok\""));
+    });
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["health", &url, "--timeout-ms", "500"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&url));
+    let https = serve::health::probe("https://localhost:1", Duration::from_millis(100));
+    assert!(
+        matches!(https, Err(serve::health::HealthError::Url(_))),
+        "{https:?}"
+    );
+}
+
+/// Every line of `--journal` is valid against `schema/serve-journal.schema.json`, and the
+/// schema documents exactly the `source` kinds serve writes.
+#[test]
+fn every_journal_line_and_source_kind_is_in_the_journal_schema() {
+    runtime().block_on(async {
+        let dir = tempdir();
+        let file = dir.join("journal.ndjson");
+        let config = ServeConfig {
+            journal_file: Some(file.clone()),
+            ..ServeConfig::loopback()
+        };
+        let server = Server::start(config).await.unwrap();
+        cancel(&server, json!({"paymentId": "s-1"})).await; // ordinary
+        cancel(&server, json!({"paymentId": "s-1"})).await; // ordinary, repeated
+        cancel(&server, json!({"paymentId": "kit:result/PROCESS_FAIL"})).await; // magic
+        cancel(&server, json!({"paymentId": "kit:no/such"})).await; // unservable
+        let (status, _) = admin(
+            &server,
+            "POST",
+            "/__kit/arm",
+            json!({"scenario": "result/ORDER_NOT_EXIST"}),
+        );
+        assert_eq!(status, 200);
+        cancel(&server, json!({"paymentId": "s-2"})).await; // armed
+        let body = br#"{"paymentId":"s-3"}"#;
+        http(
+            &server,
+            "POST",
+            PATH,
+            &[("client-id", "TEST_5YBZ1".to_owned())],
+            body,
+        ); // refused
+
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for (n, line) in text.lines().enumerate() {
+            let line: Value = serde_json::from_str(line).unwrap();
+            let violations = Schema::ServeJournal.violations(&line);
+            assert!(
+                violations.is_empty(),
+                "line {}: {violations:?}\n{line}",
+                n + 1
+            );
+            kinds.insert(line["source"]["kind"].as_str().unwrap().to_owned());
+        }
+        let documented: std::collections::BTreeSet<String> = Schema::ServeJournal.value()
+            ["properties"]["source"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kind| {
+                kind["properties"]["kind"]["const"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(kinds, documented);
+        let mut broken: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        broken["source"] = json!({"kind": "guessed"});
+        assert!(!Schema::ServeJournal.is_valid(&broken));
+        let _ = std::fs::remove_dir_all(dir);
+    });
+}
+
 /// Hundreds of idle connections and hostile bytes do not stall or crash the gateway.
 #[test]
 fn abuse_gets_an_answer_or_a_closed_connection_and_never_stalls_others() {
@@ -610,6 +772,11 @@ print(urllib.request.urlopen(req).read().decode())
         failing.status.code(),
         Some(3),
         "the command's failure is the exit code"
+    );
+    let said = String::from_utf8_lossy(&failing.stderr);
+    assert!(
+        said.contains("serve: stopped (the command exited 3)"),
+        "the stop line says how the command ended: {said}"
     );
     let clean = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
         .args(["serve", "--port", "0", "--exec", "true"])
