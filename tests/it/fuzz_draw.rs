@@ -75,7 +75,7 @@ fn whole_cases_are_drawn_as_the_snapshot_has_them() {
 /// The definitions `fuzz` had before [`fuzz::Chars`]: `prop_oneof!` trees, `&str` regexes.
 mod old {
     use alipay_cancel_kit::scenario::Answer;
-    use serde_json::{Map, Value};
+    use serde_json::Map;
 
     /// The title `fuzz` gave a case when the snapshot was written: each answer by its result
     /// status and code only.
