@@ -1082,7 +1082,10 @@ fn describe(request: &Map<String, Value>, answers: &[Answer]) -> String {
                 .and_then(|b| b.pointer("/result/resultCode"))
                 .and_then(Value::as_str)
             {
-                s.push_str(&format!(" {} {code}", body.map_or(ResultStatus::U, status_of)));
+                s.push_str(&format!(
+                    " {} {code}",
+                    body.map_or(ResultStatus::U, status_of)
+                ));
             }
             if let Some(t) = body
                 .and_then(|b| b.get("cancelTime"))

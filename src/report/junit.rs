@@ -175,7 +175,11 @@ fn testcase(report: &RunReport, result: &ScenarioResult) -> String {
     // attribute escaping keeps line feeds, so a test reads the exact string to sign back.
     let values: Vec<(String, &String)> = result
         .failed_checks()
-        .flat_map(|c| c.values.iter().map(move |(k, v)| (format!("{}.{k}", c.id), v)))
+        .flat_map(|c| {
+            c.values
+                .iter()
+                .map(move |(k, v)| (format!("{}.{k}", c.id), v))
+        })
         .collect();
     if !values.is_empty() {
         body.push_str("      <properties>\n");

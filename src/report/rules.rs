@@ -80,7 +80,9 @@ pub fn references(rule: &str) -> Vec<(String, Option<String>)> {
 /// The first paragraph under the heading of `page` whose slug is `anchor`.
 fn section_text(page: &str, anchor: &str) -> Option<String> {
     let (_, text) = PAGES.iter().find(|(p, _)| *p == page)?;
-    let mut lines = text.lines().skip_while(|l| !(l.starts_with('#') && slug(l) == anchor));
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !(l.starts_with('#') && slug(l) == anchor));
     lines.next()?;
     let paragraph: Vec<&str> = lines
         .skip_while(|l| l.trim().is_empty())

@@ -297,7 +297,11 @@ fn scenario_with(
     shared.dedup();
     if !shared.is_empty() {
         let numbers: Vec<String> = shared.iter().map(|n| (n + 1).to_string()).collect();
-        let word = if numbers.len() == 1 { "cause" } else { "causes" };
+        let word = if numbers.len() == 1 {
+            "cause"
+        } else {
+            "causes"
+        };
         let _ = write!(out, "  [{word} {}]", numbers.join(", "));
     }
     if let Some(b) = baseline {
@@ -314,13 +318,19 @@ fn scenario_with(
         }
     }
     out.push('\n');
-    for check in result.failed_checks().filter(|c| causes.number(c).is_none()) {
+    for check in result
+        .failed_checks()
+        .filter(|c| causes.number(c).is_none())
+    {
         out.push_str(&failed_check(check, color));
     }
     // With no request at the gateway, what the client surfaced is the only clue to why.
     if result.requests == 0 && result.verdict.is_failure() {
         if let Some(surfaced) = surfaced(result) {
-            let _ = writeln!(out, "    no request reached the gateway; the client surfaced {surfaced}");
+            let _ = writeln!(
+                out,
+                "    no request reached the gateway; the client surfaced {surfaced}"
+            );
         }
     }
     if result.verdict == Verdict::Error && !result.stderr.trim().is_empty() {

@@ -23,7 +23,7 @@ const HOSTILE: &str =
 const TAGS: &[&str] = &[
     "!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "br",
     "table", "thead", "tbody", "tr", "th", "td", "code", "pre", "div", "span", "b", "a", "details",
-    "summary", "label", "select", "option", "input", "ul", "li", "script",
+    "summary", "label", "select", "option", "input", "ul", "li", "script", "dl", "dt", "dd",
 ];
 
 /// Every tag name opened or closed in the page.

@@ -107,9 +107,17 @@ fn every_mistake_the_docs_say_the_catalogue_catches_is_caught_by_its_scenario() 
         };
         let report = run_with(in_process(&[*defect]), &[scenario]);
         let s = result_of(&report, scenario);
-        assert_eq!(s.verdict, *verdict, "{mistake} ({defect:?}): {}", explain(s));
+        assert_eq!(
+            s.verdict,
+            *verdict,
+            "{mistake} ({defect:?}): {}",
+            explain(s)
+        );
         if *verdict != Verdict::Error {
-            assert!(s.failed_checks().next().is_some(), "{mistake}: no check says why");
+            assert!(
+                s.failed_checks().next().is_some(),
+                "{mistake}: no check says why"
+            );
         }
     }
     // And the docs' words are not a hand-kept copy drifting from the table above.
@@ -130,7 +138,9 @@ fn a_raw_base64_request_signature_is_non_strict_and_the_check_says_why() {
         let failed: Vec<_> = s.failed_checks().collect();
         assert!(!failed.is_empty(), "{}", explain(s));
         assert!(
-            failed.iter().all(|c| c.id.ends_with("].signature-encoding")),
+            failed
+                .iter()
+                .all(|c| c.id.ends_with("].signature-encoding")),
             "{}",
             explain(s)
         );
@@ -160,12 +170,26 @@ fn one_cause_failing_every_scenario_is_reported_once_under_120_lines() {
     let heading = format!("cause 1: {failing} scenarios: request[1].signature");
     assert!(text.contains(&heading), "{text}");
     // The block once, with the string to sign as it is (one line, its line feed escaped).
-    assert_eq!(text.matches("request[1].signature: the signature must verify").count(), 1);
-    assert!(text.contains("stringToSign: POST /ams/api/v1/payments/cancel\\nTEST_"), "{text}");
+    assert_eq!(
+        text.matches("request[1].signature: the signature must verify")
+            .count(),
+        1
+    );
+    assert!(
+        text.contains("stringToSign: POST /ams/api/v1/payments/cancel\\nTEST_"),
+        "{text}"
+    );
     assert!(text.contains("result/{SUCCESS, "), "{text}");
     // Every failing scenario's line points at the cause.
-    for s in report.scenarios.iter().filter(|s| s.verdict == Verdict::Fail) {
-        let line = text.lines().find(|l| l.contains(&format!("FAIL        {}  ", s.id))).unwrap();
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Fail)
+    {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("FAIL        {}  ", s.id)))
+            .unwrap();
         assert!(line.ends_with("[cause 1]"), "{line}");
     }
     // The other reports keep each scenario's checks whole, the string to sign as a value.
@@ -185,7 +209,10 @@ fn one_cause_failing_every_scenario_is_reported_once_under_120_lines() {
     let string_to_sign = check["values"]["stringToSign"].as_str().unwrap();
     assert!(string_to_sign.starts_with("POST /ams/api/v1/payments/cancel\nTEST_"));
     // The body that was sent: re-serialised, a space after the colon.
-    assert!(string_to_sign.contains("{\"paymentId\": \""), "{string_to_sign}");
+    assert!(
+        string_to_sign.contains("{\"paymentId\": \""),
+        "{string_to_sign}"
+    );
     let xml = junit::render(&report);
     assert!(xml.contains("<property name=\"request[1].signature.stringToSign\" value=\"POST /ams/api/v1/payments/cancel&#10;TEST_"));
     let page = html::render(&report);
@@ -223,7 +250,8 @@ fn every_report_says_whether_the_run_was_plain_http_or_tls() {
         assert_eq!(report.transport, RunTransport::of(tls));
         assert_eq!(json::to_value(&report)["transport"], word);
         assert!(terminal::render(&report, false).contains(&format!("transport: {said}")));
-        assert!(junit::render(&report).contains(&format!("<property name=\"transport\" value=\"{word}\"/>")));
+        assert!(junit::render(&report)
+            .contains(&format!("<property name=\"transport\" value=\"{word}\"/>")));
         assert!(html::render(&report).contains(&format!("<td>transport</td><td>{said}</td>")));
     }
 }
@@ -241,7 +269,9 @@ fn the_html_report_carries_its_rules_and_links_nowhere_relative() {
     assert!(page.contains("<div class=\"rule-text\">`outcome.kind` (MUST): The outcome is one of those accepted for the last answer.</div>"));
     assert!(page.contains("the client surfaced <code>FAILED (UNKNOWN_EXCEPTION)</code>"));
     // The first failure is a jump away, and listed first.
-    let jump = page.find("first failure: <code>result/UNKNOWN_EXCEPTION</code>").unwrap();
+    let jump = page
+        .find("first failure: <code>result/UNKNOWN_EXCEPTION</code>")
+        .unwrap();
     let failing = page.find("<summary><span class=\"v FAIL\">").unwrap();
     let passing = page.find("<summary><span class=\"v PASS\">").unwrap();
     assert!(jump < failing && failing < passing);
@@ -298,7 +328,10 @@ fn a_stray_stdout_line_in_persistent_mode_is_named_not_blamed_on_the_next_scenar
     let third = &report.scenarios[2];
     assert_eq!(third.verdict, Verdict::Fail, "{}", explain(third));
     let text = terminal::render(&report, false);
-    assert!(text.contains("the client surfaced UNKNOWN: sent nothing"), "{text}");
+    assert!(
+        text.contains("the client surfaced UNKNOWN: sent nothing"),
+        "{text}"
+    );
 }
 
 #[test]
