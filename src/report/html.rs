@@ -112,7 +112,12 @@ struct Rules {
 impl Rules {
     /// The in-page anchor of a rule reference with this text, added to the list if new.
     fn anchor(&mut self, reference: &str, text: &str) -> String {
-        let at = match self.cited.iter().position(|(r, _)| r == reference) {
+        // Two checks may cite one reference (`method` and `path`, check 1): each its own text.
+        let at = match self
+            .cited
+            .iter()
+            .position(|(r, t)| r == reference && t == text)
+        {
             Some(at) => at,
             None => {
                 self.cited.push((reference.to_owned(), text.to_owned()));
