@@ -90,6 +90,14 @@ pub enum AdapterFault {
     Schema(Vec<String>),
     /// The outcome passes the schema but its typed reading refuses it.
     Unreadable(OutcomeError),
+    /// In persistent mode, a line was waiting on standard output before the instruction was
+    /// sent: it cannot answer it (no request had reached the gateway), so an earlier scenario
+    /// got two lines. It is set aside, and the scenario's own outcome read after it, so the
+    /// scenarios after this one are in step again.
+    StrayLine {
+        /// The line that arrived early.
+        line: String,
+    },
 }
 
 impl std::fmt::Display for AdapterFault {
@@ -134,6 +142,11 @@ impl std::fmt::Display for AdapterFault {
                 f,
                 "the outcome line is not JSON ({error}): {:?}",
                 truncate(line, 200)
+            ),
+            AdapterFault::StrayLine { line } => write!(
+                f,
+                "a line arrived on standard output before this scenario's instruction was sent, so before any request: {:?}. In persistent mode every line is an outcome: the adapter may be logging to standard output (log to standard error); an earlier scenario got two lines. The line was set aside and this scenario's own outcome read after it",
+                truncate(line.trim_end(), 200)
             ),
             AdapterFault::Schema(violations) => write!(
                 f,
@@ -634,7 +647,25 @@ impl Persistent {
         let started = Instant::now();
         let mut line = instruction.as_bytes().to_vec();
         line.push(b'\n');
+        // A line already there before the instruction is written cannot answer it: an earlier
+        // instruction got two lines (a library logging to standard output, most often). Take
+        // it now, so that this scenario is not judged by another's outcome.
+        let mut early = Vec::new();
+        let _ = tokio::time::timeout(
+            Duration::ZERO,
+            (&mut self.stdout)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut early),
+        )
+        .await;
         let work = async {
+            if !early.is_empty() && !early.ends_with(b"\n") {
+                // Part of the early line was there: the rest of it is early too.
+                (&mut self.stdout)
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut early)
+                    .await?;
+            }
             self.stdin.write_all(&line).await?;
             self.stdin.flush().await?;
             let mut out = Vec::new();
@@ -676,7 +707,12 @@ impl Persistent {
             }
             Ok(Ok(out)) => {
                 let text = String::from_utf8_lossy(&out);
-                let (printed, outcome) = parse_outcome(&text);
+                let (printed, mut outcome) = parse_outcome(&text);
+                if !early.is_empty() {
+                    outcome = Err(AdapterFault::StrayLine {
+                        line: String::from_utf8_lossy(&early).into_owned(),
+                    });
+                }
                 (
                     AdapterRun {
                         outcome,

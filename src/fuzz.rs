@@ -1066,20 +1066,27 @@ pub fn scenario_within(timing: Timing, ids: Ids) -> BoxedStrategy<Scenario> {
         .boxed()
 }
 
-/// A one-line title: the request's fields, then each answer (`U UNKNOWN_EXCEPTION, then S
-/// SUCCESS at 2019-06-12T16:52:11+05:45`).
+/// A one-line title: the request's fields, then each answer by its HTTP status, its kind (the
+/// contract's class of answer) and its result (`HTTP 200 signed-unknown U UNKNOWN_EXCEPTION,
+/// then HTTP 200 signed-success S SUCCESS at 2019-06-12T16:52:11+05:45`): an unsigned `S` or an
+/// HTTP 500 carrying an `F` reads as what it is, not as its result code alone.
 fn describe(request: &Map<String, Value>, answers: &[Answer]) -> String {
     let fields: Vec<&str> = request.keys().map(String::as_str).collect();
     let steps: Vec<String> = answers
         .iter()
         .map(|a| {
             let body = a.body.as_ref();
-            let code = body
+            let (class, _) = contract::answer::scripted_class(a);
+            let mut s = format!("HTTP {} {}", a.status, class.as_str());
+            if let Some(code) = body
                 .and_then(|b| b.pointer("/result/resultCode"))
                 .and_then(Value::as_str)
-                .unwrap_or("?");
-            let status = body.map_or(ResultStatus::U, status_of);
-            let mut s = format!("{status} {code}");
+            {
+                s.push_str(&format!(
+                    " {} {code}",
+                    body.map_or(ResultStatus::U, status_of)
+                ));
+            }
             if let Some(t) = body
                 .and_then(|b| b.get("cancelTime"))
                 .and_then(Value::as_str)

@@ -196,6 +196,9 @@ struct MergeArgs {
     /// Write a self-contained HTML report to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Link the HTML report's rule references to the kit's docs published under URL.
+    #[arg(long, value_name = "URL")]
+    docs_url: Option<String>,
     /// Colour on the terminal.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -655,7 +658,8 @@ fn fuzz_command(args: FuzzArgs) -> Exit {
         Ok(run) => run,
         Err(e) => return fail(e),
     };
-    let report = run.report(&run_config.client);
+    let mut report = run.report(&run_config.client);
+    report.transport = report::RunTransport::of(run_config.tls);
     let replay = Replay {
         client: harness.client.as_deref(),
         persistent: harness.persistent,
@@ -701,6 +705,9 @@ fn merge_command(args: &MergeArgs) -> Exit {
         junit: args.junit.clone(),
         markdown: args.markdown.clone(),
         html: args.html.clone(),
+        html_options: report::html::Options {
+            docs_url: args.docs_url.clone(),
+        },
     };
     if let Err(e) = files.write(&merged) {
         return fail(e);
@@ -803,6 +810,7 @@ fn finish(
         junit: args.junit.clone(),
         markdown: args.markdown.clone(),
         html: None,
+        html_options: Default::default(),
     };
     if let Err(e) = files.write(report) {
         return fail(e);

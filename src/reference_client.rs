@@ -86,6 +86,16 @@ pub enum Defect {
     NoLocalValidation,
     /// Speaks HTTPS without checking the certificate or the host name (trusts all).
     NoCertificateCheck,
+    /// Signs the compact body, then sends it re-serialised (a space after each `:` and `,`),
+    /// as a client that signs one serialisation and lets its HTTP library write another: every
+    /// request's signature fails.
+    ReserializeAfterSigning,
+    /// Sends the request's `signature` value as raw base64 (a bare `+`, `/`, `=`), not
+    /// URL-encoded.
+    RawBase64Signature,
+    /// Counts id lengths in bytes, not characters, when it validates locally: refuses a
+    /// 64-character id of multi-byte characters.
+    CountIdBytes,
     /// Drops the minutes of a `cancelTime` offset when they are 45 (`+05:45` read as
     /// `+05:00`): broken on one rare input only, which the fuzzer must find and shrink to.
     MisreadOddOffset,
@@ -383,6 +393,11 @@ pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<
             ));
         }
     }
+    if has(Defect::CountIdBytes) {
+        if let Some(why) = too_many_bytes(&instruction.request) {
+            return Ok(Outcome::bare(OutcomeKind::InvalidRequest, why));
+        }
+    }
     let (merchant, vendor) = match load_keys(&instruction.gateway) {
         Ok(keys) => keys,
         Err(e) => {
@@ -417,7 +432,16 @@ pub async fn cancel(instruction: &Instruction, behaviour: &Behaviour) -> Result<
         } else {
             path
         };
-        let sig = signature::sign(&merchant, signed_path, client_id, &time, &body);
+        let sig = if has(Defect::RawBase64Signature) {
+            signature::sign_base64(&merchant, signed_path, client_id, &time, &body)
+        } else {
+            signature::sign(&merchant, signed_path, client_id, &time, &body)
+        };
+        let body = if has(Defect::ReserializeAfterSigning) {
+            reserialized(&body)
+        } else {
+            body
+        };
         let mut headers = vec![
             (
                 header::CONTENT_TYPE,
@@ -497,6 +521,33 @@ fn load_keys(
         vendor.clone(),
     ));
     Ok((merchant, vendor))
+}
+
+/// The [`Defect::CountIdBytes`] defect: an id of more than 64 bytes (the limit is 64
+/// characters) refused as too long.
+fn too_many_bytes(request: &Map<String, Value>) -> Option<String> {
+    request.iter().find_map(|(member, value)| {
+        let id = value.as_str()?;
+        (id.len() > 64).then(|| {
+            format!(
+                "refused locally: {member}: expected at most 64 characters, found {}",
+                id.len()
+            )
+        })
+    })
+}
+
+/// The [`Defect::ReserializeAfterSigning`] defect: the same JSON object written again with a
+/// space after each `:` and `,` (as Python's `json.dumps` writes by default).
+fn reserialized(body: &[u8]) -> Vec<u8> {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return body.to_vec();
+    };
+    let members: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}: {v}", Value::String(k.clone())))
+        .collect();
+    format!("{{{}}}", members.join(", ")).into_bytes()
 }
 
 fn first_field_only(request: &Map<String, Value>) -> Map<String, Value> {

@@ -4,7 +4,13 @@
 //! is which rule of `docs/contract.md` it is, with the report id, the level and the anchor the
 //! report prints. The contract lowers two checks to SHOULD in named cases ([`Exception`]).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+/// The values a failed check quotes, by name (`stringToSign`, `served`, `surfaced`), as they
+/// are: no quoting, no escapes, so a test or a report reads them whole.
+pub type Values = BTreeMap<String, String>;
 
 /// How much a failed check weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,6 +55,10 @@ pub struct Check {
     /// What the kit saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<String>,
+    /// The values the failure quotes, by name, exactly as they are: the `stringToSign` of a
+    /// signature mismatch, the `served` and `surfaced` values of an outcome rule.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: Values,
 }
 
 impl Check {
@@ -62,6 +72,7 @@ impl Check {
             rule: rule.to_owned(),
             expected: None,
             seen: None,
+            values: Values::new(),
         }
     }
 
@@ -82,6 +93,7 @@ impl Check {
             rule: rule.to_owned(),
             expected: Some(expected.into()),
             seen: Some(seen.into()),
+            values: Values::new(),
         }
     }
 }
@@ -95,6 +107,8 @@ pub struct Failure {
     pub expected: String,
     /// What the kit saw.
     pub seen: String,
+    /// The values it quotes, by name (see [`Check::values`]).
+    pub values: Values,
 }
 
 impl Failure {
@@ -108,7 +122,14 @@ impl Failure {
             message: message.into(),
             expected: expected.into(),
             seen: seen.into(),
+            values: Values::new(),
         }
+    }
+
+    /// The failure, quoting one more value by name.
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Failure {
+        self.values.insert(name.to_owned(), value.into());
+        self
     }
 }
 
@@ -149,6 +170,8 @@ pub enum CheckId {
     RequestTimeSkew,
     /// Request check 5: the `Signature` header verifies.
     Signature,
+    /// Request check 5: the `signature` value is URL-encoded, not raw base64.
+    SignatureEncoding,
     /// Request check 6: the body is valid against the request schema.
     Body,
     /// Request check 6: no member the request schema does not define.
@@ -188,7 +211,7 @@ const OUTCOME_RULES: &str = "docs/contract.md#outcome-rules";
 
 impl CheckId {
     /// Every check, request checks first, each group in the contract's order.
-    pub const ALL: [CheckId; 24] = [
+    pub const ALL: [CheckId; 25] = [
         CheckId::Method,
         CheckId::Path,
         CheckId::ContentType,
@@ -197,6 +220,7 @@ impl CheckId {
         CheckId::RequestTime,
         CheckId::RequestTimeSkew,
         CheckId::Signature,
+        CheckId::SignatureEncoding,
         CheckId::Body,
         CheckId::UnknownMembers,
         CheckId::Ids,
@@ -226,6 +250,7 @@ impl CheckId {
             CheckId::RequestTime => "request-time",
             CheckId::RequestTimeSkew => "request-time-skew",
             CheckId::Signature => "signature",
+            CheckId::SignatureEncoding => "signature-encoding",
             CheckId::Body => "body",
             CheckId::UnknownMembers => "unknown-members",
             CheckId::Ids => "ids",
@@ -262,6 +287,7 @@ impl CheckId {
             CheckId::RequestTime => "4",
             CheckId::RequestTimeSkew => "4 (clock)",
             CheckId::Signature => "5",
+            CheckId::SignatureEncoding => "5 (encoding)",
             CheckId::Body => "6",
             CheckId::UnknownMembers => "6 (unknown fields)",
             CheckId::Ids => "7",
@@ -303,6 +329,7 @@ impl CheckId {
         match self {
             CheckId::Charset
             | CheckId::RequestTimeSkew
+            | CheckId::SignatureEncoding
             | CheckId::UnknownMembers
             | CheckId::LocalValidation
             | CheckId::OutcomePreferred
@@ -356,14 +383,17 @@ impl CheckId {
     }
 
     fn failed(self, id: String, failure: Failure) -> Check {
-        Check::fail(
-            &id,
-            self.level(),
-            &self.rule(),
-            failure.message,
-            failure.expected,
-            failure.seen,
-        )
+        Check {
+            values: failure.values,
+            ..Check::fail(
+                &id,
+                self.level(),
+                &self.rule(),
+                failure.message,
+                failure.expected,
+                failure.seen,
+            )
+        }
     }
 }
 

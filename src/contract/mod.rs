@@ -33,5 +33,5 @@ pub mod outcome;
 pub mod request;
 
 pub use answer::{classify, AnswerClass, Classified, RawAnswer};
-pub use check::{Check, CheckId, Exception, Failure, Level};
+pub use check::{Check, CheckId, Exception, Failure, Level, Values};
 pub use request::RecordedRequest;

@@ -234,11 +234,14 @@ pub fn outcome_kind(judged: &JudgedAgainst, outcome: &Outcome) -> Option<Check> 
     Some(if accept.contains(&kind) {
         CheckId::OutcomeKind.pass(format!("{kind}: {}", judged.what))
     } else {
-        CheckId::OutcomeKind.fail(Failure::new(
-            format!("{}: the client must surface {}", judged.what, words(accept)),
-            words(accept),
-            outcome_summary(outcome),
-        ))
+        CheckId::OutcomeKind.fail(
+            Failure::new(
+                format!("{}: the client must surface {}", judged.what, words(accept)),
+                words(accept),
+                outcome_summary(outcome),
+            )
+            .with("surfaced", kind.as_str()),
+        )
     })
 }
 
@@ -288,11 +291,18 @@ fn echo(id: CheckId, field: &str, body: &Value, seen: Option<&str>) -> Check {
     if served.is_some_and(|s| Some(s) == seen) {
         id.pass(format!("{field} as served"))
     } else {
-        id.fail(Failure::new(
+        let mut failure = Failure::new(
             format!("SUCCESS must carry {field} as served"),
             served.unwrap_or("(not served)"),
             seen.unwrap_or("(absent)"),
-        ))
+        );
+        if let Some(served) = served {
+            failure = failure.with("served", served);
+        }
+        if let Some(seen) = seen {
+            failure = failure.with("surfaced", seen);
+        }
+        id.fail(failure)
     }
 }
 
@@ -306,11 +316,15 @@ pub fn cancel_time(served: &str, seen: Option<&str>) -> Vec<Check> {
     let seen = seen.unwrap_or("(absent)");
     let (must, should) = (CheckId::CancelTime, CheckId::CancelTimePrecision);
     let (Some(a), Some(b)) = (&served_at, &seen_at) else {
-        return vec![must.fail(Failure::new(
-            "SUCCESS must carry cancelTime as RFC 3339 text",
-            served,
-            seen,
-        ))];
+        return vec![must.fail(
+            Failure::new(
+                "SUCCESS must carry cancelTime as RFC 3339 text",
+                served,
+                seen,
+            )
+            .with("served", served)
+            .with("surfaced", seen),
+        )];
     };
     let compared = |a: &CancelTime, b: &CancelTime| {
         (
@@ -319,12 +333,16 @@ pub fn cancel_time(served: &str, seen: Option<&str>) -> Vec<Check> {
         )
     };
     if !a.within_millisecond(b) {
-        let (expected, seen) = compared(a, b);
-        return vec![must.fail(Failure::new(
-            "cancelTime must denote the instant served, to the millisecond (mind the offset)",
-            expected,
-            seen,
-        ))];
+        let (expected, seen_text) = compared(a, b);
+        return vec![must.fail(
+            Failure::new(
+                "cancelTime must denote the instant served, to the millisecond (mind the offset)",
+                expected,
+                seen_text,
+            )
+            .with("served", served)
+            .with("surfaced", seen),
+        )];
     }
     if a.same_instant(b) {
         return vec![
@@ -348,7 +366,11 @@ pub fn cancel_time(served: &str, seen: Option<&str>) -> Vec<Check> {
         must.pass(format!(
             "cancelTime {seen} is the instant served ({served}) to the millisecond"
         )),
-        should.fail(Failure::new(message, expected, seen_text)),
+        should.fail(
+            Failure::new(message, expected, seen_text)
+                .with("served", served)
+                .with("surfaced", seen),
+        ),
     ]
 }
 
@@ -362,11 +384,11 @@ pub fn result_code(outcome: &Outcome, served: &Value) -> Option<Check> {
     Some(if seen == code {
         CheckId::ResultCode.pass(format!("resultCode {code} as served"))
     } else {
-        CheckId::ResultCode.fail(Failure::new(
-            "FAILED must carry the resultCode as served",
-            code,
-            seen,
-        ))
+        CheckId::ResultCode.fail(
+            Failure::new("FAILED must carry the resultCode as served", code, seen)
+                .with("served", code)
+                .with("surfaced", seen),
+        )
     })
 }
 

@@ -220,6 +220,7 @@ impl Harness {
     pub fn report(&self, results: Vec<ScenarioResult>) -> RunReport {
         let client = &self.0.config.client;
         let mut report = RunReport::new(client.describe(), client.mode(), results);
+        report.transport = crate::report::RunTransport::of(self.0.config.tls);
         report.set_capabilities(&self.0.capabilities);
         report.duration_ms = self.elapsed().as_secs_f64() * 1000.0;
         report
@@ -379,6 +380,11 @@ pub struct HarnessArgs {
     /// Write a self-contained HTML report (checks and transcripts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Link the HTML report's rule references to the kit's docs published under URL
+    /// (`URL/docs/contract.md#...`). Without it the page carries each rule's text and links
+    /// nowhere outside itself.
+    #[arg(long, value_name = "URL")]
+    pub docs_url: Option<String>,
     /// Serve every scenario over HTTPS (`https://localhost:PORT`, with `caCertificatePem`), not
     /// only the `tls/` ones: for clients that cannot speak plain HTTP, such as the Python SDK.
     #[arg(long)]
@@ -434,6 +440,9 @@ impl HarnessArgs {
             junit: self.junit.clone(),
             markdown,
             html: self.html.clone(),
+            html_options: crate::report::html::Options {
+                docs_url: self.docs_url.clone(),
+            },
         }
     }
 }

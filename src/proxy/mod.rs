@@ -228,6 +228,7 @@ impl Shared {
                     rule: check.rule.clone(),
                     expected: Some("a merchant public key".into()),
                     seen: Some("none given".into()),
+                    values: Default::default(),
                 };
             }
         }

@@ -16,6 +16,8 @@ pub struct ReportFiles {
     pub markdown: Option<PathBuf>,
     /// A self-contained HTML page.
     pub html: Option<PathBuf>,
+    /// How the HTML page is made (where its rule references link to).
+    pub html_options: super::html::Options,
 }
 
 /// A report file could not be written (exit code 2).
@@ -40,7 +42,7 @@ impl std::error::Error for WriteError {
 }
 
 /// A report renderer: the JSON, JUnit, markdown or HTML form of a run.
-type Render = fn(&RunReport) -> String;
+type Render<'a> = Box<dyn Fn(&RunReport) -> String + 'a>;
 
 /// Writes `text` to `path`.
 ///
@@ -59,11 +61,14 @@ impl ReportFiles {
     /// # Errors
     /// [`WriteError`] for the first file that cannot be written; the ones after it are not.
     pub fn write(&self, report: &RunReport) -> Result<(), WriteError> {
-        let forms: [(&Option<PathBuf>, Render); 4] = [
-            (&self.json, super::json::to_string),
-            (&self.junit, super::junit::render),
-            (&self.markdown, super::markdown::render),
-            (&self.html, super::html::render),
+        let forms: [(&Option<PathBuf>, Render<'_>); 4] = [
+            (&self.json, Box::new(super::json::to_string)),
+            (&self.junit, Box::new(super::junit::render)),
+            (&self.markdown, Box::new(super::markdown::render)),
+            (
+                &self.html,
+                Box::new(|r: &RunReport| super::html::render_with(r, &self.html_options)),
+            ),
         ];
         for (path, render) in forms {
             if let Some(path) = path {

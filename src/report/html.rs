@@ -1,6 +1,6 @@
 //! The HTML report (`--html FILE`): one self-contained page that fetches nothing. The totals,
 //! a table of scenarios filterable by group and verdict, and for each scenario its checks
-//! (expected, seen, the rule as a link into the docs) and the full transcript: each request
+//! (expected, seen, the rule and its text, carried in the page) and the full transcript: each request
 //! and answer with headers and body, the timings, the adapter's standard error.
 //!
 //! Everything from a run is escaped ([`escape`]): bodies and standard error come from the
@@ -62,7 +62,8 @@ pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wra
 .checks td:nth-child(-n+3) { white-space: nowrap; overflow-wrap: normal; }
 details.scenario { overflow-x: auto; } .held { color: #1a7f37; } .broken { color: #cf222e; font-weight: 600; }
 .x { margin: .4em 0 .8em 1em; } code { font-family: ui-monospace, monospace; }
-.dim { color: #666; }
+.dim { color: #666; } .rule-text { color: #444; font-size: .9em; margin-top: .2em; }
+.jump { font-weight: 600; } dl.rules dd { margin: 0 0 .6em 1.5em; }
 "#;
 
 /// Escapes text for HTML content and attribute values: `&`, `<`, `>`, `"` and `'` become
@@ -91,34 +92,99 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A rule reference (`docs/contract.md#outcome-rules (signatures); docs/api.md#signing`) with
-/// each `docs/<page>.md#<anchor>` in it made a link, relative to the kit's repository root.
-fn rule_links(rule: &str) -> String {
+/// How the page is made: where, if anywhere, rule references link to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// A base URL the kit's docs are published under (`--docs-url`), e.g.
+    /// `https://example.test/alipay-cancel-kit`: each rule reference then also links to
+    /// `<base>/docs/contract.md#request-checks`. Without it the page links nowhere outside
+    /// itself: a relative link into `docs/` is dead in a CI artifact.
+    pub docs_url: Option<String>,
+}
+
+/// The rules the page cites, each once: its reference and its text, for the list at the end
+/// of the page that every rule reference jumps to (`#rule-3`).
+#[derive(Default)]
+struct Rules {
+    cited: Vec<(String, String)>,
+}
+
+impl Rules {
+    /// The in-page anchor of a rule reference with this text, added to the list if new.
+    fn anchor(&mut self, reference: &str, text: &str) -> String {
+        // Two checks may cite one reference (`method` and `path`, check 1): each its own text.
+        let at = match self
+            .cited
+            .iter()
+            .position(|(r, t)| r == reference && t == text)
+        {
+            Some(at) => at,
+            None => {
+                self.cited.push((reference.to_owned(), text.to_owned()));
+                self.cited.len() - 1
+            }
+        };
+        format!("rule-{}", at + 1)
+    }
+}
+
+/// A rule reference (`docs/contract.md#outcome-rules (signatures); docs/api.md#signing`) as
+/// the page shows it: the reference as text, each `docs/<page>.md#<anchor>` in it jumping to
+/// its text in the page's list of rules, and (with [`Options::docs_url`]) linking out.
+fn rule_refs(rule: &str, check_id: Option<&str>, rules: &mut Rules, options: &Options) -> String {
     let mut out = String::new();
+    let own = check_id.and_then(super::rules::check_text);
     let mut rest = rule;
+    let mut any = false;
     while let Some(start) = rest.find("docs/") {
         let tail = &rest[start..];
         let end = tail
             .find(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | ')' | '('))
             .unwrap_or(tail.len());
-        let target = &tail[..end];
+        let target = tail[..end].trim_end_matches('.');
         out.push_str(&escape(&rest[..start]));
-        if target.contains(".md") {
-            let _ = write!(
-                out,
-                "<a href=\"{0}\">{0}</a>",
-                escape(target.trim_end_matches('.'))
-            );
-            if target.ends_with('.') {
-                out.push('.');
+        let text = own.clone().or_else(|| {
+            super::rules::references(target)
+                .into_iter()
+                .next()
+                .and_then(|(_, t)| t)
+        });
+        match text {
+            Some(text) => {
+                // A check's rule is one reference: the whole of it names the row.
+                let reference = if own.is_some() { rule } else { target };
+                let anchor = rules.anchor(reference, &text);
+                let _ = write!(out, "<a href=\"#{anchor}\">{}</a>", escape(target));
             }
-        } else {
-            out.push_str(&escape(target));
+            None => out.push_str(&escape(target)),
         }
+        if let Some(base) = &options.docs_url {
+            if target.contains(".md") {
+                let _ = write!(
+                    out,
+                    " <a class=\"out\" href=\"{}/{}\">docs</a>",
+                    escape(base.trim_end_matches('/')),
+                    escape(target)
+                );
+            }
+        }
+        any = true;
         rest = &tail[end..];
     }
     out.push_str(&escape(rest));
+    if !any {
+        return escape(rule);
+    }
     out
+}
+
+/// The text of a rule, for a failed check's row: what the rule demands, in the page.
+fn rule_text(rule: &str, check_id: &str) -> Option<String> {
+    super::rules::check_text(check_id).or_else(|| {
+        super::rules::references(rule)
+            .into_iter()
+            .find_map(|(_, text)| text)
+    })
 }
 
 /// The whole page.
@@ -131,12 +197,23 @@ fn rule_links(rule: &str) -> String {
 /// assert!(page.contains("0 scenarios: 0 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 0 SKIPPED"));
 /// ```
 pub fn render(report: &RunReport) -> String {
-    render_columns(&[("", report)])
+    render_with(report, &Options::default())
+}
+
+/// The whole page, made as `options` say.
+pub fn render_with(report: &RunReport, options: &Options) -> String {
+    render_columns_with(&[("", report)], options)
 }
 
 /// One page of several runs (`report-card --html`): each run under its name, in order, with
 /// one set of filters over all of them.
 pub fn render_columns(columns: &[(&str, &RunReport)]) -> String {
+    render_columns_with(columns, &Options::default())
+}
+
+/// [`render_columns`], made as `options` say.
+pub fn render_columns_with(columns: &[(&str, &RunReport)], options: &Options) -> String {
+    let mut rules = Rules::default();
     let Some((_, first)) = columns.first() else {
         return render(&RunReport::new("", "", Vec::new()));
     };
@@ -171,14 +248,57 @@ pub fn render_columns(columns: &[(&str, &RunReport)]) -> String {
         if let Some(b) = &report.baseline {
             baseline(&mut out, b);
         }
+        first_failure(&mut out, k, report);
         table(&mut out, k, report);
         out.push_str("<h2>Scenarios</h2>\n");
-        for (i, s) in report.scenarios.iter().enumerate() {
-            scenario(&mut out, k, i, s);
+        // Failures first: they are what the reader came for; the rest in catalogue order.
+        let (failed, others): (Vec<_>, Vec<_>) = report
+            .scenarios
+            .iter()
+            .enumerate()
+            .partition(|(_, s)| s.verdict.is_failure());
+        for (i, s) in failed.into_iter().chain(others) {
+            scenario(&mut out, k, i, s, &mut rules, options);
         }
     }
+    rules_list(&mut out, &rules);
     let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     out
+}
+
+/// A jump to the first failing scenario, when there is one.
+fn first_failure(out: &mut String, k: usize, report: &RunReport) {
+    if let Some((i, s)) = report
+        .scenarios
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.verdict.is_failure())
+    {
+        let _ = writeln!(
+            out,
+            "<p class=\"jump\"><a href=\"#c{k}s{i}\">first failure: <code>{}</code></a> ({} failing; failing scenarios are listed first below)</p>",
+            escape(&s.id),
+            report.summary.fail + report.summary.error
+        );
+    }
+}
+
+/// Every rule the page cited, with its text, each under the anchor its references jump to.
+fn rules_list(out: &mut String, rules: &Rules) {
+    if rules.cited.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"rules\">Rules cited</h2>\n<dl class=\"rules\">\n");
+    for (n, (reference, text)) in rules.cited.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<dt id=\"rule-{}\"><code>{}</code></dt><dd>{}</dd>",
+            n + 1,
+            escape(reference),
+            escape(text)
+        );
+    }
+    out.push_str("</dl>\n");
 }
 
 fn header(out: &mut String, report: &RunReport) {
@@ -205,6 +325,7 @@ fn header(out: &mut String, report: &RunReport) {
         .map(|n| format!(" ({})", escape(n)))
         .unwrap_or_default();
     row("capabilities", format!("{capabilities}{note}"));
+    row("transport", escape(report.transport.describe()));
     if let Some(c) = &report.catalogue {
         row(
             "selection",
@@ -346,7 +467,14 @@ fn table(out: &mut String, k: usize, report: &RunReport) {
     out.push_str("</tbody>\n</table>\n");
 }
 
-fn scenario(out: &mut String, k: usize, i: usize, s: &ScenarioResult) {
+fn scenario(
+    out: &mut String,
+    k: usize,
+    i: usize,
+    s: &ScenarioResult,
+    rules: &mut Rules,
+    options: &Options,
+) {
     let v = s.verdict.as_str();
     // Failures open by default: they are what the reader came for.
     let open = if s.verdict == Verdict::Pass || s.verdict == Verdict::Skipped {
@@ -365,7 +493,7 @@ fn scenario(out: &mut String, k: usize, i: usize, s: &ScenarioResult) {
     let _ = writeln!(
         out,
         "<p>rule: {}<br>{} request(s); {:.1} ms in all, of which the adapter {:.1} ms</p>",
-        rule_links(&s.rule),
+        rule_refs(&s.rule, None, rules, options),
         s.requests,
         s.duration_ms,
         s.adapter_ms
@@ -378,8 +506,9 @@ fn scenario(out: &mut String, k: usize, i: usize, s: &ScenarioResult) {
             "<table class=\"checks\"><thead><tr><th></th><th>level</th><th>check</th><th>message</th>\
              <th>expected</th><th>seen</th><th>rule</th></tr></thead><tbody>\n",
         );
+        let surfaced = surfaced(s);
         for c in &s.checks {
-            check(out, c);
+            check(out, c, surfaced.as_deref(), rules, options);
         }
         out.push_str("</tbody></table>\n");
     }
@@ -415,7 +544,26 @@ fn scenario(out: &mut String, k: usize, i: usize, s: &ScenarioResult) {
     out.push_str("</details>\n");
 }
 
-fn check(out: &mut String, c: &Check) {
+/// What the client surfaced, in a line: `FAILED (ORDER_NOT_EXIST)`, `UNKNOWN: why`.
+fn surfaced(s: &ScenarioResult) -> Option<String> {
+    let outcome = s.outcome.as_ref()?;
+    let mut text = outcome.get("outcome")?.as_str()?.to_owned();
+    if let Some(code) = outcome.get("resultCode").and_then(|v| v.as_str()) {
+        text.push_str(&format!(" ({code})"));
+    }
+    if let Some(error) = outcome.get("error").and_then(|v| v.as_str()) {
+        text.push_str(&format!(": {error}"));
+    }
+    Some(text)
+}
+
+fn check(
+    out: &mut String,
+    c: &Check,
+    surfaced: Option<&str>,
+    rules: &mut Rules,
+    options: &Options,
+) {
     let (mark, class) = if c.held {
         ("&#10003;", "held")
     } else {
@@ -426,16 +574,39 @@ fn check(out: &mut String, c: &Check) {
             .map(|t| format!("<code>{}</code>", escape(t)))
             .unwrap_or_default()
     };
+    let mut seen = cell(&c.seen);
+    // A failed outcome rule: what the client surfaced, beside what it should have.
+    if !c.held && c.id.starts_with("outcome.") {
+        if let Some(surfaced) = surfaced {
+            let _ = write!(
+                seen,
+                "<div class=\"surfaced\">the client surfaced <code>{}</code></div>",
+                escape(surfaced)
+            );
+        }
+    }
+    let mut message = escape(&c.message);
+    for (name, value) in super::terminal::quoted_values(c) {
+        let _ = write!(
+            message,
+            "<div class=\"value\">{}:<pre>{}</pre></div>",
+            escape(name),
+            escape(value)
+        );
+    }
+    let mut rule = rule_refs(&c.rule, Some(&c.id), rules, options);
+    if !c.held {
+        if let Some(text) = rule_text(&c.rule, &c.id) {
+            let _ = write!(rule, "<div class=\"rule-text\">{}</div>", escape(&text));
+        }
+    }
     let _ = writeln!(
         out,
-        "<tr class=\"{class}\"><td>{mark}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
-         <td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr class=\"{class}\"><td>{mark}</td><td>{}</td><td><code>{}</code></td><td>{message}</td>\
+         <td>{}</td><td>{seen}</td><td>{rule}</td></tr>",
         c.level.as_str(),
         escape(&c.id),
-        escape(&c.message),
         cell(&c.expected),
-        cell(&c.seen),
-        rule_links(&c.rule)
     );
 }
 

@@ -6,7 +6,9 @@
 //!   interrupted run did not finish says so there, and the suite's `interrupted` property
 //!   names the signal);
 //! - `NON_STRICT` passes, with a `<system-out>` naming the `SHOULD` checks that failed;
-//! - an adapter's standard error goes to `<system-err>`.
+//! - an adapter's standard error goes to `<system-err>`;
+//! - the values a failed check quotes are the test case's `<property>`s, named
+//!   `<check id>.<value>` (`request[1].signature.stringToSign`), whole.
 //!
 //! A failure the baseline lists is still a `<failure>` (the report tells what happened) and
 //! says so in its message. All text is escaped for XML 1.0, and the characters XML 1.0 forbids
@@ -88,6 +90,9 @@ fn checks_text<'a>(checks: impl Iterator<Item = &'a Check>) -> String {
         if let Some(seen) = &check.seen {
             let _ = writeln!(text, "  seen:     {seen}");
         }
+        for (name, value) in &check.values {
+            let _ = writeln!(text, "  {name}: {}", super::one_line(value));
+        }
         let _ = writeln!(text, "  rule:     {}", check.rule);
     }
     text
@@ -122,6 +127,7 @@ pub fn render(report: &RunReport) -> String {
         ("tool", report.tool.clone()),
         ("client", report.client.clone()),
         ("mode", report.mode.clone()),
+        ("transport", report.transport.as_str().to_owned()),
     ];
     // A client's capabilities and ids belong to runs of an adapter; `serve` and `proxy`
     // report the requests they received, from clients that declared nothing.
@@ -169,6 +175,28 @@ fn testcase(report: &RunReport, result: &ScenarioResult) -> String {
         .map(|reason| format!(" (expected failure in the baseline: {reason})"))
         .unwrap_or_default();
     let mut body = String::new();
+    // The values failed checks quote, whole, one property each (`request[1].signature.stringToSign`):
+    // attribute escaping keeps line feeds, so a test reads the exact string to sign back.
+    let values: Vec<(String, &String)> = result
+        .failed_checks()
+        .flat_map(|c| {
+            c.values
+                .iter()
+                .map(move |(k, v)| (format!("{}.{k}", c.id), v))
+        })
+        .collect();
+    if !values.is_empty() {
+        body.push_str("      <properties>\n");
+        for (name, value) in values {
+            let _ = writeln!(
+                body,
+                "        <property name=\"{}\" value=\"{}\"/>",
+                escape_attribute(&name),
+                escape_attribute(value)
+            );
+        }
+        body.push_str("      </properties>\n");
+    }
     match result.verdict {
         Verdict::Pass => {}
         Verdict::NonStrict => {

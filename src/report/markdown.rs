@@ -95,6 +95,9 @@ pub fn render(report: &RunReport) -> String {
                         one_line(seen)
                     );
                 }
+                for (name, value) in super::terminal::quoted_values(c) {
+                    let _ = write!(text, "; {name}: {}", one_line(value));
+                }
                 cell(&text)
             })
             .collect();

@@ -79,6 +79,13 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
                 report.tool, first.tool
             ));
         }
+        if report.transport != first.transport {
+            return err(format!(
+                "{file} ran over {}, {first_file} over {}: merge shards of one run (all with --tls or none)",
+                report.transport.describe(),
+                first.transport.describe()
+            ));
+        }
         match &report.catalogue {
             Some(s) if s == selection => {}
             Some(s) => {

@@ -48,6 +48,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod rules;
 pub mod terminal;
 
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,10 @@ pub struct RunReport {
     pub client: String,
     /// How the adapter ran: `exec` (a process per scenario) or `persistent`.
     pub mode: String,
+    /// How the client reached the gateway: plain HTTP (TLS only in the `tls/` scenarios), or
+    /// TLS in every scenario (`run --tls`).
+    #[serde(default)]
+    pub transport: RunTransport,
     /// The capabilities the adapter declared (e.g. `tls`).
     pub capabilities: Vec<String>,
     /// Why the capability list is empty when the probe failed (non-zero exit, bad output).
@@ -110,6 +115,46 @@ pub struct RunReport {
     pub interrupted: Option<Interrupted>,
 }
 
+/// How a run's client reached its gateways, as every report says (a `--tls` artifact must be
+/// told from a plain one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunTransport {
+    /// Plain HTTP; only the `tls/` scenarios speak HTTPS.
+    #[default]
+    Http,
+    /// HTTPS in every scenario (`run --tls`, for clients that speak only HTTPS).
+    Tls,
+}
+
+impl RunTransport {
+    /// The transport of a run with `--tls` on or off.
+    pub fn of(tls: bool) -> RunTransport {
+        if tls {
+            RunTransport::Tls
+        } else {
+            RunTransport::Http
+        }
+    }
+
+    /// The word on the wire: `http` or `tls`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunTransport::Http => "http",
+            RunTransport::Tls => "tls",
+        }
+    }
+
+    /// What the reports' headers say: `plain HTTP (TLS only in tls/ scenarios)` or `TLS in
+    /// every scenario (--tls)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RunTransport::Http => "plain HTTP (TLS only in tls/ scenarios)",
+            RunTransport::Tls => "TLS in every scenario (--tls)",
+        }
+    }
+}
+
 /// How a run was cut short (`docs/contract.md`, "Interrupted runs").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -132,6 +177,7 @@ impl RunReport {
             tool: TOOL.to_owned(),
             client: client.into(),
             mode: mode.into(),
+            transport: RunTransport::Http,
             capabilities: Vec::new(),
             capabilities_note: None,
             catalogue: None,

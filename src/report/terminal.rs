@@ -46,7 +46,13 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     }
 }
 
-/// The whole summary: a header, a block per scenario, the baseline's verdict, totals last.
+/// The whole summary: a header, a block per scenario, the causes several scenarios share,
+/// the baseline's verdict, totals last.
+///
+/// A failed check that several scenarios fail alike (the same check id, level, message,
+/// expectation and rule: one cause) is printed once, after the scenarios, with the count and
+/// the scenario ids; each scenario's line names it (`[cause 1]`). The JSON, JUnit and HTML
+/// reports keep every scenario's checks in full.
 ///
 /// # Example
 /// ```
@@ -56,32 +62,145 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 /// assert!(text.ends_with("0 scenarios: 0 PASS, 0 NON_STRICT, 0 FAIL, 0 ERROR, 0 SKIPPED in 0 ms\n"));
 /// ```
 pub fn render(report: &RunReport, color: bool) -> String {
+    text(report, color, false)
+}
+
+/// What the terminal shows of a report: every scenario, or (`quiet`) only what is not `PASS`,
+/// the causes several scenarios share, then the totals.
+pub fn text(report: &RunReport, color: bool, quiet: bool) -> String {
+    let shown: Vec<&ScenarioResult> = report
+        .scenarios
+        .iter()
+        .filter(|s| !quiet || s.verdict != Verdict::Pass)
+        .collect();
+    let causes = Causes::of(&shown);
     let mut out = header(report, color);
-    for scenario in &report.scenarios {
-        out.push_str(&self::scenario(scenario, report.baseline.as_ref(), color));
+    for s in &shown {
+        out.push_str(&scenario_with(s, report.baseline.as_ref(), &causes, color));
     }
+    out.push_str(&causes.render(color));
     out.push('\n');
     out.push_str(&totals(report, color));
     out
 }
 
-/// What the terminal shows of a report: every scenario, or (`quiet`) only what is not `PASS`,
-/// then the totals.
-pub fn text(report: &RunReport, color: bool, quiet: bool) -> String {
-    if !quiet {
-        return render(report, color);
+/// A failed check as far as it is one cause: what must be equal for two scenarios' failures
+/// to print once. What was seen, and the values quoted, may differ (each request carries its
+/// own signature and string to sign): the block shows the first scenario's.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct CauseKey {
+    id: String,
+    level: Level,
+    message: String,
+    expected: Option<String>,
+    rule: String,
+}
+
+impl CauseKey {
+    fn of(check: &Check) -> CauseKey {
+        CauseKey {
+            id: check.id.clone(),
+            level: check.level,
+            message: check.message.clone(),
+            expected: check.expected.clone(),
+            rule: check.rule.clone(),
+        }
     }
-    let mut text = header(report, color);
-    for s in report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict != Verdict::Pass)
-    {
-        text.push_str(&scenario(s, report.baseline.as_ref(), color));
+}
+
+/// One cause several scenarios share: the first check seen (to print) and the scenarios.
+struct Cause<'r> {
+    check: &'r Check,
+    scenarios: Vec<&'r str>,
+}
+
+/// The causes of a report's failed checks that two or more scenarios share, numbered from 1
+/// in the order they first appear.
+struct Causes<'r> {
+    shared: Vec<Cause<'r>>,
+    index: std::collections::BTreeMap<CauseKey, usize>,
+}
+
+impl<'r> Causes<'r> {
+    fn of(scenarios: &[&'r ScenarioResult]) -> Causes<'r> {
+        let mut all: Vec<Cause<'r>> = Vec::new();
+        let mut index = std::collections::BTreeMap::new();
+        for s in scenarios {
+            for check in s.failed_checks() {
+                let at = *index.entry(CauseKey::of(check)).or_insert_with(|| {
+                    all.push(Cause {
+                        check,
+                        scenarios: Vec::new(),
+                    });
+                    all.len() - 1
+                });
+                if all[at].scenarios.last() != Some(&s.id.as_str()) {
+                    all[at].scenarios.push(&s.id);
+                }
+            }
+        }
+        // Keep only the shared ones, renumbered in order of first appearance.
+        let mut shared = Vec::new();
+        let mut numbers = vec![None; all.len()];
+        for (i, cause) in all.into_iter().enumerate() {
+            if cause.scenarios.len() > 1 {
+                numbers[i] = Some(shared.len());
+                shared.push(cause);
+            }
+        }
+        let index = index
+            .into_iter()
+            .filter_map(|(key, i)| numbers[i].map(|n| (key, n)))
+            .collect();
+        Causes { shared, index }
     }
-    text.push('\n');
-    text.push_str(&totals(report, color));
-    text
+
+    /// The number (from 0) of the shared cause this check is, if it is one.
+    fn number(&self, check: &Check) -> Option<usize> {
+        self.index.get(&CauseKey::of(check)).copied()
+    }
+
+    /// Each shared cause once: the count, the check as its first scenario failed it, and the
+    /// scenario ids, a line per group.
+    fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        for (n, cause) in self.shared.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "\ncause {}: {} scenarios: {} (as in {})",
+                n + 1,
+                cause.scenarios.len(),
+                cause.check.id,
+                cause.scenarios[0]
+            );
+            out.push_str(&failed_check(cause.check, color));
+            for line in compact_ids(&cause.scenarios) {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        out
+    }
+}
+
+/// Scenario ids, compactly: one line per group, `result/{SUCCESS, ORDER_NOT_EXIST}`, groups
+/// in first-appearance order.
+fn compact_ids(ids: &[&str]) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for id in ids {
+        let (group, name) = id.split_once('/').unwrap_or(("", id));
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((group, vec![name])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(group, names)| match (group, names.as_slice()) {
+            ("", names) => names.join(", "),
+            (group, [one]) => format!("{group}/{one}"),
+            (group, names) => format!("{group}/{{{}}}", names.join(", ")),
+        })
+        .collect()
 }
 
 /// Colour on the terminal (`--color`): `auto` (on a terminal, unless `NO_COLOR` is set),
@@ -135,6 +254,7 @@ pub fn header(report: &RunReport, color: bool) -> String {
         }
     }
     let _ = writeln!(out, "ids: {}", report.id_set().describe());
+    let _ = writeln!(out, "transport: {}", report.transport.describe());
     out.push('\n');
     out
 }
@@ -144,6 +264,17 @@ pub fn header(report: &RunReport, color: bool) -> String {
 pub fn scenario(
     result: &ScenarioResult,
     baseline: Option<&BaselineOutcome>,
+    color: bool,
+) -> String {
+    scenario_with(result, baseline, &Causes::of(&[]), color)
+}
+
+/// [`scenario`], with the checks that are shared `causes` named on its line instead of
+/// printed under it.
+fn scenario_with(
+    result: &ScenarioResult,
+    baseline: Option<&BaselineOutcome>,
+    causes: &Causes<'_>,
     color: bool,
 ) -> String {
     let mut out = String::new();
@@ -159,6 +290,20 @@ pub fn scenario(
     if !short.is_empty() {
         let _ = write!(out, "  {}", one_line(short));
     }
+    let mut shared: Vec<usize> = result
+        .failed_checks()
+        .filter_map(|c| causes.number(c))
+        .collect();
+    shared.dedup();
+    if !shared.is_empty() {
+        let numbers: Vec<String> = shared.iter().map(|n| (n + 1).to_string()).collect();
+        let word = if numbers.len() == 1 {
+            "cause"
+        } else {
+            "causes"
+        };
+        let _ = write!(out, "  [{word} {}]", numbers.join(", "));
+    }
     if let Some(b) = baseline {
         if let Some(reason) = b.expected_reason(&result.id) {
             let note = format!("[expected failure: {}]", one_line(reason));
@@ -173,8 +318,20 @@ pub fn scenario(
         }
     }
     out.push('\n');
-    for check in result.failed_checks() {
+    for check in result
+        .failed_checks()
+        .filter(|c| causes.number(c).is_none())
+    {
         out.push_str(&failed_check(check, color));
+    }
+    // With no request at the gateway, what the client surfaced is the only clue to why.
+    if result.requests == 0 && result.verdict.is_failure() {
+        if let Some(surfaced) = surfaced(result) {
+            let _ = writeln!(
+                out,
+                "    no request reached the gateway; the client surfaced {surfaced}"
+            );
+        }
     }
     if result.verdict == Verdict::Error && !result.stderr.trim().is_empty() {
         let _ = writeln!(out, "    stderr (last {STDERR_LINES} lines):");
@@ -183,6 +340,21 @@ pub fn scenario(
         }
     }
     out
+}
+
+/// The outcome the adapter printed, as one line: `INVALID_REQUEST: refused locally: ...`
+/// (its word, result code and error text).
+fn surfaced(result: &ScenarioResult) -> Option<String> {
+    let outcome = result.outcome.as_ref()?;
+    let word = outcome.get("outcome")?.as_str()?;
+    let mut text = word.to_owned();
+    if let Some(code) = outcome.get("resultCode").and_then(|v| v.as_str()) {
+        text.push_str(&format!(" ({code})"));
+    }
+    if let Some(error) = outcome.get("error").and_then(|v| v.as_str()) {
+        text.push_str(&format!(": {error}"));
+    }
+    Some(one_line(&defang(&text)))
 }
 
 /// A failed check: level and message, then expected, seen and rule, indented.
@@ -208,8 +380,20 @@ fn failed_check(check: &Check, color: bool) -> String {
     if let Some(seen) = &check.seen {
         let _ = writeln!(out, "{pad}seen:     {}", one_line(seen));
     }
+    for (name, value) in quoted_values(check) {
+        let _ = writeln!(out, "{pad}{name}: {}", one_line(value));
+    }
     let _ = writeln!(out, "{pad}rule:     {}", one_line(&check.rule));
     out
+}
+
+/// The values a failed check quotes that its expected and seen texts do not already show
+/// (the string to sign, say; not a `served` code that is the expectation itself).
+pub(crate) fn quoted_values(check: &Check) -> impl Iterator<Item = (&String, &String)> {
+    check.values.iter().filter(move |(_, v)| {
+        let shown = |t: &Option<String>| t.as_deref().is_some_and(|t| t.contains(v.as_str()));
+        !shown(&check.expected) && !shown(&check.seen)
+    })
 }
 
 /// The closing lines: the baseline's verdict (when one was given), then the counts.

@@ -342,10 +342,15 @@ pub fn violations_header(checks: &[Check]) -> Option<String> {
         .iter()
         .filter(|c| !c.held)
         .map(|c| {
-            json!({
+            let mut v = json!({
                 "id": c.id, "level": c.level, "message": c.message,
                 "expected": c.expected, "seen": c.seen, "rule": c.rule,
-            })
+            });
+            // The quoted values by name (`stringToSign`), so a test reads them whole.
+            if !c.values.is_empty() {
+                v["values"] = json!(c.values);
+            }
+            v
         })
         .collect();
     if failed.is_empty() {

@@ -213,11 +213,13 @@ fn a_broken_client_of_that_shape_is_caught_on_the_same_scenarios_as_today() {
     }
     // Every other defect is still caught, by both shapes of client. A number for an
     // all-digit paymentId shows only in `request/numeric-looking-id`, which is about a
-    // paymentId: a client by paymentRequestId alone never sends one.
+    // paymentId: a client by paymentRequestId alone never sends one. Ids counted in bytes show
+    // only in `request/max-length-unicode-ids`, whose multi-byte id is a paymentRequestId.
     assert_eq!(
         not_caught,
         BTreeSet::from([
             (Defect::NumberForString, IdKind::PaymentRequestId),
+            (Defect::CountIdBytes, IdKind::PaymentId),
             (Defect::RetryWithOtherIds, IdKind::PaymentRequestId),
             (Defect::RetryWithOtherIds, IdKind::PaymentId),
         ])

@@ -118,6 +118,7 @@ alipay-cancel-kit 0.1.0
 client: python3 adapter.py (exec mode)
 capabilities: none (the probe exited with status 2)
 ids: paymentId, paymentRequestId, merchantAccountId (none declared, so all)
+transport: plain HTTP (TLS only in tls/ scenarios)
 
 PASS        result/SUCCESS  S, signed: the client surfaces SUCCESS
 FAIL        result/ORDER_NOT_EXIST  F, signed: the client surfaces FAILED with the code

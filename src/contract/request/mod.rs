@@ -14,6 +14,7 @@ mod method;
 mod path;
 mod request_time;
 mod signature;
+mod signature_encoding;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -28,6 +29,7 @@ pub use request_time::{
     parse_request_time, request_time, request_time_skew, REQUEST_TIME_WINDOW_SECS,
 };
 pub use signature::{signature, signature_finding};
+pub use signature_encoding::signature_encoding;
 
 use super::check::Check;
 use crate::signature::VerifyingKey;
@@ -107,6 +109,7 @@ pub fn check_request(
     ];
     checks.extend(request_time_skew(req, n));
     checks.push(signature(req, n, key));
+    checks.extend(signature_encoding(req, n));
     checks.push(body(req, n, expected.local_validation));
     checks.extend(unknown_members(req, n));
     if let Some(instructed) = expected.instructed {

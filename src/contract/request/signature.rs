@@ -59,9 +59,10 @@ pub fn signature_finding(req: &RecordedRequest, key: &VerifyingKey) -> Result<()
         let expected = scheme::string_to_sign(&req.path, client_id, time, &req.body);
         Failure::new(
             format!("the signature must verify with the merchant public key: {e}"),
-            format!("a signature over {:?}", String::from_utf8_lossy(&expected)),
+            "a signature by the merchant key over stringToSign",
             raw,
         )
+        .with("stringToSign", String::from_utf8_lossy(&expected))
     })
 }
 
@@ -152,9 +153,13 @@ mod tests {
         );
         let time = req.header(header::REQUEST_TIME).unwrap();
         let expected = format!(
-            "a signature over \"POST /ams/api/v1/payments/cancel\\n{}.{time}.{{\\\"paymentRequestId\\\":\\\"pay_2\\\"}}\"",
+            "POST /ams/api/v1/payments/cancel\n{}.{time}.{{\"paymentRequestId\":\"pay_2\"}}",
             fixture::CLIENT_ID
         );
-        assert_eq!(check.expected.as_deref(), Some(expected.as_str()));
+        assert_eq!(check.values["stringToSign"], expected);
+        assert_eq!(
+            check.expected.as_deref(),
+            Some("a signature by the merchant key over stringToSign")
+        );
     }
 }
