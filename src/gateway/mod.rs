@@ -20,6 +20,7 @@ pub mod limit;
 pub mod raw;
 pub mod refusal;
 mod shared;
+pub mod listener;
 pub mod tls;
 
 use std::net::SocketAddr;
