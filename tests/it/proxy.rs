@@ -65,10 +65,34 @@ fn fake_upstream(answer: fn(&mut std::net::TcpStream)) -> String {
                     head.push(byte[0]);
                 }
                 answer(&mut stream);
+                // Read what is left (the request body) before closing: unread bytes would make
+                // the close a reset, which could overtake the answer.
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+                let _ = std::io::copy(&mut stream, &mut std::io::sink());
             });
         }
     });
     url
+}
+
+/// The reference client cancels `id` (as paymentId) through the proxy, with serve's keys.
+async fn cancel_through(proxy: &Proxy, upstream: &Server, id: &str) -> OutcomeKind {
+    let mut gateway: GatewayInfo = serde_json::from_value(upstream.ready().clone()).unwrap();
+    gateway.url = proxy.url().to_owned();
+    let Value::Object(request) = json!({"paymentId": id}) else {
+        unreachable!()
+    };
+    let instruction = Instruction {
+        protocol: PROTOCOL.into(),
+        scenario: "proxy".into(),
+        gateway,
+        request,
+        timeout_ms: 1000,
+    };
+    reference_client::cancel(&instruction, &Behaviour::default())
+        .await
+        .unwrap()
+        .outcome
 }
 
 #[test]
