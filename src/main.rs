@@ -141,7 +141,9 @@ impl StandingArgs {
             return Err(Exit::Usage);
         }
         if self.insecure_admin {
-            eprintln!("{name}: warning: --insecure-admin: /__kit/ is open to anyone who can connect");
+            eprintln!(
+                "{name}: warning: --insecure-admin: /__kit/ is open to anyone who can connect"
+            );
         }
         Ok(self.admin_token.clone())
     }

@@ -163,6 +163,9 @@ enum Next {
     Closed,
     /// Refuse this one with 413 and close.
     TooLarge(TooLarge),
+    /// Refuse this one with 400 and close: its framing is ambiguous (RFC 9112, section 6.3),
+    /// so the server behind might read it otherwise.
+    Bad(RecordedRequest, String),
 }
 
 async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>, door: &Door) {
@@ -202,6 +205,13 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>, door: &
                 let _ = server_out.shutdown().await;
                 return;
             }
+            Ok(Next::Bad(request, why)) => {
+                refusing.store(true, Ordering::SeqCst);
+                let _ = server_out.shutdown().await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), answers).await;
+                refuse_bad(&core, request, &why, &client_out).await;
+                return;
+            }
             Ok(Next::TooLarge(too_large)) => {
                 refusing.store(true, Ordering::SeqCst);
                 // Let the server finish the answers it owes (none, unless the client pipelines)
@@ -238,6 +248,10 @@ async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>, doo
                 refuse(too_large, &core, &client_out, &mut reader).await;
                 return;
             }
+            Ok(Next::Bad(request, why)) => {
+                refuse_bad(&core, request, &why, &client_out).await;
+                return;
+            }
             Ok(Next::Closed) | Err(_) => break,
         }
     }
@@ -270,6 +284,26 @@ async fn refuse(
         Some(n) => tokio::io::copy(&mut reader.take(n), &mut sink).await,
         None => tokio::io::copy(reader, &mut sink).await,
     };
+    let _ = out.shutdown().await;
+}
+
+/// Records a request refused for its framing and writes its 400, closing the connection.
+async fn refuse_bad(
+    core: &Core,
+    request: RecordedRequest,
+    why: &str,
+    client_out: &Mutex<OwnedWriteHalf>,
+) {
+    let answer = core.refuse_bad_request(request, why);
+    let mut head = "HTTP/1.1 400 Bad Request\r\n".to_owned();
+    for (name, value) in &answer.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", answer.body.len()));
+    let mut out = client_out.lock().await;
+    let _ = out
+        .write_all(&[head.as_bytes(), &answer.body].concat())
+        .await;
     let _ = out.shutdown().await;
 }
 
@@ -408,6 +442,9 @@ async fn next_request(
     let Some(mut head) = head? else {
         return Ok(Next::Closed);
     };
+    if let Err(why) = super::raw::framing(&head.headers) {
+        return Ok(Next::Bad(head.record(Vec::new()), why));
+    }
     let chunked = head
         .header("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));

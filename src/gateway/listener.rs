@@ -82,7 +82,11 @@ impl Door {
 
     /// Runs `wait` (a connection waiting, idle, for its client) unless the door needs its
     /// slot first or `limit` passes: `None` then, and the caller closes the connection.
-    pub async fn idle<T>(&self, limit: Duration, wait: impl std::future::Future<Output = T>) -> Option<T> {
+    pub async fn idle<T>(
+        &self,
+        limit: Duration,
+        wait: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
         tokio::select! {
             value = wait => Some(value),
             () = self.pressure.notified() => None,

@@ -41,13 +41,32 @@ pub trait Responder: Send + Sync + 'static {
     }
 }
 
+/// The rule a request refused for its framing or header bytes breaks.
+pub const FRAMING_RULE: &str = "docs/serve.md#what-serve-refuses-before-reading";
+
+/// The check a request refused for its framing or header bytes fails: `request[N].framing`
+/// (MUST), saying which rule of RFC 9112 it breaks.
+pub fn framing_check(seq: u64, why: &str) -> crate::contract::Check {
+    crate::contract::Check::fail(
+        &format!("request[{seq}].framing"),
+        crate::contract::Level::Must,
+        FRAMING_RULE,
+        format!("refused with HTTP 400: {why}"),
+        "header lines without CR or LF, and one unambiguous body length (RFC 9112)",
+        why,
+    )
+}
+
 /// The 400 a request with ambiguous framing or a CR or LF inside a header gets, closing the
 /// connection (what follows its head cannot be told apart from the next request).
 pub fn bad_request_answer(why: &str) -> HttpAnswer {
     HttpAnswer {
         status: 400,
         headers: vec![
-            ("content-type".to_owned(), "text/plain; charset=UTF-8".to_owned()),
+            (
+                "content-type".to_owned(),
+                "text/plain; charset=UTF-8".to_owned(),
+            ),
             ("connection".to_owned(), "close".to_owned()),
             ("x-kit-error".to_owned(), visible(why)),
         ],
@@ -364,15 +383,16 @@ pub(crate) fn framing(headers: &[(String, String)]) -> Result<(bool, u64), Strin
     }
     let mut length = None;
     for value in &lengths {
-        let parsed = (!value.is_empty() && value.len() <= 19 && value.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| value.parse::<u64>().ok())
-            .flatten()
-            .ok_or_else(|| {
-                format!(
-                    "Content-Length `{}` is not a decimal length (RFC 9112, section 6.3)",
-                    visible(value)
-                )
-            })?;
+        let parsed =
+            (!value.is_empty() && value.len() <= 19 && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| {
+                    format!(
+                        "Content-Length `{}` is not a decimal length (RFC 9112, section 6.3)",
+                        visible(value)
+                    )
+                })?;
         if length.is_some_and(|l| l != parsed) {
             return Err(format!(
                 "Content-Length given twice, differently: {} (RFC 9112, section 6.3)",
@@ -526,12 +546,30 @@ mod tests {
     #[tokio::test]
     async fn a_cr_or_lf_inside_a_header_or_ambiguous_framing_is_refused_unread() {
         let cases: [(&[u8], &str); 6] = [
-            (b"POST / HTTP/1.1\r\nclient-id: A\nset-cookie: x=1\r\ncontent-length: 0\r\n\r\n", "CR or LF"),
-            (b"POST / HTTP/1.1\r\ncontent-length: -1\r\n\r\n", "`-1` is not a decimal length"),
-            (b"POST / HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}", "given twice, differently"),
-            (b"POST / HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n{}", "both Transfer-Encoding and Content-Length"),
-            (b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n", "does not end in chunked"),
-            (b"POST / HTTP/1.1\r\ncontent-length : 2\r\n\r\n{}", "white space between"),
+            (
+                b"POST / HTTP/1.1\r\nclient-id: A\nset-cookie: x=1\r\ncontent-length: 0\r\n\r\n",
+                "CR or LF",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length: -1\r\n\r\n",
+                "`-1` is not a decimal length",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+                "given twice, differently",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n{}",
+                "both Transfer-Encoding and Content-Length",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n",
+                "does not end in chunked",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length : 2\r\n\r\n{}",
+                "white space between",
+            ),
         ];
         for (bytes, why) in cases {
             match read(bytes.to_vec()).await {

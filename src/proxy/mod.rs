@@ -190,7 +190,8 @@ impl Shared {
         let violations = violations_header(&checks).filter(|_| self.config.violations_header);
         if upstream_error.is_none() {
             if let Some(value) = &violations {
-                http.headers.push((VIOLATIONS_HEADER.to_owned(), value.clone()));
+                http.headers
+                    .push((VIOLATIONS_HEADER.to_owned(), value.clone()));
             }
         }
         let mut exchange =
@@ -225,7 +226,9 @@ impl Shared {
         classified: Classified,
         checks: Vec<Check>,
     ) -> Exchange {
-        use crate::serve::state::{cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES};
+        use crate::serve::state::{
+            cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES,
+        };
         let (failed, passed) = split(checks.into_iter().map(kept_check).collect());
         Exchange {
             seq,
@@ -492,7 +495,10 @@ impl Responder for Shared {
             state.seq
         };
         let http = crate::gateway::raw::bad_request_answer(&why);
-        let client_id = request.header(header::CLIENT_ID).unwrap_or_default().to_owned();
+        let client_id = request
+            .header(header::CLIENT_ID)
+            .unwrap_or_default()
+            .to_owned();
         let raw = RawAnswer {
             path: &request.path,
             request_client_id: &client_id,
@@ -501,7 +507,7 @@ impl Responder for Shared {
             body: &http.body,
         };
         let classified = contract::classify(&raw, None);
-        let checks = vec![crate::serve::framing_check(seq, &why)];
+        let checks = vec![crate::gateway::raw::framing_check(seq, &why)];
         let exchange = self.exchange_of(seq, &request, &http, None, classified, checks);
         self.journal(&exchange);
         http
@@ -514,8 +520,14 @@ fn bad_gateway(why: &str) -> HttpAnswer {
     HttpAnswer {
         status: 502,
         headers: vec![
-            ("content-type".to_owned(), "text/plain; charset=UTF-8".to_owned()),
-            ("x-kit-error".to_owned(), crate::gateway::raw::visible(&crate::serve::state::cut(why, 1024))),
+            (
+                "content-type".to_owned(),
+                "text/plain; charset=UTF-8".to_owned(),
+            ),
+            (
+                "x-kit-error".to_owned(),
+                crate::gateway::raw::visible(&crate::serve::state::cut(why, 1024)),
+            ),
         ],
         body: format!("proxy: no answer from the upstream: {why}\n").into_bytes(),
         delay: std::time::Duration::ZERO,

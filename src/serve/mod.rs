@@ -178,21 +178,7 @@ pub(crate) struct Gateway {
     guard: admin::Guard,
 }
 
-/// The rule a request refused for its framing or header bytes breaks.
-pub const FRAMING_RULE: &str = "docs/serve.md#what-serve-refuses-before-reading";
-
-/// The check a request refused for its framing or header bytes fails: `request[N].framing`
-/// (MUST), saying which rule of RFC 9112 it breaks.
-pub fn framing_check(seq: u64, why: &str) -> Check {
-    Check::fail(
-        &format!("request[{seq}].framing"),
-        crate::contract::Level::Must,
-        FRAMING_RULE,
-        format!("refused with HTTP 400: {why}"),
-        "header lines without CR or LF, and one unambiguous body length (RFC 9112)",
-        why,
-    )
-}
+pub use crate::gateway::raw::{framing_check, FRAMING_RULE};
 
 impl Responder for Gateway {
     fn answer(&self, request: RecordedRequest) -> Answering<'_> {
@@ -507,7 +493,13 @@ pub(crate) async fn listen(
         .map_err(|e| ServeError::Listen(GatewayError::Address(e)))?;
     let plain = RawServer::start(listener, responder, limits).map_err(ServeError::Listen)?;
     match tls_config {
-        None => Ok((plain, None, format!("http://{plain_addr}"), None, plain_addr)),
+        None => Ok((
+            plain,
+            None,
+            format!("http://{plain_addr}"),
+            None,
+            plain_addr,
+        )),
         Some((server_config, ca)) => {
             let front = TlsFront::start_on(server_config, plain_addr, bind)
                 .await

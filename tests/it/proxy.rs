@@ -457,10 +457,21 @@ except urllib.error.HTTPError as e:
     assert 'connect to' in e.headers['x-kit-error']
 ""#;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
-        .args(["proxy", "--upstream", &down, "--port", "0", "--exec", command])
+        .args([
+            "proxy",
+            "--upstream",
+            &down,
+            "--port",
+            "0",
+            "--exec",
+            command,
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("proxy: failed: none of the 1 requests got an answer from the upstream"), "{err}");
+    assert!(
+        err.contains("proxy: failed: none of the 1 requests got an answer from the upstream"),
+        "{err}"
+    );
 }

@@ -700,12 +700,37 @@ fn the_run_gateways_doors_make_room_for_a_newcomer_and_close_a_silent_tls_client
         b"GET /ams/api/v1/payments/cancel HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
         false,
     );
-    assert!(answer.starts_with("HTTP/1.1 "), "served past 300 idle connections: {answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 "),
+        "served past 300 idle connections: {answer}"
+    );
     drop(idle);
+
+    // Ambiguous framing is refused before the server behind sees it, and recorded.
+    let smuggled = exchange_raw(
+        &rt,
+        gateway.addr(),
+        b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 9\r\n\r\n{}",
+        false,
+    );
+    assert!(smuggled.starts_with("HTTP/1.1 400"), "{smuggled}");
+    let last = gateway.exchanges().pop().unwrap();
+    assert_eq!(
+        last.checks[0].id,
+        format!("request[{}].framing", gateway.exchanges().len())
+    );
+    assert!(
+        last.checks[0].message.contains("given twice, differently"),
+        "{:?}",
+        last.checks
+    );
 
     let pki = TestPki::generate().unwrap();
     let front = rt
-        .block_on(TlsFront::start(pki.server_config(Mode::Trusted), gateway.addr()))
+        .block_on(TlsFront::start(
+            pki.server_config(Mode::Trusted),
+            gateway.addr(),
+        ))
         .unwrap();
     let mut silent = std::net::TcpStream::connect(front.addr()).unwrap();
     silent

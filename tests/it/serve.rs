@@ -764,19 +764,35 @@ fn a_journal_entry_stays_within_a_few_kib_whatever_the_request() {
             ("content-type", "application/json".to_owned()),
             ("client-id", long.clone()),
             ("request-time", long.clone()),
-            ("signature", format!("algorithm=RSA256,keyVersion=1,signature={long}")),
+            (
+                "signature",
+                format!("algorithm=RSA256,keyVersion=1,signature={long}"),
+            ),
         ];
         let (status, _, _) = http(&server, "POST", PATH, &headers, body.as_bytes());
         assert_eq!(status, 200, "refused as the real gateway would, with an F");
         let entry = server.journal().pop().unwrap();
         let kept = serde_json::to_string(&entry).unwrap();
         assert!(kept.len() < 16 * 1024, "{} bytes kept", kept.len());
-        assert!(entry.body.ends_with(&format!("... ({} bytes in all)", body.len())));
-        assert!(entry.ids.payment_id.unwrap().ends_with("(300000 bytes in all)"));
-        assert!(entry.headers.iter().any(|(_, v)| v.ends_with("(10000 bytes in all)")));
+        assert!(entry
+            .body
+            .ends_with(&format!("... ({} bytes in all)", body.len())));
+        assert!(entry
+            .ids
+            .payment_id
+            .unwrap()
+            .ends_with("(300000 bytes in all)"));
+        assert!(entry
+            .headers
+            .iter()
+            .any(|(_, v)| v.ends_with("(10000 bytes in all)")));
         assert!(!entry.checks.is_empty());
         let report = serde_json::to_string(&server.report()).unwrap();
-        assert!(report.len() < 16 * 1024, "the report case: {} bytes", report.len());
+        assert!(
+            report.len() < 16 * 1024,
+            "the report case: {} bytes",
+            report.len()
+        );
     });
 }
 
@@ -813,11 +829,21 @@ fn armed_statuses_and_delays_out_of_bounds_are_refused_naming_the_field() {
     runtime().block_on(async {
         let server = Server::start(ServeConfig::loopback()).await.unwrap();
         for (answer, field) in [
-            (json!({"status": 0}), "answers[0].status: expected 100 to 599, found 0"),
-            (json!({"status": 600}), "answers[0].status: expected 100 to 599, found 600"),
-            (json!({"status": 200, "delayMs": 60_001}), "answers[0].delayMs: expected at most 60000, found 60001"),
+            (
+                json!({"status": 0}),
+                "answers[0].status: expected 100 to 599, found 0",
+            ),
+            (
+                json!({"status": 600}),
+                "answers[0].status: expected 100 to 599, found 600",
+            ),
+            (
+                json!({"status": 200, "delayMs": 60_001}),
+                "answers[0].delayMs: expected at most 60000, found 60001",
+            ),
         ] {
-            let (status, error) = admin(&server, "POST", "/__kit/arm", json!({"answers": [answer]}));
+            let (status, error) =
+                admin(&server, "POST", "/__kit/arm", json!({"answers": [answer]}));
             assert_eq!(status, 400);
             assert!(error["error"].as_str().unwrap().contains(field), "{error}");
         }
@@ -858,19 +884,31 @@ fn kit_endpoints_refuse_foreign_hosts_form_posts_and_callers_without_the_token()
 #[test]
 fn idle_connections_make_room_and_a_head_that_never_ends_is_closed() {
     runtime().block_on(async {
-        let server = Server::start(ServeConfig { connections: 16, ..ServeConfig::loopback() }).await.unwrap();
+        let server = Server::start(ServeConfig {
+            connections: 16,
+            ..ServeConfig::loopback()
+        })
+        .await
+        .unwrap();
         let addr = server.url().trim_start_matches("http://").to_owned();
-        let idle: Vec<TcpStream> = (0..40).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+        let idle: Vec<TcpStream> = (0..40)
+            .map(|_| TcpStream::connect(&addr).unwrap())
+            .collect();
         let outcome = cancel(&server, json!({"paymentId": "past-idle"})).await;
         assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
         drop(idle);
 
         let mut slow = TcpStream::connect(&addr).unwrap();
-        slow.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        slow.write_all(b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nx-slow: ").unwrap();
+        slow.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        slow.write_all(b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nx-slow: ")
+            .unwrap();
         let mut rest = Vec::new();
         let read = slow.read_to_end(&mut rest);
-        assert!(matches!(read, Ok(0)), "closed by the server, not by the test's timeout: {read:?}");
+        assert!(
+            matches!(read, Ok(0)),
+            "closed by the server, not by the test's timeout: {read:?}"
+        );
     });
 }
 
@@ -883,7 +921,11 @@ fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_06
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).unwrap();
     for name in ["merchant-private.pkcs8.b64", "vendor-private.pkcs8.b64"] {
-        std::fs::write(keys.join(name), signature::SigningKey::generate().to_base64_pkcs8()).unwrap();
+        std::fs::write(
+            keys.join(name),
+            signature::SigningKey::generate().to_base64_pkcs8(),
+        )
+        .unwrap();
     }
     let ready_of = |extra: &[&str], file: &std::path::Path| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
@@ -892,21 +934,39 @@ fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_06
             .args(extra)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
-        (serde_json::from_str::<Value>(&std::fs::read_to_string(file).unwrap()).unwrap(), mode)
+        (
+            serde_json::from_str::<Value>(&std::fs::read_to_string(file).unwrap()).unwrap(),
+            mode,
+        )
     };
     let keys_arg = keys.to_str().unwrap();
     let (own, mode) = ready_of(&["--keys", keys_arg], &dir.join("own.json"));
     assert!(own.get("merchantPrivateKey").is_none(), "{own}");
     assert!(own["merchantPublicKey"].is_string());
     assert_eq!(mode, 0o644);
-    let (exposed, mode) = ready_of(&["--keys", keys_arg, "--expose-private-key"], &dir.join("exposed.json"));
+    let (exposed, mode) = ready_of(
+        &["--keys", keys_arg, "--expose-private-key"],
+        &dir.join("exposed.json"),
+    );
     assert!(exposed["merchantPrivateKey"].is_string());
     assert_eq!(mode, 0o600);
     let (test_only, mode) = ready_of(&[], &dir.join("test-only.json"));
-    assert_eq!(test_only["merchantPrivateKey"], TestKeys::fixed().merchant.to_base64_pkcs8());
+    assert_eq!(
+        test_only["merchantPrivateKey"],
+        TestKeys::fixed().merchant.to_base64_pkcs8()
+    );
     assert_eq!(mode, 0o600);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -917,7 +977,11 @@ fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_06
 fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
     let dir = tempdir();
     let theirs = dir.join("theirs.pem");
-    std::fs::write(&theirs, "-----BEGIN CERTIFICATE-----\nTHEIRS\n-----END CERTIFICATE-----\n").unwrap();
+    std::fs::write(
+        &theirs,
+        "-----BEGIN CERTIFICATE-----\nTHEIRS\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let seen = dir.join("seen");
     let command = format!(
         "\"$ALIPAY_KIT_BIN\" scenarios --magic > /dev/null && stat -c %a \"$(dirname \"$ALIPAY_KIT_CA_FILE\")\" > '{seen}' && stat -c %a \"$ALIPAY_KIT_CA_FILE\" >> '{seen}' && cat \"$NODE_EXTRA_CA_CERTS\" >> '{seen}' && echo \"$ALIPAY_KIT_BIN\" >> '{seen}' && echo \"$ALIPAY_KIT_CA_FILE\" >> '{seen}'",
@@ -928,17 +992,35 @@ fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
         .env("NODE_EXTRA_CA_CERTS", &theirs)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stdout.is_empty(), "no ready line on the command's stdout");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no ready line on the command's stdout"
+    );
     let seen = std::fs::read_to_string(&seen).unwrap();
     let lines: Vec<&str> = seen.lines().collect();
     assert_eq!(&lines[..2], ["700", "600"], "{seen}");
-    assert!(seen.contains("THEIRS"), "the bundle keeps the one given: {seen}");
-    assert_eq!(seen.matches("BEGIN CERTIFICATE").count(), 2, "and adds the run CA: {seen}");
+    assert!(
+        seen.contains("THEIRS"),
+        "the bundle keeps the one given: {seen}"
+    );
+    assert_eq!(
+        seen.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "and adds the run CA: {seen}"
+    );
     let bin = std::fs::canonicalize(env!("CARGO_BIN_EXE_alipay-cancel-kit")).unwrap();
     assert!(lines.contains(&bin.to_str().unwrap()), "{seen}");
     let ca_file = lines.last().unwrap();
-    assert!(!std::path::Path::new(ca_file).exists(), "the private directory goes with the session");
+    assert!(
+        !std::path::Path::new(ca_file).exists(),
+        "the private directory goes with the session"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -951,7 +1033,12 @@ fn a_host_off_loopback_needs_an_admin_token_or_insecure_admin() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning: --host 0.0.0.0") && err.contains("--admin-token TOKEN") && err.contains("--insecure-admin"), "{err}");
+    assert!(
+        err.contains("warning: --host 0.0.0.0")
+            && err.contains("--admin-token TOKEN")
+            && err.contains("--insecure-admin"),
+        "{err}"
+    );
 }
 
 /// A full descriptor table does not end the TLS listener: it backs off, idle connections
@@ -970,17 +1057,37 @@ fn the_tls_listener_survives_a_full_descriptor_table() {
             .unwrap(),
     );
     let mut line = String::new();
-    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let ready: Value = serde_json::from_str(&line).unwrap();
-    let port = ready["url"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
-    let flood: Vec<TcpStream> = (0..150).filter_map(|_| TcpStream::connect(format!("127.0.0.1:{port}")).ok()).collect();
+    let port = ready["url"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let flood: Vec<TcpStream> = (0..150)
+        .filter_map(|_| TcpStream::connect(format!("127.0.0.1:{port}")).ok())
+        .collect();
     assert!(flood.len() > 64, "more connections than descriptors");
     std::thread::sleep(Duration::from_millis(500));
     runtime().block_on(async {
         let gateway: GatewayInfo = serde_json::from_value(ready.clone()).unwrap();
-        let Value::Object(request) = json!({"paymentId": "past-the-flood"}) else { unreachable!() };
-        let instruction = Instruction { protocol: PROTOCOL.into(), scenario: "serve".into(), gateway, request, timeout_ms: 15_000 };
-        let outcome = reference_client::cancel(&instruction, &Behaviour::default()).await.unwrap();
+        let Value::Object(request) = json!({"paymentId": "past-the-flood"}) else {
+            unreachable!()
+        };
+        let instruction = Instruction {
+            protocol: PROTOCOL.into(),
+            scenario: "serve".into(),
+            gateway,
+            request,
+            timeout_ms: 15_000,
+        };
+        let outcome = reference_client::cancel(&instruction, &Behaviour::default())
+            .await
+            .unwrap();
         assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
     });
     drop(flood);
