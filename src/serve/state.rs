@@ -192,11 +192,11 @@ pub struct JournalEntry {
     pub method: String,
     /// The path, from the request target.
     pub path: String,
-    /// The headers as received, names in lower case.
+    /// The headers as received, names in lower case, cut as [`kept_headers`] says.
     pub headers: Vec<(String, String)>,
     /// The body as text (lossy UTF-8), cut at [`Bounds::journal_body_bytes`].
     pub body: String,
-    /// The ids the body carries.
+    /// The ids the body carries, each cut at [`FIELD_BYTES`].
     pub ids: Ids,
     /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
     pub checks: Vec<Check>,
