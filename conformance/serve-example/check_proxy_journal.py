@@ -1,7 +1,9 @@
 """Checks the journal of `proxy` after the pytest suite ran through it to `serve`: every answer
-is classified as the contract says for the scenario its magic id named, no request broke a
-MUST check, and the proxy's exit status is 1 exactly because answers that must not be believed
-(an unsigned S, a tampered signature) passed through.
+is classified as the contract says for the scenario its magic id named (or the test armed for
+an `armed-<CODE>-` id), no request broke a MUST check, and the proxy's exit status is 1 exactly
+because answers that must not be believed (an unsigned S, a tampered signature) passed through
+(run pytest as `pytest ... || exit 3` under `proxy --exec`, so a failed suite is not taken for
+that 1).
 
 Usage: check_proxy_journal.py JOURNAL EXIT_STATUS"""
 
@@ -22,13 +24,23 @@ EXPECTED.update({
 })
 
 
+def scenario_of(sent):
+    """The scenario an id plays: `kit:<scenario>:<unique>` (a magic id), `armed-<CODE>-<unique>`
+    (an id the test armed `result/<CODE>` for), or None for an ordinary id."""
+    if sent.startswith("kit:"):
+        return sent.split(":")[1]
+    if sent.startswith("armed-"):
+        return "result/" + sent.split("-")[1]
+    return None
+
+
 def main(journal, exit_status):
     lines = [json.loads(line) for line in open(journal, encoding="utf-8")]
     failures, seen = [], {}
     for line in lines:
         body = json.loads(line["request"])
         sent = body.get("paymentId") or body.get("paymentRequestId") or ""
-        scenario = sent.split(":")[1] if sent.startswith("kit:") else None
+        scenario = scenario_of(sent)
         seen.setdefault(sent, []).append(line["class"])
         must = [c["id"] for c in line["checks"] if c["id"].startswith("request[") and c["level"] == "MUST"]
         if must:
@@ -36,8 +48,8 @@ def main(journal, exit_status):
         if scenario is None and line["class"] != "signed-success":
             failures.append("%s: an ordinary id got %s" % (sent, line["class"]))
     for sent, classes in seen.items():
-        if sent.startswith("kit:"):
-            expected = EXPECTED.get(sent.split(":")[1])
+        if scenario_of(sent) is not None:
+            expected = EXPECTED.get(scenario_of(sent))
             if expected is not None and classes != expected:
                 failures.append("%s: classified %s, expected %s" % (sent, classes, expected))
     if exit_status != 1:

@@ -1,77 +1,45 @@
-"""Fixtures for testing Alipay's official Python SDK against `alipay-cancel-kit serve`.
+"""The official Python SDK's client against the kit's gateway, for `test_cancel_sdk.py`.
 
-`gateway` is the ready line of a running `serve --tls`: the one `serve --exec "pytest ..."`
-put in ALIPAY_KIT_READY, or, when pytest runs on its own, a `serve` this fixture starts on a
-free port and stops at the end of the session. `client` is the SDK's own
-`DefaultAlipayClient`, pointed at it.
+The gateway is the `cancel_kit` fixture of alipay-cancel-kit's pytest plugin (`pip install
+alipay-cancel-kit`): the gateway `serve --exec` or `proxy --exec` started when `ALIPAY_KIT_URL`
+is set, else a `serve` the plugin starts for the session (`--cancel-kit-tls` for HTTPS). This
+file only adapts the SDK's transport to it.
 """
 
 import http.client
-import json
-import os
-import subprocess
 import types
+from urllib.parse import urlparse
 
 import pytest
-
-KIT = os.environ.get("ALIPAY_CANCEL_KIT", "alipay-cancel-kit")
 
 # How long the SDK waits for one answer: well under the 2.5 s that `kit:fault/timeout` waits.
 SDK_TIMEOUT_S = 1.0
 
 
-@pytest.fixture(scope="session")
-def gateway():
-    if "ALIPAY_KIT_READY" in os.environ:
-        ready = json.loads(os.environ["ALIPAY_KIT_READY"])
-        # Through `proxy --exec`: the proxy's URL and CA, the keys of the serve behind it.
-        upstream = os.environ.get("ALIPAY_KIT_SERVE_READY_FILE")
-        if upstream:
-            with open(upstream, encoding="utf-8") as f:
-                ready = {**json.load(f), **ready}
-        yield ready
-        return
-    server = subprocess.Popen(
-        [KIT, "serve", "--tls", "--port", "0"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        line = server.stdout.readline()
-        if not line:
-            pytest.fail("alipay-cancel-kit serve did not start (is it on PATH, or ALIPAY_CANCEL_KIT set?)")
-        yield json.loads(line)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 @pytest.fixture
-def client(gateway, monkeypatch, tmp_path):
-    """The SDK's client against the gateway. Three transport facts of the SDK need help, the
-    same three the kit's SDK adapter documents: it always connects to port 443, its timeout
-    is fixed at 15 s, and it trusts only the system's CAs."""
-    from urllib.parse import urlparse
-
+def client(cancel_kit, monkeypatch):
+    """The SDK's `DefaultAlipayClient` against the gateway. Three transport facts of the SDK
+    need help, the same three the kit's SDK adapter documents: it always connects to port 443
+    over TLS, its timeout is fixed at 15 s, and it trusts only the system's CAs."""
     from com.alipay.ams.api.default_alipay_client import DefaultAlipayClient
     from com.alipay.ams.api.net import default_http_rpc as rpc
 
-    port = urlparse(gateway["url"]).port
+    url = urlparse(cancel_kit.url)
 
-    class KitPort(http.client.HTTPSConnection):
-        """The standard connection, with only the port replaced by the gateway's."""
+    def connection(host, port=None, timeout=None, context=None):
+        """The SDK's connection, to the gateway's port (plain HTTP when its URL says so)."""
+        if url.scheme == "http":
+            return http.client.HTTPConnection(host, url.port, timeout=timeout)
+        return http.client.HTTPSConnection(host, url.port, timeout=timeout, context=context)
 
-        def __init__(self, host, *args, **kwargs):
-            kwargs.pop("port", None)
-            super().__init__(host, port, *args[1:], **kwargs)
-
-    monkeypatch.setattr(rpc, "http_client", types.SimpleNamespace(HTTPSConnection=KitPort))
+    monkeypatch.setattr(rpc, "http_client", types.SimpleNamespace(HTTPSConnection=connection))
     connect = getattr(rpc, "__get_http_connection")
     monkeypatch.setattr(connect, "__defaults__", (SDK_TIMEOUT_S,))
-    ca = tmp_path / "kit-ca.pem"
-    ca.write_text(gateway["caCertificatePem"])
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    if cancel_kit.ca_file:
+        monkeypatch.setenv("SSL_CERT_FILE", cancel_kit.ca_file)
     return DefaultAlipayClient(
-        gateway["url"],
-        gateway["clientId"],
-        gateway["merchantPrivateKey"],
-        gateway["alipayPublicKey"],
+        cancel_kit.url,
+        cancel_kit.client_id,
+        cancel_kit.merchant_private_key,
+        cancel_kit.alipay_public_key,
     )

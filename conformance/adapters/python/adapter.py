@@ -18,6 +18,7 @@ usable answer, at most MAX_ATTEMPTS times in all. Standard library plus `cryptog
 import base64
 import binascii
 import datetime
+import functools
 import http.client
 import json
 import re
@@ -156,6 +157,9 @@ def verify(public_key, path, client_id, time_text, body, signature_value):
     return None
 
 
+# Keys are parsed once per distinct text: `cryptography` validates an RSA private key as it
+# loads it (tens of milliseconds), and a persistent adapter sees the same keys every time.
+@functools.lru_cache(maxsize=8)
 def load_private_key(text):
     """Base64 of PKCS#8 DER, no armour (line breaks tolerated)."""
     key = serialization.load_der_private_key(base64.b64decode("".join(text.split())), password=None)
@@ -164,6 +168,7 @@ def load_private_key(text):
     return key
 
 
+@functools.lru_cache(maxsize=8)
 def load_public_key(text):
     """Base64 of X.509 SubjectPublicKeyInfo DER, no armour (line breaks tolerated)."""
     key = serialization.load_der_public_key(base64.b64decode("".join(text.split())))

@@ -1,0 +1,3 @@
+module alipay-cancel-kit.example/adapters/go
+
+go 1.19
