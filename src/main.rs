@@ -94,6 +94,10 @@ struct ServeArgs {
     /// Serve only this client id; other client ids get CLIENT_INVALID.
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
+    /// With --keys: put your merchant private key in the ready line (stdout, --ready-file, the
+    /// --exec environment) all the same. The committed test-only key is always there.
+    #[arg(long, requires = "keys")]
+    expose_private_key: bool,
     #[command(flatten)]
     standing: StandingArgs,
     /// Add the scenario group files at PATH (a file or a directory) to the catalogue, so their
@@ -126,6 +130,42 @@ struct StandingArgs {
     /// When the session stops, write a markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// Require TOKEN (`authorization: Bearer TOKEN` or `x-kit-admin-token`) on every /__kit/
+    /// call but GET /__kit/health. Needed with a --host other than loopback.
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
+    /// With a --host other than loopback, leave /__kit/ open to anyone who can reach it.
+    #[arg(long, conflicts_with = "admin_token")]
+    insecure_admin: bool,
+}
+
+impl StandingArgs {
+    /// The admin token, after the rule for a --host off loopback: a warning, and a token or
+    /// an explicit --insecure-admin.
+    fn admin_token(&self, name: &str, host: std::net::IpAddr) -> Result<Option<String>, Exit> {
+        if self.admin_token.as_deref() == Some("") {
+            eprintln!("error: --admin-token: expected a token, found an empty string");
+            return Err(Exit::Usage);
+        }
+        if host.is_loopback() {
+            return Ok(self.admin_token.clone());
+        }
+        eprintln!(
+            "{name}: warning: --host {host} reaches beyond this machine: anyone who can connect gets test keys and answers"
+        );
+        if self.admin_token.is_none() && !self.insecure_admin {
+            eprintln!(
+                "error: --host {host}: /__kit/ (the journal with every signature, arm, shutdown) would be open to anyone; give --admin-token TOKEN, or --insecure-admin to leave it open"
+            );
+            return Err(Exit::Usage);
+        }
+        if self.insecure_admin {
+            eprintln!(
+                "{name}: warning: --insecure-admin: /__kit/ is open to anyone who can connect"
+            );
+        }
+        Ok(self.admin_token.clone())
+    }
 }
 
 #[derive(clap::Args)]
@@ -144,7 +184,7 @@ struct ProxyArgs {
     /// Verify answer signatures with this vendor public key (PEM or base64 DER).
     #[arg(long, value_name = "KEY")]
     alipay_public_key: Option<PathBuf>,
-    /// Give up on the upstream after this many seconds (the client then gets no answer).
+    /// Give up on the upstream after this many seconds (the client then gets a 502 saying so).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     upstream_timeout: u64,
     /// The address to listen on.
@@ -741,6 +781,10 @@ fn report_card_command(args: &ReportCardArgs) -> Exit {
 }
 
 fn serve_command(args: ServeArgs) -> Exit {
+    let admin_token = match args.standing.admin_token("serve", args.host) {
+        Ok(token) => token,
+        Err(exit) => return exit,
+    };
     let catalogue = match catalogue(&args.catalogues) {
         Ok(catalogue) => catalogue,
         Err(exit) => return exit,
@@ -768,6 +812,8 @@ fn serve_command(args: ServeArgs) -> Exit {
         violations_header: !args.standing.no_violations_header,
         journal_file: args.standing.journal.clone(),
         catalogue,
+        admin_token,
+        expose_private_key: args.expose_private_key,
         ..ServeConfig::loopback()
     };
     runtime().block_on(async move {
@@ -786,7 +832,7 @@ async fn run_session<S: Session>(
         Err(e) => return fail(e),
     };
     let end = stand(name, session.ready(), session.stop_requested(), args).await;
-    let outcome = (session.totals(), session.exit_code());
+    let outcome = (session.totals(), session.exit_code(), session.failure());
     finish(end, name, args, &session.report(), outcome)
 }
 
@@ -799,7 +845,7 @@ fn finish(
     name: &str,
     args: &StandingArgs,
     report: &report::RunReport,
-    (totals, checks): (Totals, Exit),
+    (totals, checks, failure): (Totals, Exit, Option<String>),
 ) -> Exit {
     let stop = match end {
         Ok(stop) => stop,
@@ -819,11 +865,15 @@ fn finish(
         "{name}: stopped ({stop}): {} requests, {} broke a MUST check, {} only a SHOULD check",
         totals.requests, totals.must_failed, totals.should_failed
     );
+    if let Some(why) = failure {
+        eprintln!("{name}: failed: {why}");
+    }
     stop.exit_code(checks)
 }
 
 /// Announces a ready `serve` or `proxy` (the ready line on standard output and in
-/// `--ready-file`), then runs until stopped.
+/// `--ready-file`; with `--exec`, only in the file and the command's environment, so it stays
+/// out of the command's output), then runs until stopped.
 async fn stand(
     name: &str,
     ready: &serde_json::Value,
@@ -832,30 +882,56 @@ async fn stand(
 ) -> Ended {
     let line = ready.to_string();
     if let Some(path) = &args.ready_file {
-        let partial = path.with_extension("partial");
-        let written = std::fs::write(&partial, format!("{line}\n"))
-            .and_then(|()| std::fs::rename(&partial, path));
-        if let Err(e) = written {
+        if let Err(e) = write_ready_file(path, &line, ready.get("merchantPrivateKey").is_some()) {
             return Err(fail(format!(
                 "cannot write the ready file {}: {e}",
                 path.display()
             )));
         }
     }
-    {
+    let url = ready["url"].as_str().unwrap_or_default();
+    if args.exec.is_none() {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
+        eprintln!("{name}: listening on {url} (stop with Ctrl-C or POST /__kit/shutdown)");
+    } else {
+        eprintln!(
+            "{name}: listening on {url}; the ready line is in the command's environment (ALIPAY_KIT_READY){}",
+            if args.ready_file.is_some() { " and --ready-file" } else { "" }
+        );
     }
-    let url = ready["url"].as_str().unwrap_or_default();
-    eprintln!("{name}: listening on {url} (stop with Ctrl-C or POST /__kit/shutdown)");
     session::run_until_stopped(ready, stopping, args.exec.as_deref())
         .await
         .map_err(|e| fail(format!("{name} --exec: {e}")))
 }
 
+/// Writes the ready file atomically (a fresh file beside it, renamed over it); readable by
+/// its owner only (0600) when the line holds a private key.
+fn write_ready_file(path: &std::path::Path, line: &str, secret: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let partial = path.with_extension("partial");
+    // A file left by an earlier run, or planted, is not written through.
+    match std::fs::remove_file(&partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if secret { 0o600 } else { 0o644 })
+        .open(&partial)?;
+    file.write_all(format!("{line}\n").as_bytes())?;
+    drop(file);
+    std::fs::rename(&partial, path)
+}
+
 fn proxy_command(args: ProxyArgs) -> Exit {
     use alipay_cancel_kit::proxy::{read_public_key, Proxy, ProxyConfig, Upstream};
+    let admin_token = match args.standing.admin_token("proxy", args.host) {
+        Ok(token) => token,
+        Err(exit) => return exit,
+    };
     let key = |path: &Option<PathBuf>, option: &str| match path {
         Some(path) => read_public_key(path)
             .map(Some)
@@ -887,6 +963,7 @@ fn proxy_command(args: ProxyArgs) -> Exit {
         journal_file: args.standing.journal.clone(),
         record_dir: args.record.clone(),
         journal_bound: 10_000,
+        admin_token,
     };
     runtime().block_on(async move {
         run_session("proxy", Proxy::start(config).await, &args.standing).await

@@ -29,6 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
+use super::listener::{Door, HEAD_TIME};
 use super::shared::Route;
 use super::{Core, GatewayError};
 use crate::contract::{Check, CheckId, Failure, RecordedRequest};
@@ -79,6 +80,13 @@ const REQUEST_BUFFER: usize = 4096;
 /// is closed.
 const MAX_HEAD_BYTES: u64 = 64 * 1024;
 
+/// Connections one gateway's front door holds at once; a scenario has one client.
+const MAX_CONNECTIONS: usize = 256;
+
+/// How long a client connection may stay idle before its next request: long, as a client
+/// waiting for a delayed answer is idle here too.
+const IDLE_TIME: Duration = Duration::from_secs(120);
+
 /// A running front; stops (with every relayed connection) when dropped.
 pub(crate) struct LimitFront {
     task: JoinHandle<()>,
@@ -109,14 +117,28 @@ impl LimitFront {
             .set_nonblocking(true)
             .map_err(GatewayError::Socket)?;
         let listener = TcpListener::from_std(listener).map_err(GatewayError::Socket)?;
+        let door = Door::new(MAX_CONNECTIONS);
         let task = tokio::spawn(async move {
             // Dropping the set (when the front is aborted) aborts every relay.
             let mut connections = tokio::task::JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
+            loop {
+                let (stream, slot) = door.admit(&listener).await;
+                while connections.try_join_next().is_some() {}
+                let (core, door) = (core.clone(), door.clone());
                 match &upstream {
-                    Upstream::Raw(addr) => connections.spawn(relay(stream, *addr, core.clone())),
+                    Upstream::Raw(addr) => {
+                        let addr = *addr;
+                        connections.spawn(async move {
+                            relay(stream, addr, core, &door).await;
+                            drop(slot);
+                        })
+                    }
                     Upstream::Shared(route) => {
-                        connections.spawn(relay_shared(stream, route.clone(), core.clone()))
+                        let route = route.clone();
+                        connections.spawn(async move {
+                            relay_shared(stream, route, core, &door).await;
+                            drop(slot);
+                        })
                     }
                 };
             }
@@ -141,9 +163,12 @@ enum Next {
     Closed,
     /// Refuse this one with 413 and close.
     TooLarge(TooLarge),
+    /// Refuse this one with 400 and close: its framing is ambiguous (RFC 9112, section 6.3),
+    /// so the server behind might read it otherwise.
+    Bad(RecordedRequest, String),
 }
 
-async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
+async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>, door: &Door) {
     let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
@@ -170,7 +195,7 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
     });
     let mut reader = BufReader::with_capacity(REQUEST_BUFFER, client_in);
     loop {
-        match next_request(&mut reader, &client_out).await {
+        match next_request(&mut reader, &client_out, door).await {
             Ok(Next::Request(request)) => {
                 if server_out.write_all(&request.wire(None)).await.is_err() {
                     return;
@@ -178,6 +203,13 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
             }
             Ok(Next::Closed) | Err(_) => {
                 let _ = server_out.shutdown().await;
+                return;
+            }
+            Ok(Next::Bad(request, why)) => {
+                refusing.store(true, Ordering::SeqCst);
+                let _ = server_out.shutdown().await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), answers).await;
+                refuse_bad(&core, request, &why, &client_out).await;
                 return;
             }
             Ok(Next::TooLarge(too_large)) => {
@@ -195,13 +227,13 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>) {
 
 /// A client connection's requests, each passed to the shared server with the gateway's route
 /// and its answer passed back whole.
-async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>) {
+async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>, door: &Door) {
     let _ = client.set_nodelay(true);
     let (client_in, client_out) = client.into_split();
     let client_out = Mutex::new(client_out);
     let mut reader = BufReader::with_capacity(REQUEST_BUFFER, client_in);
     loop {
-        match next_request(&mut reader, &client_out).await {
+        match next_request(&mut reader, &client_out, door).await {
             Ok(Next::Request(request)) => {
                 let bytes = request.wire(Some(&route.header_line()));
                 let Ok(answer) = route.server().send(&bytes, request.head_only).await else {
@@ -214,6 +246,10 @@ async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>) {
             }
             Ok(Next::TooLarge(too_large)) => {
                 refuse(too_large, &core, &client_out, &mut reader).await;
+                return;
+            }
+            Ok(Next::Bad(request, why)) => {
+                refuse_bad(&core, request, &why, &client_out).await;
                 return;
             }
             Ok(Next::Closed) | Err(_) => break,
@@ -248,6 +284,26 @@ async fn refuse(
         Some(n) => tokio::io::copy(&mut reader.take(n), &mut sink).await,
         None => tokio::io::copy(reader, &mut sink).await,
     };
+    let _ = out.shutdown().await;
+}
+
+/// Records a request refused for its framing and writes its 400, closing the connection.
+async fn refuse_bad(
+    core: &Core,
+    request: RecordedRequest,
+    why: &str,
+    client_out: &Mutex<OwnedWriteHalf>,
+) {
+    let answer = core.refuse_bad_request(request, why);
+    let mut head = "HTTP/1.1 400 Bad Request\r\n".to_owned();
+    for (name, value) in &answer.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", answer.body.len()));
+    let mut out = client_out.lock().await;
+    let _ = out
+        .write_all(&[head.as_bytes(), &answer.body].concat())
+        .await;
     let _ = out.shutdown().await;
 }
 
@@ -371,10 +427,24 @@ async fn read_head(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<Opt
 async fn next_request(
     reader: &mut BufReader<OwnedReadHalf>,
     client_out: &Mutex<OwnedWriteHalf>,
+    door: &Door,
 ) -> std::io::Result<Next> {
-    let Some(mut head) = read_head(reader).await? else {
+    // Idle until the request's first byte (a client that waits for a delayed answer is idle
+    // here too, so the limit is generous; a full door closes idle connections sooner), then
+    // the head within HEAD_TIME.
+    let first_byte = async { reader.fill_buf().await.map(|bytes| !bytes.is_empty()) };
+    if !matches!(door.idle(IDLE_TIME, first_byte).await, Some(Ok(true))) {
+        return Ok(Next::Closed);
+    }
+    let head = tokio::time::timeout(HEAD_TIME, read_head(reader))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?;
+    let Some(mut head) = head? else {
         return Ok(Next::Closed);
     };
+    if let Err(why) = super::raw::framing(&head.headers) {
+        return Ok(Next::Bad(head.record(Vec::new()), why));
+    }
     let chunked = head
         .header("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));

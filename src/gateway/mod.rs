@@ -17,6 +17,7 @@
 
 pub mod answer;
 pub mod limit;
+pub mod listener;
 pub mod raw;
 pub mod refusal;
 mod shared;
@@ -152,6 +153,25 @@ impl Core {
         });
         limit::too_large_message()
     }
+
+    /// Records a request refused for its framing (RFC 9112, section 6.3) with the
+    /// `request[N].framing` check it fails, and returns the 400 it gets.
+    pub(crate) fn refuse_bad_request(&self, request: RecordedRequest, why: &str) -> HttpAnswer {
+        let http = raw::bad_request_answer(why);
+        let mut served = Served::too_large();
+        served.answer.status = 400;
+        served.answer.raw_body = Some(String::from_utf8_lossy(&http.body).into_owned());
+        served.note = Some(format!("gateway refused the request (HTTP 400): {why}"));
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let n = log.exchanges.len() + 1;
+        log.exchanges.push(Exchange {
+            request,
+            checks: vec![raw::framing_check(n as u64, why)],
+            served,
+            sent: http.clone(),
+        });
+        http
+    }
 }
 
 impl raw::Responder for Core {
@@ -162,6 +182,10 @@ impl raw::Responder for Core {
     fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
         self.refuse_too_large(request, seen);
         limit::payload_too_large()
+    }
+
+    fn bad_request(&self, request: RecordedRequest, why: String) -> HttpAnswer {
+        self.refuse_bad_request(request, &why)
     }
 }
 

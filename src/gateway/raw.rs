@@ -9,11 +9,12 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use super::answer::HttpAnswer;
+use super::listener::{Door, HEAD_TIME, IDLE_TIME};
 use super::GatewayError;
 use crate::contract::RecordedRequest;
 use crate::scenario::Fault;
@@ -30,6 +31,49 @@ pub trait Responder: Send + Sync + 'static {
     /// Records a request whose body is over [`MAX_BODY_BYTES`] (its body cut there; `seen`
     /// says what gave the size away) and returns the 413 it gets.
     fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer;
+
+    /// A request refused unread for its framing or its header bytes (`why` says which rule of
+    /// RFC 9112 it breaks): the 400 it gets. `serve` and `proxy` journal it; by default it
+    /// is only answered.
+    fn bad_request(&self, request: RecordedRequest, why: String) -> HttpAnswer {
+        let _ = request;
+        bad_request_answer(&why)
+    }
+}
+
+/// The rule a request refused for its framing or header bytes breaks.
+pub const FRAMING_RULE: &str = "docs/serve.md#what-serve-refuses-before-reading";
+
+/// The check a request refused for its framing or header bytes fails: `request[N].framing`
+/// (MUST), saying which rule of RFC 9112 it breaks.
+pub fn framing_check(seq: u64, why: &str) -> crate::contract::Check {
+    crate::contract::Check::fail(
+        &format!("request[{seq}].framing"),
+        crate::contract::Level::Must,
+        FRAMING_RULE,
+        format!("refused with HTTP 400: {why}"),
+        "header lines without CR or LF, and one unambiguous body length (RFC 9112)",
+        why,
+    )
+}
+
+/// The 400 a request with ambiguous framing or a CR or LF inside a header gets, closing the
+/// connection (what follows its head cannot be told apart from the next request).
+pub fn bad_request_answer(why: &str) -> HttpAnswer {
+    HttpAnswer {
+        status: 400,
+        headers: vec![
+            (
+                "content-type".to_owned(),
+                "text/plain; charset=UTF-8".to_owned(),
+            ),
+            ("connection".to_owned(), "close".to_owned()),
+            ("x-kit-error".to_owned(), visible(why)),
+        ],
+        body: format!("bad request: {why}\n").into_bytes(),
+        delay: std::time::Duration::ZERO,
+        fault: None,
+    }
 }
 
 /// Limits on what one server holds at once, so no client can exhaust the kit.
@@ -61,6 +105,8 @@ enum Incoming {
     Request(RecordedRequest),
     /// A request whose body is over [`MAX_BODY_BYTES`], its body cut there.
     TooLarge(RecordedRequest, String),
+    /// A request refused for its framing or header bytes, before its body; why.
+    Bad(RecordedRequest, String),
 }
 
 /// A running raw responder; stops when dropped.
@@ -88,25 +134,17 @@ impl RawServer {
             .set_nonblocking(true)
             .map_err(GatewayError::Socket)?;
         let listener = TcpListener::from_std(listener).map_err(GatewayError::Socket)?;
-        let slots = Arc::new(tokio::sync::Semaphore::new(limits.connections));
+        let door = Door::new(limits.connections);
         let task = tokio::spawn(async move {
             // Dropping the set (when the server is aborted) aborts every connection.
             let mut connections = tokio::task::JoinSet::new();
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    // Out of file descriptors, say: wait instead of spinning.
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                };
+                let (stream, slot) = door.admit(&listener).await;
                 // Reap finished connections so the set does not grow with every one served.
                 while connections.try_join_next().is_some() {}
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
-                    drop(stream);
-                    continue;
-                };
-                let responder = responder.clone();
+                let (responder, door) = (responder.clone(), door.clone());
                 connections.spawn(async move {
-                    serve(stream, responder, limits.request_timeout).await;
+                    serve(stream, responder, limits.request_timeout, &door).await;
                     drop(slot);
                 });
             }
@@ -115,12 +153,32 @@ impl RawServer {
     }
 }
 
-async fn serve(stream: TcpStream, responder: Arc<dyn Responder>, timeout: std::time::Duration) {
+async fn serve(
+    stream: TcpStream,
+    responder: Arc<dyn Responder>,
+    timeout: std::time::Duration,
+    door: &Door,
+) {
     let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream);
     loop {
+        // Idle between requests (or before the first): closed after IDLE_TIME, or at once when
+        // the server needs the slot for a newcomer.
+        let first_byte = async { reader.fill_buf().await.map(|bytes| !bytes.is_empty()) };
+        if !matches!(door.idle(IDLE_TIME, first_byte).await, Some(Ok(true))) {
+            return;
+        }
         let request = match tokio::time::timeout(timeout, read_request(&mut reader)).await {
             Ok(Ok(Some(Incoming::Request(request)))) => request,
+            Ok(Ok(Some(Incoming::Bad(request, why)))) => {
+                let answer = responder.bad_request(request, why);
+                let head = response_head(answer.status, &answer.headers, answer.body.len());
+                let _ = reader
+                    .get_mut()
+                    .write_all(&[head.as_bytes(), &answer.body].concat())
+                    .await;
+                return;
+            }
             Ok(Ok(Some(Incoming::TooLarge(request, seen)))) => {
                 let answer = responder.too_large(request, seen);
                 let head = response_head(answer.status, &answer.headers, answer.body.len());
@@ -171,6 +229,16 @@ async fn serve(stream: TcpStream, responder: Arc<dyn Responder>, timeout: std::t
     }
 }
 
+/// `text` with every control character but tab left out: what may stand in a header value.
+pub(crate) fn visible(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\t')
+        .collect()
+}
+
+/// The head of an answer. A header value never carries a CR, an LF or another control
+/// character onto the wire, wherever it came from (an echoed request header, an upstream's
+/// answer): they are left out.
 fn response_head(status: u16, headers: &[(String, String)], length: usize) -> String {
     let reason = match status {
         200 => "OK",
@@ -185,43 +253,25 @@ fn response_head(status: u16, headers: &[(String, String)], length: usize) -> St
     };
     let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        head.push_str(&format!("{}: {}\r\n", visible(name), visible(value)));
     }
     head.push_str(&format!("content-length: {length}\r\n\r\n"));
     head
 }
 
-/// Reads one request; `Ok(None)` at a clean end of the connection.
+/// Reads one request; `Ok(None)` at a clean end of the connection. Its head must come within
+/// [`HEAD_TIME`].
 async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Incoming>> {
-    let mut head = Vec::new();
-    loop {
-        let mut byte = [0u8; 1];
-        if reader.read(&mut byte).await? == 0 {
-            return Ok(None);
-        }
-        head.push(byte[0]);
-        if head.ends_with(b"\r\n\r\n") {
-            break;
-        }
-        if head.len() > MAX_HEAD_BYTES {
-            return Err(std::io::Error::other("request head too large"));
-        }
-    }
+    let head = match tokio::time::timeout(HEAD_TIME, read_head(reader)).await {
+        Ok(head) => head?,
+        Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
+    };
+    let Some(head) = head else { return Ok(None) };
     let text = String::from_utf8_lossy(&head);
     let mut lines = text.split("\r\n");
     let mut request_line = lines.next().unwrap_or_default().split(' ');
     let method = request_line.next().unwrap_or_default().to_owned();
     let target = request_line.next().unwrap_or_default();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
     let mut request = RecordedRequest {
         method,
         path: path_of(target),
@@ -230,12 +280,27 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
         body: Vec::new(),
         received_at: Utc::now(),
     };
-    let chunked =
-        get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length: usize = get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut broken = None;
+    for line in lines.filter(|l| !l.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name_lower = name.trim().to_ascii_lowercase();
+        if broken.is_none() {
+            broken = header_fault(name, value, &name_lower);
+        }
+        headers.push((name_lower, value.trim().to_owned()));
+    }
     request.headers = headers;
+    let framing = match broken {
+        Some(why) => Err(why),
+        None => framing(&request.headers),
+    };
+    let (chunked, length) = match framing {
+        Ok(framing) => framing,
+        Err(why) => return Ok(Some(Incoming::Bad(request, why))),
+    };
     if chunked {
         let (body, complete) = read_chunked(reader).await?;
         request.body = body;
@@ -243,14 +308,100 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
             let seen = format!("a chunked body past {MAX_BODY_BYTES} bytes");
             return Ok(Some(Incoming::TooLarge(request, seen)));
         }
-    } else if length > MAX_BODY_BYTES {
+    } else if length > MAX_BODY_BYTES as u64 {
         let seen = format!("content-length: {length}");
         return Ok(Some(Incoming::TooLarge(request, seen)));
     } else {
-        request.body = vec![0; length];
+        request.body = vec![0; length as usize];
         reader.read_exact(&mut request.body).await?;
     }
     Ok(Some(Incoming::Request(request)))
+}
+
+/// A request head, up to and with its empty line; `None` when the connection ends first.
+async fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Vec<u8>>> {
+    let mut head = Vec::new();
+    loop {
+        let mut byte = [0u8; 1];
+        if reader.read(&mut byte).await? == 0 {
+            return Ok(None);
+        }
+        head.push(byte[0]);
+        if head.ends_with(b"\r\n\r\n") {
+            return Ok(Some(head));
+        }
+        if head.len() > MAX_HEAD_BYTES {
+            return Err(std::io::Error::other("request head too large"));
+        }
+    }
+}
+
+/// What is wrong with one header line, by RFC 9112: a CR or LF inside it (a bare one, as the
+/// head is split at CRLF; echoed into an answer it would forge a header), or white space
+/// between the name and its colon (section 5.1).
+fn header_fault(name: &str, value: &str, lower: &str) -> Option<String> {
+    if name.contains(['\r', '\n']) || value.contains(['\r', '\n']) {
+        return Some(format!(
+            "header `{}`: a CR or LF inside a header line (RFC 9112, section 2.2)",
+            visible(lower)
+        ));
+    }
+    if name != name.trim_start() || name != name.trim_end() {
+        return Some(format!(
+            "header `{}`: white space between the field name and the colon (RFC 9112, section 5.1)",
+            visible(lower)
+        ));
+    }
+    None
+}
+
+/// How a request's body is framed: chunked, or its length. `Err` says why it cannot be told
+/// for sure (RFC 9112, section 6.3), which is refused rather than guessed, as a proxy
+/// in front of the kit might guess otherwise (request smuggling).
+pub(crate) fn framing(headers: &[(String, String)]) -> Result<(bool, u64), String> {
+    let values = |name: &str| {
+        headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .collect::<Vec<String>>()
+    };
+    let codings = values("transfer-encoding");
+    let lengths = values("content-length");
+    if !codings.is_empty() {
+        if !lengths.is_empty() {
+            return Err("both Transfer-Encoding and Content-Length (RFC 9112, section 6.3)".into());
+        }
+        if codings.last().map(String::as_str) != Some("chunked") {
+            return Err(format!(
+                "Transfer-Encoding `{}` does not end in chunked (RFC 9112, section 6.3)",
+                visible(&codings.join(", "))
+            ));
+        }
+        return Ok((true, 0));
+    }
+    let mut length = None;
+    for value in &lengths {
+        let parsed =
+            (!value.is_empty() && value.len() <= 19 && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| {
+                    format!(
+                        "Content-Length `{}` is not a decimal length (RFC 9112, section 6.3)",
+                        visible(value)
+                    )
+                })?;
+        if length.is_some_and(|l| l != parsed) {
+            return Err(format!(
+                "Content-Length given twice, differently: {} (RFC 9112, section 6.3)",
+                lengths.join(", ")
+            ));
+        }
+        length = Some(parsed);
+    }
+    Ok((false, length.unwrap_or(0)))
 }
 
 /// The path of a request target in origin form (`/a?b`) or absolute form (`https://h/a?b`).
@@ -331,6 +482,7 @@ mod tests {
         match incoming {
             Incoming::Request(request) => request,
             Incoming::TooLarge(_, seen) => panic!("refused as too large: {seen}"),
+            Incoming::Bad(_, why) => panic!("refused: {why}"),
         }
     }
 
@@ -361,7 +513,7 @@ mod tests {
                 assert_eq!(seen, format!("a chunked body past {MAX_BODY_BYTES} bytes"));
                 assert_eq!(request.body.len(), MAX_BODY_BYTES);
             }
-            Incoming::Request(_) => panic!("a body over the limit was read whole"),
+            _ => panic!("a body over the limit was read whole"),
         }
     }
 
@@ -374,7 +526,7 @@ mod tests {
                 assert_eq!(seen, "content-length: 2000000");
                 assert!(request.body.is_empty());
             }
-            Incoming::Request(_) => panic!("a body over the limit was read"),
+            _ => panic!("a body over the limit was read"),
         }
     }
 
@@ -389,6 +541,56 @@ mod tests {
         assert_eq!(request.body, b"{}");
         let path = crate::contract::request::path(&request, 1, "TEST_5YBZ1");
         assert!(path.held, "{path:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cr_or_lf_inside_a_header_or_ambiguous_framing_is_refused_unread() {
+        let cases: [(&[u8], &str); 6] = [
+            (
+                b"POST / HTTP/1.1\r\nclient-id: A\nset-cookie: x=1\r\ncontent-length: 0\r\n\r\n",
+                "CR or LF",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length: -1\r\n\r\n",
+                "`-1` is not a decimal length",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+                "given twice, differently",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n{}",
+                "both Transfer-Encoding and Content-Length",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n",
+                "does not end in chunked",
+            ),
+            (
+                b"POST / HTTP/1.1\r\ncontent-length : 2\r\n\r\n{}",
+                "white space between",
+            ),
+        ];
+        for (bytes, why) in cases {
+            match read(bytes.to_vec()).await {
+                Incoming::Bad(_, said) => assert!(said.contains(why), "{said} (wanted {why})"),
+                _ => panic!("read leniently: {}", String::from_utf8_lossy(bytes)),
+            }
+        }
+        // The same length twice is one length.
+        let bytes = b"POST / HTTP/1.1\r\ncontent-length: 2, 2\r\n\r\n{}";
+        assert_eq!(whole(read(bytes.to_vec()).await).body, b"{}");
+    }
+
+    #[test]
+    fn no_control_character_reaches_an_answer_head() {
+        let head = response_head(
+            200,
+            &[("client-id".into(), "A\nset-cookie: x=1\r".into())],
+            0,
+        );
+        assert!(head.contains("client-id: Aset-cookie: x=1\r\n"), "{head}");
+        assert_eq!(head.matches('\n').count(), 4, "{head}");
     }
 
     #[test]

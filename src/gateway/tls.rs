@@ -24,10 +24,12 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use super::listener::{Door, HEAD_TIME};
 use super::GatewayError;
 
 /// The host name the instruction's URL carries and the trusted certificate names.
@@ -323,11 +325,18 @@ impl TlsFront {
     ) -> Result<TlsFront, GatewayError> {
         let addr = listener.local_addr().map_err(GatewayError::Socket)?;
         let acceptor = TlsAcceptor::from(config);
+        let door = Door::new(MAX_CONNECTIONS);
         let task = tokio::spawn(async move {
             // Dropping the set (when the front is aborted) aborts every relay.
             let mut connections = tokio::task::JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(relay(acceptor.clone(), stream, upstream));
+            loop {
+                let (stream, slot) = door.admit(&listener).await;
+                while connections.try_join_next().is_some() {}
+                let (acceptor, door) = (acceptor.clone(), door.clone());
+                connections.spawn(async move {
+                    relay(acceptor, stream, upstream, &door).await;
+                    drop(slot);
+                });
             }
         });
         Ok(TlsFront { addr, task })
@@ -344,14 +353,36 @@ impl TlsFront {
     }
 }
 
-async fn relay(acceptor: TlsAcceptor, stream: TcpStream, upstream: SocketAddr) {
-    // A refused handshake (the client did not trust the certificate) ends here: nothing
-    // reaches the gateway.
-    let Ok(mut tls) = acceptor.accept(stream).await else {
+/// TLS connections held at once: past it, those that have not completed their handshake are
+/// closed to make room, then newcomers are turned away.
+const MAX_CONNECTIONS: usize = 1024;
+
+async fn relay(acceptor: TlsAcceptor, stream: TcpStream, upstream: SocketAddr, door: &Door) {
+    // A client that never says hello is idle: closed after HEAD_TIME, or sooner when the slot
+    // is needed. A refused handshake (the client did not trust the certificate) ends here too:
+    // nothing reaches the gateway.
+    let Some(Ok(mut tls)) = door.idle(HEAD_TIME, acceptor.accept(stream)).await else {
         return;
     };
     let Ok(mut plain) = TcpStream::connect(upstream).await else {
         return;
     };
-    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+    // Both ways until the gateway closes its side (its idle and head limits end a quiet
+    // client's connection there); a client's half-close is passed on and the answer still
+    // comes back.
+    let (mut from_client, mut to_client) = tokio::io::split(&mut tls);
+    let (mut from_gateway, mut to_gateway) = plain.split();
+    let requests = async {
+        let _ = tokio::io::copy(&mut from_client, &mut to_gateway).await;
+        let _ = to_gateway.shutdown().await;
+        std::future::pending::<()>().await
+    };
+    let answers = async {
+        let _ = tokio::io::copy(&mut from_gateway, &mut to_client).await;
+        let _ = to_client.shutdown().await;
+    };
+    tokio::select! {
+        () = requests => {}
+        () = answers => {}
+    }
 }

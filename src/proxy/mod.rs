@@ -64,7 +64,15 @@ pub struct ProxyConfig {
     pub record_dir: Option<PathBuf>,
     /// Exchanges kept in memory.
     pub journal_bound: usize,
+    /// The token `/__kit/` calls must carry (`--admin-token`); `None`: loopback callers only.
+    pub admin_token: Option<String>,
 }
+
+/// The most bytes of a request or answer body one journal entry keeps; more is cut, saying so.
+pub const JOURNAL_BODY_BYTES: usize = 4 * 1024;
+
+/// The most bytes the journal keeps in all; the oldest entries go first past it.
+pub const JOURNAL_BYTES: usize = 32 << 20;
 
 /// One exchange through the proxy.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -109,6 +117,7 @@ struct Shared {
     state: Mutex<State>,
     journal_file: Option<Mutex<std::fs::File>>,
     stop: tokio::sync::Notify,
+    guard: crate::serve::admin::Guard,
 }
 
 #[derive(Default)]
@@ -116,6 +125,11 @@ struct State {
     seq: u64,
     totals: Totals,
     journal: VecDeque<Box<str>>,
+    /// Bytes of the journal's text.
+    journal_bytes: usize,
+    /// Exchanges the upstream answered, and why the last one it did not answer got none.
+    answered: u64,
+    last_error: Option<String>,
 }
 
 impl Shared {
@@ -139,7 +153,8 @@ impl Shared {
             .to_owned();
         let (mut http, upstream_error) = match forwarded {
             Ok(http) => (http, None),
-            // No whole answer came: the client gets none either (the connection is closed).
+            // No whole answer came: judged as none (status 0), and the client gets a 502 that
+            // says why.
             Err(why) => (
                 HttpAnswer {
                     status: 0,
@@ -151,6 +166,13 @@ impl Shared {
                 Some(why),
             ),
         };
+        {
+            let mut state = self.lock();
+            match &upstream_error {
+                None => state.answered += 1,
+                Some(why) => state.last_error = Some(why.clone()),
+            }
+        }
         let raw = RawAnswer {
             path: &request.path,
             request_client_id: &client_id,
@@ -165,37 +187,68 @@ impl Shared {
             &classified,
             upstream_error.as_deref(),
         ));
-        if self.config.violations_header && upstream_error.is_none() {
-            if let Some(value) = violations_header(&checks) {
-                http.headers.push((VIOLATIONS_HEADER.to_owned(), value));
+        let violations = violations_header(&checks).filter(|_| self.config.violations_header);
+        if upstream_error.is_none() {
+            if let Some(value) = &violations {
+                http.headers
+                    .push((VIOLATIONS_HEADER.to_owned(), value.clone()));
             }
         }
-        let (failed, passed) = crate::serve::state::split(checks);
-        let exchange = Exchange {
-            seq,
-            received_at: request
-                .received_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            method: request.method.clone(),
-            path: request.path.clone(),
-            headers: request.headers.clone(),
-            body: String::from_utf8_lossy(&request.body).into_owned(),
-            status: http.status,
-            answer_headers: http.headers.clone(),
-            answer_body: String::from_utf8_lossy(&http.body).into_owned(),
-            upstream_error,
-            classified,
-            checks: failed,
-            passed,
-            upstream_ms,
-        };
+        let mut exchange =
+            self.exchange_of(seq, &request, &http, upstream_error, classified, checks);
+        exchange.upstream_ms = upstream_ms;
         if let Some(dir) = &self.config.record_dir {
             if let Err(e) = record::write(dir, &exchange, &request, &http) {
                 eprintln!("proxy: --record: {e}");
             }
         }
         self.journal(&exchange);
-        http
+        match &exchange.upstream_error {
+            None => http,
+            Some(why) => {
+                let mut answer = bad_gateway(why);
+                if let Some(value) = violations {
+                    answer.headers.push((VIOLATIONS_HEADER.to_owned(), value));
+                }
+                answer
+            }
+        }
+    }
+
+    /// An exchange as the journal keeps it: bodies cut to [`JOURNAL_BODY_BYTES`], header values
+    /// and check texts to a few hundred bytes (`serve`'s journal bounds).
+    fn exchange_of(
+        &self,
+        seq: u64,
+        request: &RecordedRequest,
+        http: &HttpAnswer,
+        upstream_error: Option<String>,
+        classified: Classified,
+        checks: Vec<Check>,
+    ) -> Exchange {
+        use crate::serve::state::{
+            cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES,
+        };
+        let (failed, passed) = split(checks.into_iter().map(kept_check).collect());
+        Exchange {
+            seq,
+            received_at: request
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            method: request.method.clone(),
+            path: cut(&request.path, FIELD_BYTES),
+            headers: kept_headers(&request.headers),
+            body: journal_text(&request.body, JOURNAL_BODY_BYTES),
+            status: http.status,
+            answer_headers: kept_headers(&http.headers),
+            answer_body: journal_text(&http.body, JOURNAL_BODY_BYTES),
+            upstream_error: upstream_error.map(|why| cut(&why, FIELD_BYTES)),
+            classified,
+            checks: failed,
+            passed,
+            // Set by the caller for a forwarded request.
+            upstream_ms: 0.0,
+        }
     }
 
     /// The request checks of `run`, on traffic no instruction describes: the client id the
@@ -254,14 +307,22 @@ impl Shared {
         }
         let mut state = self.lock();
         state.totals.count(&exchange.checks);
+        state.journal_bytes += line.len();
         state.journal.push_back(line.into_boxed_str());
-        while state.journal.len() > self.config.journal_bound {
-            state.journal.pop_front();
+        while state.journal.len() > self.config.journal_bound
+            || (state.journal_bytes > JOURNAL_BYTES && state.journal.len() > 1)
+        {
+            if let Some(old) = state.journal.pop_front() {
+                state.journal_bytes -= old.len();
+            }
         }
     }
 
     fn admin(&self, request: &RecordedRequest) -> HttpAnswer {
         use crate::serve::admin;
+        if let Err(refusal) = self.guard.admit(request) {
+            return refusal;
+        }
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/__kit/health") => admin::health(),
             ("GET", "/__kit/requests") => {
@@ -425,6 +486,54 @@ impl Responder for Shared {
         // Not forwarded: the upstream would refuse it too, and the proxy holds at most 1 MiB.
         crate::gateway::limit::payload_too_large()
     }
+
+    /// Not forwarded (the upstream might read its framing otherwise): refused with 400 and
+    /// journaled with the `request[N].framing` check it fails.
+    fn bad_request(&self, request: RecordedRequest, why: String) -> HttpAnswer {
+        let seq = {
+            let mut state = self.lock();
+            state.seq += 1;
+            state.seq
+        };
+        let http = crate::gateway::raw::bad_request_answer(&why);
+        let client_id = request
+            .header(header::CLIENT_ID)
+            .unwrap_or_default()
+            .to_owned();
+        let raw = RawAnswer {
+            path: &request.path,
+            request_client_id: &client_id,
+            status: http.status,
+            headers: &http.headers,
+            body: &http.body,
+        };
+        let classified = contract::classify(&raw, None);
+        let checks = vec![crate::gateway::raw::framing_check(seq, &why)];
+        let exchange = self.exchange_of(seq, &request, &http, None, classified, checks);
+        self.journal(&exchange);
+        http
+    }
+}
+
+/// What the client gets when the upstream gave no whole answer: 502, saying why in
+/// `x-kit-error` and the body.
+fn bad_gateway(why: &str) -> HttpAnswer {
+    HttpAnswer {
+        status: 502,
+        headers: vec![
+            (
+                "content-type".to_owned(),
+                "text/plain; charset=UTF-8".to_owned(),
+            ),
+            (
+                "x-kit-error".to_owned(),
+                crate::gateway::raw::visible(&crate::serve::state::cut(why, 1024)),
+            ),
+        ],
+        body: format!("proxy: no answer from the upstream: {why}\n").into_bytes(),
+        delay: std::time::Duration::ZERO,
+        fault: None,
+    }
 }
 
 /// A running proxy; stops when dropped.
@@ -452,13 +561,15 @@ impl Proxy {
             state: Mutex::new(State::default()),
             journal_file,
             stop: tokio::sync::Notify::new(),
+            guard: crate::serve::admin::Guard::new(config.admin_token.clone()),
         });
         let limits = Limits {
             connections: 1024,
             request_timeout: std::time::Duration::from_secs(30),
         };
-        let (plain, tls, url, ca) =
+        let (plain, tls, url, ca, public) =
             crate::serve::listen(config.bind, &config.tls, shared.clone(), limits).await?;
+        let _ = shared.guard.public.set(public);
         let mut ready = json!({
             "url": url,
             "upstream": config.upstream.url,
@@ -511,6 +622,20 @@ impl Session for Proxy {
 
     fn stop_signal(&self) -> &tokio::sync::Notify {
         &self.shared.stop
+    }
+
+    /// Requests came but the upstream answered none of them: the session proved nothing
+    /// about the gateway (down, unreachable, or the wrong address).
+    fn failure(&self) -> Option<String> {
+        let state = self.shared.lock();
+        let requests = state.totals.requests;
+        (requests > 0 && state.answered == 0).then(|| {
+            format!(
+                "none of the {requests} requests got an answer from the upstream {} (the last: {})",
+                self.shared.config.upstream.url,
+                state.last_error.as_deref().unwrap_or("no reason recorded")
+            )
+        })
     }
 }
 

@@ -149,25 +149,70 @@ impl Upstream {
     }
 }
 
-/// One exchange on `stream`, with the connection's own headers left out of the answer.
+/// The most bytes of an upstream's answer body the proxy reads (1 MiB, the gateway's own
+/// request limit; a cancel answer is a few hundred bytes): past it the exchange fails, the
+/// client gets a 502 and the journal says so.
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// One exchange on `stream`, with the connection's own headers left out of the answer; the
+/// body read to at most [`MAX_ANSWER_BYTES`].
 async fn send<S>(stream: S, request: hyper::Request<Full<Bytes>>) -> Result<HttpAnswer, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let response = crate::reference_client::send(stream, request)
+    use http_body_util::BodyExt as _;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake: {e}"))?;
+    // Ends with the exchange: the sender and the connection are dropped together.
+    let connection = tokio::spawn(connection);
+    let _abort = AbortOnDrop(connection);
+    let response = sender
+        .send_request(request)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("no response: {e}"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+        .collect();
+    let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                format!(
+                    "the upstream's answer body is larger than {MAX_ANSWER_BYTES} bytes (1 MiB), the proxy's limit; cut there"
+                )
+            } else {
+                format!("the answer body was cut short: {e}")
+            }
+        })?
+        .to_bytes();
     Ok(HttpAnswer {
-        status: response.status,
-        headers: response
-            .headers
-            .into_iter()
-            .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
-            .collect(),
-        body: response.body.to_vec(),
+        status,
+        headers,
+        body: body.to_vec(),
         delay: Duration::ZERO,
         fault: None,
     })
+}
+
+/// Aborts a task when dropped: the upstream connection's driver ends with its exchange.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<(), hyper::Error>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// TLS to the upstream, verified against `ca` or the system's roots.

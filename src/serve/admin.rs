@@ -1,7 +1,13 @@
 //! The gateway's own endpoints under `/__kit/`: health, the journal, arming answers, stopping.
 //! They are not the API: they are never checked, journaled or signed.
+//!
+//! They can stop the session and show every signature received, so they are guarded
+//! ([`Guard`]): a request from a web page in the developer's browser (DNS rebinding, a
+//! cross-site form) and, off loopback, anyone without the admin token, is refused.
+//! `GET /__kit/health` stays open, for readiness probes.
 
-use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,7 +24,105 @@ pub const PREFIX: &str = "/__kit/";
 /// The most times one `POST /__kit/arm` may repeat its answers.
 const MAX_TIMES: usize = 1_000;
 
+/// The longest `delayMs` an armed answer may have: a minute, more than any client's timeout
+/// worth testing, and the gateway holds the connection meanwhile.
+pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// Who may use the `/__kit/` endpoints of one `serve` or `proxy`.
+#[derive(Debug, Default)]
+pub struct Guard {
+    /// The token every admin request must carry (`authorization: Bearer TOKEN` or
+    /// `x-kit-admin-token: TOKEN`), `--admin-token`. With it the `Host` is not checked.
+    pub token: Option<String>,
+    /// The address clients reach the gateway at (the TLS front's, with TLS): set once
+    /// listening.
+    pub public: OnceLock<SocketAddr>,
+}
+
+impl Guard {
+    /// A guard with `token` (none: the `Host` check alone, for loopback).
+    pub fn new(token: Option<String>) -> Guard {
+        Guard {
+            token,
+            public: OnceLock::new(),
+        }
+    }
+
+    /// `Err` with the refusal when `request` may not use the endpoint it calls: a `Host` that
+    /// is neither the listening address nor `localhost` (without a token), a missing or wrong
+    /// token (with one), or a `POST` whose body is not declared JSON (a cross-site form
+    /// cannot declare it).
+    pub fn admit(&self, request: &RecordedRequest) -> Result<(), HttpAnswer> {
+        if request.method == "GET" && request.path == format!("{PREFIX}health") {
+            return Ok(());
+        }
+        match &self.token {
+            Some(token) => {
+                let given = request
+                    .header("x-kit-admin-token")
+                    .or_else(|| request.header("authorization")?.strip_prefix("Bearer "));
+                if given != Some(token.as_str()) {
+                    return Err(reply(
+                        401,
+                        json!({"error": format!("{PREFIX}: this gateway needs its admin token (--admin-token) in `authorization: Bearer TOKEN` or `x-kit-admin-token`")}),
+                    ));
+                }
+            }
+            None => {
+                if let Some(host) = request.header("host") {
+                    if !self.host_allowed(host) {
+                        return Err(reply(
+                            403,
+                            json!({"error": format!("{PREFIX}: Host `{}` is neither this gateway's address nor localhost (a web page may not use these endpoints)", crate::gateway::raw::visible(host))}),
+                        ));
+                    }
+                }
+            }
+        }
+        if request.method == "POST" && !is_json(request.header("content-type")) {
+            return Err(reply(
+                415,
+                json!({"error": format!("{PREFIX}: a POST here needs `content-type: application/json` (a cross-site form cannot send it)")}),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `localhost`, or an IP literal that is the listening address (any, when listening on
+    /// all addresses) or loopback; with a port, the listening port.
+    fn host_allowed(&self, host: &str) -> bool {
+        let Some(public) = self.public.get() else {
+            return true;
+        };
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) if !name.is_empty() && !port.contains(']') => (name, Some(port)),
+            _ => (host, None),
+        };
+        if port.is_some_and(|p| p.parse::<u16>().ok() != Some(public.port())) {
+            return false;
+        }
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        if name.eq_ignore_ascii_case("localhost") {
+            return true;
+        }
+        match name.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip == public.ip() || ip.is_loopback() || public.ip().is_unspecified(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// A media type of `application/json` (parameters aside).
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
 pub(super) fn answer(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer {
+    if let Err(refusal) = gateway.guard.admit(request) {
+        return refusal;
+    }
     let route = request.path.strip_prefix(PREFIX).unwrap_or_default();
     match (request.method.as_str(), route) {
         ("GET", "health") => health(),
@@ -151,8 +255,9 @@ fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, String> {
             ))
         }
     };
-    let answers: VecDeque<Answer> = std::iter::repeat_n(answers, times).flatten().collect();
-    let count = answers.len();
+    // `times` is a count: the answers are held once, however often they are served.
+    let count = answers.len() * times;
+    let bytes = serde_json::to_string(&answers).map_or(0, |json| json.len());
     let mut memory = gateway.lock();
     if memory.armed_answers() + count > gateway.bounds.armed_answers {
         return Err(format!(
@@ -161,11 +266,20 @@ fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, String> {
             memory.armed_answers()
         ));
     }
-    memory.armed.push_back(Armed {
+    if memory.armed_bytes() + bytes > gateway.bounds.armed_bytes {
+        return Err(format!(
+            "{PREFIX}arm: armed answers may hold at most {} bytes at once ({} held, {bytes} more asked)",
+            gateway.bounds.armed_bytes,
+            memory.armed_bytes()
+        ));
+    }
+    memory.arm(Armed {
         client_id: arm.client_id,
         id: arm.id,
         label: label.clone(),
         answers,
+        left: count,
+        bytes,
     });
     Ok(json!({"armed": label, "answers": count, "waiting": memory.armed_answers()}))
 }
@@ -182,6 +296,18 @@ fn parse_answer(index: usize, mut value: Value) -> Result<Answer, String> {
     if answer.body.is_some() && answer.raw_body.is_some() {
         return Err(format!(
             "{PREFIX}arm: answers[{index}]: at most one of `body` and `rawBody`"
+        ));
+    }
+    if !(100..=599).contains(&answer.status) {
+        return Err(format!(
+            "{PREFIX}arm: answers[{index}].status: expected 100 to 599, found {}",
+            answer.status
+        ));
+    }
+    if answer.delay_ms > MAX_DELAY_MS {
+        return Err(format!(
+            "{PREFIX}arm: answers[{index}].delayMs: expected at most {MAX_DELAY_MS}, found {}",
+            answer.delay_ms
         ));
     }
     Ok(answer)

@@ -103,6 +103,12 @@ pub struct ServeConfig {
     pub connections: usize,
     /// The scenarios magic ids and armed answers select.
     pub catalogue: Catalogue,
+    /// The token `/__kit/` calls must carry (`--admin-token`); `None`: loopback callers only,
+    /// by their `Host`.
+    pub admin_token: Option<String>,
+    /// Put the merchant's private key in the ready line even when it is the user's own
+    /// (`--keys` with `--expose-private-key`); the committed test-only key is always there.
+    pub expose_private_key: bool,
 }
 
 impl ServeConfig {
@@ -121,6 +127,8 @@ impl ServeConfig {
             bounds: Bounds::default(),
             connections: 1024,
             catalogue: Catalogue::embedded().expect("the built-in catalogue loads"),
+            admin_token: None,
+            expose_private_key: false,
         }
     }
 }
@@ -168,7 +176,10 @@ pub(crate) struct Gateway {
     memory: Mutex<state::Memory>,
     journal_file: Option<Mutex<std::fs::File>>,
     stop: tokio::sync::Notify,
+    guard: admin::Guard,
 }
+
+pub use crate::gateway::raw::{framing_check, FRAMING_RULE};
 
 impl Responder for Gateway {
     fn answer(&self, request: RecordedRequest) -> Answering<'_> {
@@ -188,6 +199,23 @@ impl Responder for Gateway {
             checks: vec![crate::gateway::limit::body_size_check(seq as usize, seen)],
             source: state::Source::Refused,
             served: crate::gateway::answer::Served::too_large(),
+        };
+        self.journal(state::entry(seq, &request, decision, &http, &self.bounds));
+        http
+    }
+
+    fn bad_request(&self, request: RecordedRequest, why: String) -> HttpAnswer {
+        let seq = self.next_seq();
+        let http = crate::gateway::raw::bad_request_answer(&why);
+        let mut served = crate::gateway::answer::Served::too_large();
+        served.answer.status = 400;
+        served.answer.raw_body = Some(String::from_utf8_lossy(&http.body).into_owned());
+        served.note = Some(format!("gateway refused the request (HTTP 400): {why}"));
+        let decision = state::Decision {
+            ids: Ids::default(),
+            checks: vec![framing_check(seq, &why)],
+            source: state::Source::Refused,
+            served,
         };
         self.journal(state::entry(seq, &request, decision, &http, &self.bounds));
         http
@@ -264,12 +292,10 @@ impl Gateway {
             // A full disk must not take the gateway down; the in-memory journal still has it.
             let _ = writeln!(file, "{line}");
         }
+        let stored = state::Stored::of(&entry);
         let mut memory = self.lock();
         memory.totals.count(&entry.checks);
-        memory.journal.push_back(state::Stored::of(&entry));
-        while memory.journal.len() > self.bounds.journal {
-            memory.journal.pop_front();
-        }
+        memory.keep(stored, &self.bounds);
     }
 }
 
@@ -417,13 +443,15 @@ impl Server {
             memory: Mutex::new(state::Memory::default()),
             journal_file,
             stop: tokio::sync::Notify::new(),
+            guard: admin::Guard::new(config.admin_token.clone()),
         });
         let limits = Limits {
             connections: config.connections,
             request_timeout: std::time::Duration::from_secs(30),
         };
-        let (plain, tls, url, ca) =
+        let (plain, tls, url, ca, public) =
             listen(config.bind, &config.tls, gateway.clone(), limits).await?;
+        let _ = gateway.guard.public.set(public);
         let ready = ready_line(&config, &url, ca.as_deref());
         Ok(Server {
             gateway,
@@ -475,8 +503,15 @@ pub(crate) fn open_journal(
         .map_err(|e| ServeError::Journal(path.clone(), e))
 }
 
-/// The listening servers, the URL clients call, and (with a run CA) its certificate.
-pub(crate) type Listening = (RawServer, Option<TlsFront>, String, Option<String>);
+/// The listening servers, the URL clients call, (with a run CA) its certificate, and the
+/// address clients reach.
+pub(crate) type Listening = (
+    RawServer,
+    Option<TlsFront>,
+    String,
+    Option<String>,
+    SocketAddr,
+);
 
 /// Listens on `bind`, plain or behind a TLS front, every request answered by `responder`.
 pub(crate) async fn listen(
@@ -513,7 +548,13 @@ pub(crate) async fn listen(
         .map_err(|e| ServeError::Listen(GatewayError::Address(e)))?;
     let plain = RawServer::start(listener, responder, limits).map_err(ServeError::Listen)?;
     match tls_config {
-        None => Ok((plain, None, format!("http://{plain_addr}"), None)),
+        None => Ok((
+            plain,
+            None,
+            format!("http://{plain_addr}"),
+            None,
+            plain_addr,
+        )),
         Some((server_config, ca)) => {
             let front = TlsFront::start_on(server_config, plain_addr, bind)
                 .await
@@ -523,7 +564,8 @@ pub(crate) async fn listen(
                 _ => bind.ip().to_string(),
             };
             let url = format!("https://{host}:{}", front.addr().port());
-            Ok((plain, Some(front), url, ca))
+            let public = front.addr();
+            Ok((plain, Some(front), url, ca, public))
         }
     }
 }
@@ -538,6 +580,13 @@ fn ready_line(config: &ServeConfig, url: &str, ca: Option<&str>) -> Value {
         "keyVersion": crate::gateway::answer::KEY_VERSION,
         "version": env!("CARGO_PKG_VERSION"),
     });
+    // The committed test-only key is no secret; a user's own key (`--keys`) is only handed
+    // out when asked for, as the ready line lands in files, logs and environments.
+    if !config.expose_private_key && config.keys.merchant != TestKeys::fixed().merchant {
+        if let Some(fields) = line.as_object_mut() {
+            fields.shift_remove("merchantPrivateKey");
+        }
+    }
     if let Some(ca) = ca {
         line["caCertificatePem"] = Value::String(ca.to_owned());
     }

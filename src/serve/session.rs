@@ -38,10 +38,17 @@ pub trait Session {
         self.stop_signal().notified()
     }
 
+    /// Why the session as a whole failed, beyond any request's checks (`proxy`: the upstream
+    /// answered none of the requests); `None` for most sessions.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+
     /// [`Exit::Failures`] when any request since the start broke a MUST check (in either
-    /// direction, for `proxy`), else [`Exit::Ok`].
+    /// direction, for `proxy`) or the session failed as a whole ([`Session::failure`]), else
+    /// [`Exit::Ok`].
     fn exit_code(&self) -> Exit {
-        Exit::from_failures(self.totals().must_failed > 0)
+        Exit::from_failures(self.totals().must_failed > 0 || self.failure().is_some())
     }
 }
 
@@ -132,7 +139,7 @@ pub async fn run_until_stopped(
             () = stop_requested => Stop::Shutdown,
         });
     };
-    let ca_file = ca_file(ready)?;
+    let files = ExecFiles::write(ready, std::env::var_os("NODE_EXTRA_CA_CERTS"))?;
     let mut child = Command::new("sh");
     child
         .arg("-c")
@@ -142,8 +149,12 @@ pub async fn run_until_stopped(
     for (name, value) in exec_environment(ready) {
         child.env(name, value);
     }
-    if let Some(path) = &ca_file {
-        child.env("ALIPAY_KIT_CA_FILE", path);
+    if let Ok(bin) = std::env::current_exe() {
+        child.env("ALIPAY_KIT_BIN", bin);
+    }
+    if let Some(files) = &files {
+        child.env("ALIPAY_KIT_CA_FILE", &files.ca);
+        child.env("NODE_EXTRA_CA_CERTS", &files.node);
     }
     let mut child = child.spawn()?;
     let pid = child.id();
@@ -163,22 +174,90 @@ pub async fn run_until_stopped(
             let _ = child.wait().await;
         }
     }
-    if let Some(path) = ca_file {
-        let _ = std::fs::remove_file(path);
-    }
+    drop(files);
     Ok(stop)
 }
 
-/// With TLS, the run's CA certificate in a file, for clients that want a path (`requests`'
-/// `verify=`, `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`).
-fn ca_file(ready: &Value) -> std::io::Result<Option<PathBuf>> {
-    let Some(pem) = ready["caCertificatePem"].as_str() else {
-        return Ok(None);
-    };
-    let path =
-        std::env::temp_dir().join(format!("alipay-cancel-kit-ca-{}.pem", std::process::id()));
-    std::fs::write(&path, pem)?;
-    Ok(Some(path))
+/// With TLS, the run's CA certificate in files for the `--exec` command, in a directory of
+/// their own that only this user can enter (0700), made fresh under `$TMPDIR` with a name
+/// nobody can guess, each file created new (never written through a planted file or link).
+/// The directory goes when this is dropped.
+#[derive(Debug)]
+pub struct ExecFiles {
+    dir: PathBuf,
+    /// The run's CA certificate (`ALIPAY_KIT_CA_FILE`).
+    pub ca: PathBuf,
+    /// What `NODE_EXTRA_CA_CERTS` names: the CA file, or, when the environment named a bundle
+    /// already, that bundle with the run's CA after it.
+    pub node: PathBuf,
+}
+
+impl ExecFiles {
+    /// The files for `ready`'s CA certificate; `None` without TLS. `node_extra` is the
+    /// `NODE_EXTRA_CA_CERTS` the kit itself was given, kept in the bundle.
+    ///
+    /// # Errors
+    /// When the directory or a file cannot be made, or the given bundle cannot be read
+    /// (the message names it).
+    pub fn write(
+        ready: &Value,
+        node_extra: Option<std::ffi::OsString>,
+    ) -> std::io::Result<Option<ExecFiles>> {
+        use rand::Rng as _;
+        use std::os::unix::fs::DirBuilderExt as _;
+        let Some(pem) = ready["caCertificatePem"].as_str() else {
+            return Ok(None);
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "alipay-cancel-kit-{}-{:016x}",
+            std::process::id(),
+            rand::thread_rng().gen::<u64>()
+        ));
+        // `create` fails if anything (a link included) is there already.
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        let files = ExecFiles {
+            ca: dir.join("ca.pem"),
+            node: dir.join("ca.pem"),
+            dir,
+        };
+        create_new(&files.ca, pem.as_bytes())?;
+        let Some(given) = node_extra.filter(|p| !p.is_empty()) else {
+            return Ok(Some(files));
+        };
+        let given = PathBuf::from(given);
+        let mut bundle = std::fs::read(&given).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("NODE_EXTRA_CA_CERTS {}: {e}", given.display()),
+            )
+        })?;
+        if !bundle.ends_with(b"\n") {
+            bundle.push(b'\n');
+        }
+        bundle.extend_from_slice(pem.as_bytes());
+        let mut files = files;
+        files.node = files.dir.join("node-extra-ca-certs.pem");
+        create_new(&files.node, &bundle)?;
+        Ok(Some(files))
+    }
+}
+
+impl Drop for ExecFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Writes a file that must not exist yet, readable by its owner only.
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
 }
 
 /// Keys from a directory: `merchant-private.pkcs8.b64` and `vendor-private.pkcs8.b64`

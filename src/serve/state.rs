@@ -23,6 +23,8 @@ use crate::spec::endpoint::member;
 pub struct Bounds {
     /// Exchanges kept in the journal (`GET /__kit/requests`, the reports).
     pub journal: usize,
+    /// Bytes the journal keeps in all (its entries' JSON text); the oldest go first past it.
+    pub journal_bytes: usize,
     /// Bytes of each request and answer body kept in the journal.
     pub journal_body_bytes: usize,
     /// Ordinary ids remembered (each id cancelled keeps its first answer).
@@ -31,6 +33,8 @@ pub struct Bounds {
     pub magic: usize,
     /// Armed entries waiting, and answers in all of them together.
     pub armed_answers: usize,
+    /// Bytes of armed answers held in all (each entry's answers once, whatever its `times`).
+    pub armed_bytes: usize,
 }
 
 /// Checks as a journal keeps them: the failed ones in full, the held ones by id and level.
@@ -53,10 +57,12 @@ impl Default for Bounds {
     fn default() -> Bounds {
         Bounds {
             journal: 10_000,
-            journal_body_bytes: 16 * 1024,
+            journal_bytes: 32 << 20,
+            journal_body_bytes: 4 * 1024,
             memory: 100_000,
             magic: 100_000,
             armed_answers: 10_000,
+            armed_bytes: 4 << 20,
         }
     }
 }
@@ -119,11 +125,22 @@ pub struct Armed {
     pub id: Option<String>,
     /// What armed them, for the journal: a scenario id, or `answers`.
     pub label: String,
-    /// The answers still to serve, in order.
-    pub answers: VecDeque<Answer>,
+    /// The answers, once: served in order, `times` over.
+    pub answers: Vec<Answer>,
+    /// How many answers are left to serve (at most `answers.len()` times `times`).
+    pub left: usize,
+    /// The size of `answers` as JSON, counted against [`Bounds::armed_bytes`].
+    pub bytes: usize,
 }
 
 impl Armed {
+    /// Takes the next answer; `None` once all are served.
+    fn next(&mut self, total: usize) -> Option<Answer> {
+        let served = total.checked_sub(self.left)?;
+        self.left = self.left.checked_sub(1)?;
+        Some(self.answers[served % self.answers.len()].clone())
+    }
+
     fn matches(&self, client_id: Option<&str>, ids: &Ids) -> bool {
         self.client_id
             .as_deref()
@@ -175,11 +192,11 @@ pub struct JournalEntry {
     pub method: String,
     /// The path, from the request target.
     pub path: String,
-    /// The headers as received, names in lower case.
+    /// The headers as received, names in lower case, cut as [`kept_headers`] says.
     pub headers: Vec<(String, String)>,
     /// The body as text (lossy UTF-8), cut at [`Bounds::journal_body_bytes`].
     pub body: String,
-    /// The ids the body carries.
+    /// The ids the body carries, each cut at [`FIELD_BYTES`].
     pub ids: Ids,
     /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
     pub checks: Vec<Check>,
@@ -270,11 +287,13 @@ pub struct Memory {
     pub(crate) seq: u64,
     pub(crate) totals: Totals,
     pub(crate) journal: VecDeque<Stored>,
+    /// Bytes of the journal's JSON text.
+    pub(crate) journal_bytes: usize,
     cancelled: HashMap<String, Arc<Cancelled>>,
     cancelled_order: VecDeque<String>,
     magic: HashMap<String, usize>,
     magic_order: VecDeque<String>,
-    pub(crate) armed: VecDeque<Armed>,
+    pub(crate) armed: VecDeque<(Armed, usize)>,
 }
 
 impl Memory {
@@ -289,7 +308,31 @@ impl Memory {
 
     /// Answers waiting in armed entries.
     pub fn armed_answers(&self) -> usize {
-        self.armed.iter().map(|a| a.answers.len()).sum()
+        self.armed.iter().map(|(a, _)| a.left).sum()
+    }
+
+    /// Bytes held by armed entries.
+    pub fn armed_bytes(&self) -> usize {
+        self.armed.iter().map(|(a, _)| a.bytes).sum()
+    }
+
+    /// Arms an entry that serves `left` answers in all.
+    pub fn arm(&mut self, armed: Armed) {
+        let total = armed.left;
+        self.armed.push_back((armed, total));
+    }
+
+    /// Keeps a journal entry, forgetting the oldest past either bound (entries, bytes).
+    pub fn keep(&mut self, stored: Stored, bounds: &Bounds) {
+        self.journal_bytes += stored.json.len();
+        self.journal.push_back(stored);
+        while self.journal.len() > bounds.journal
+            || (self.journal_bytes > bounds.journal_bytes && self.journal.len() > 1)
+        {
+            if let Some(old) = self.journal.pop_front() {
+                self.journal_bytes -= old.json.len();
+            }
+        }
     }
 
     /// The answer for a request that passed the gateway's own checks.
@@ -303,14 +346,15 @@ impl Memory {
         if let Some((magic, scenario)) = ids.magic() {
             return self.magic(catalogue, magic, scenario, ids, bounds);
         }
-        if let Some(position) = self.armed.iter().position(|a| a.matches(client_id, ids)) {
-            let armed = &mut self.armed[position];
+        if let Some(position) = self
+            .armed
+            .iter()
+            .position(|(a, _)| a.matches(client_id, ids))
+        {
+            let (armed, total) = &mut self.armed[position];
             let label = armed.label.clone();
-            let answer = armed
-                .answers
-                .pop_front()
-                .expect("armed entries are never empty");
-            if armed.answers.is_empty() {
+            let answer = armed.next(*total).expect("armed entries are never empty");
+            if armed.left == 0 {
                 self.armed.remove(position);
             }
             let answer = echo(answer, ids);
@@ -551,6 +595,66 @@ pub fn journal_text(bytes: &[u8], bound: usize) -> String {
     )
 }
 
+/// The most bytes of one header value, id, or check message, `expected` or `seen` a journal
+/// entry keeps (a signature header is about 400): longer ones are cut, saying so.
+pub const FIELD_BYTES: usize = 512;
+
+/// The most bytes of header lines one journal entry keeps; the rest are left out, saying so.
+pub const HEADER_BYTES: usize = 4 * 1024;
+
+/// `text` cut to about `bound` bytes (on a character boundary), saying how long it was.
+pub fn cut(text: &str, bound: usize) -> String {
+    if text.len() <= bound {
+        return text.to_owned();
+    }
+    let mut end = bound;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len())
+}
+
+/// Header lines as a journal keeps them: each value cut to [`FIELD_BYTES`], and the lines
+/// past [`HEADER_BYTES`] left out, a last line saying how many.
+pub fn kept_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    let mut bytes = 0;
+    for (i, (name, value)) in headers.iter().enumerate() {
+        let line = (cut(name, FIELD_BYTES), cut(value, FIELD_BYTES));
+        bytes += line.0.len() + line.1.len();
+        if bytes > HEADER_BYTES {
+            kept.push((
+                "(cut)".to_owned(),
+                format!("{} more header lines left out", headers.len() - i),
+            ));
+            break;
+        }
+        kept.push(line);
+    }
+    kept
+}
+
+/// A check as a journal keeps it: message, `expected` and `seen` cut to [`FIELD_BYTES`] (a
+/// signature check quotes the whole string to sign, body and all).
+pub fn kept_check(mut check: Check) -> Check {
+    check.message = cut(&check.message, FIELD_BYTES);
+    for text in [&mut check.expected, &mut check.seen].into_iter().flatten() {
+        *text = cut(text, FIELD_BYTES);
+    }
+    check
+}
+
+impl Ids {
+    /// The ids as a journal keeps them: cut to [`FIELD_BYTES`] (a valid id is 64 characters).
+    pub fn kept(self) -> Ids {
+        let keep = |id: Option<String>| id.map(|id| cut(&id, FIELD_BYTES));
+        Ids {
+            payment_id: keep(self.payment_id),
+            payment_request_id: keep(self.payment_request_id),
+        }
+    }
+}
+
 /// How the gateway decided one request: what it named, how it fared, what it got.
 #[derive(Clone, Debug)]
 pub struct Decision {
@@ -573,7 +677,7 @@ pub fn entry(
     bounds: &Bounds,
 ) -> JournalEntry {
     let answer = &decision.served.answer;
-    let (checks, passed) = split(decision.checks);
+    let (checks, passed) = split(decision.checks.into_iter().map(kept_check).collect());
     JournalEntry {
         seq,
         received_at: request
@@ -581,18 +685,18 @@ pub fn entry(
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         method: request.method.clone(),
         path: request.path.clone(),
-        headers: request.headers.clone(),
+        headers: kept_headers(&request.headers),
         body: journal_text(&request.body, bounds.journal_body_bytes),
         answer: JournalAnswer {
             status: http.status,
-            headers: http.headers.clone(),
+            headers: kept_headers(&http.headers),
             body: journal_text(&http.body, bounds.journal_body_bytes),
             signing: answer.signing,
             delay_ms: answer.delay_ms,
             fault: answer.fault,
             accept: answer.accept.clone(),
         },
-        ids: decision.ids,
+        ids: decision.ids.kept(),
         checks,
         passed,
         source: decision.source,

@@ -29,7 +29,50 @@ fn config(upstream: &Server, with_keys: bool, record: Option<std::path::PathBuf>
         journal_file: None,
         record_dir: record,
         journal_bound: 10_000,
+        admin_token: None,
     }
+}
+
+/// A proxy in front of `upstream` (a URL), giving up after `timeout`.
+async fn proxy_to(upstream: &str, timeout: Duration) -> Proxy {
+    Proxy::start(ProxyConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        tls: TlsSetting::Off,
+        upstream: Upstream::new(upstream, None, timeout).unwrap(),
+        merchant_public: None,
+        alipay_public: None,
+        violations_header: true,
+        journal_file: None,
+        record_dir: None,
+        journal_bound: 10_000,
+        admin_token: None,
+    })
+    .await
+    .unwrap()
+}
+
+/// An upstream on a loopback port that reads each request's head, then plays `answer` on the
+/// connection (written from a blocking thread, so endless answers are easy to write).
+fn fake_upstream(answer: fn(&mut std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                answer(&mut stream);
+                // Read what is left (the request body) before closing: unread bytes would make
+                // the close a reset, which could overtake the answer.
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+                let _ = std::io::copy(&mut stream, &mut std::io::sink());
+            });
+        }
+    });
+    url
 }
 
 /// The reference client cancels `id` (as paymentId) through the proxy, with serve's keys.
@@ -324,4 +367,111 @@ fn bad_options_are_clear_errors_naming_what_is_wrong() {
     let read = alipay_cancel_kit::proxy::read_public_key(&pem).unwrap();
     assert_eq!(read.to_base64_spki(), base64);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An upstream that is down, breaks off, never answers or answers without end: the client gets
+/// a 502 saying why, the proxy holds at most 1 MiB of it, and the journal says so.
+#[test]
+fn a_broken_upstream_gets_the_client_a_502_saying_why_and_holds_at_most_1_mib() {
+    runtime().block_on(async {
+        let down = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", listener.local_addr().unwrap())
+        };
+        let endless = fake_upstream(|stream| {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+            let chunk = [format!("{:x}\r\n", 64 * 1024).into_bytes(), vec![b'x'; 64 * 1024], b"\r\n".to_vec()].concat();
+            while stream.write_all(&chunk).is_ok() {}
+        });
+        let silent = fake_upstream(|stream| {
+            std::thread::sleep(Duration::from_secs(20));
+            let _ = stream.write_all(b"");
+        });
+        let broken = fake_upstream(|stream| {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"res");
+        });
+        for (upstream, why) in [
+            (down, "connect to"),
+            (endless, "larger than 1048576 bytes (1 MiB)"),
+            (silent, "no answer from upstream within 1 s"),
+            (broken, "cut short"),
+        ] {
+            let proxy = proxy_to(&upstream, Duration::from_secs(1)).await;
+            let (head, body) = tokio::task::spawn_blocking({
+                let url = proxy.url().to_owned();
+                move || raw_exchange(&url, format!("POST {PATH} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{{}}").as_bytes())
+            })
+            .await
+            .unwrap();
+            assert!(head.starts_with("HTTP/1.1 502"), "{upstream}: {head}");
+            let error = head.lines().find(|l| l.starts_with("x-kit-error: ")).unwrap_or_default();
+            assert!(error.contains(why), "{why}: {head}");
+            assert!(String::from_utf8_lossy(&body).contains(why));
+            let exchange = proxy.journal().pop().unwrap();
+            assert!(exchange.upstream_error.as_deref().unwrap().contains(why), "{exchange:?}");
+            assert_eq!(exchange.status, 0, "judged as no answer");
+            let failure = proxy.failure().expect("no exchange got an answer");
+            assert!(failure.contains("none of the 1 requests got an answer") && failure.contains(why), "{failure}");
+            assert_eq!(proxy.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
+        }
+    });
+}
+
+/// An answer within 1 MiB is passed on whole; the journal keeps a few KiB of it, saying so.
+#[test]
+fn a_large_answer_passes_whole_and_the_journal_keeps_it_cut() {
+    runtime().block_on(async {
+        let large = fake_upstream(|stream| {
+            let body = format!("{{\"pad\":\"{}\"}}", "p".repeat(600_000));
+            let _ = stream.write_all(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len()).as_bytes());
+        });
+        let proxy = proxy_to(&large, Duration::from_secs(10)).await;
+        let url = proxy.url().to_owned();
+        let (head, body) = tokio::task::spawn_blocking(move || {
+            raw_exchange(&url, format!("POST {PATH} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{{}}").as_bytes())
+        })
+        .await
+        .unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert_eq!(body.len(), 600_010);
+        let exchange = proxy.journal().pop().unwrap();
+        assert!(exchange.answer_body.ends_with("(600010 bytes in all)"), "cut, saying so");
+        assert!(serde_json::to_string(&exchange).unwrap().len() < 16 * 1024);
+        assert!(proxy.failure().is_none());
+    });
+}
+
+/// On the command line: a session whose requests all went unanswered exits 1, saying why.
+#[test]
+fn a_session_with_no_answered_exchange_exits_1_saying_why() {
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let command = r#"python3 -c "
+import os, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(urllib.request.Request(os.environ['ALIPAY_KIT_URL'] + '/ams/api/v1/payments/cancel', data=b'{}', method='POST'))
+except urllib.error.HTTPError as e:
+    assert e.code == 502, e.code
+    assert 'connect to' in e.headers['x-kit-error']
+""#;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args([
+            "proxy",
+            "--upstream",
+            &down,
+            "--port",
+            "0",
+            "--exec",
+            command,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("proxy: failed: none of the 1 requests got an answer from the upstream"),
+        "{err}"
+    );
 }

@@ -681,3 +681,65 @@ fn a_request_in_flight_when_its_gateway_ends_leaves_the_next_gateways_whole() {
         assert_eq!(exchanges[0].request.body, body.as_bytes());
     }
 }
+
+/// The run gateway's front door caps its connections, idle ones making room for a newcomer;
+/// the TLS front closes a client that never says hello.
+#[test]
+fn the_run_gateways_doors_make_room_for_a_newcomer_and_close_a_silent_tls_client() {
+    use alipay_cancel_kit::gateway::tls::{Mode, TestPki, TlsFront};
+    use std::io::Read;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let gateway = start_gateway(&rt, "result/SUCCESS");
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(gateway.addr()).unwrap())
+        .collect();
+    let answer = exchange_raw(
+        &rt,
+        gateway.addr(),
+        b"GET /ams/api/v1/payments/cancel HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        false,
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 "),
+        "served past 300 idle connections: {answer}"
+    );
+    drop(idle);
+
+    // Ambiguous framing is refused before the server behind sees it, and recorded.
+    let smuggled = exchange_raw(
+        &rt,
+        gateway.addr(),
+        b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 9\r\n\r\n{}",
+        false,
+    );
+    assert!(smuggled.starts_with("HTTP/1.1 400"), "{smuggled}");
+    let last = gateway.exchanges().pop().unwrap();
+    assert_eq!(
+        last.checks[0].id,
+        format!("request[{}].framing", gateway.exchanges().len())
+    );
+    assert!(
+        last.checks[0].message.contains("given twice, differently"),
+        "{:?}",
+        last.checks
+    );
+
+    let pki = TestPki::generate().unwrap();
+    let front = rt
+        .block_on(TlsFront::start(
+            pki.server_config(Mode::Trusted),
+            gateway.addr(),
+        ))
+        .unwrap();
+    let mut silent = std::net::TcpStream::connect(front.addr()).unwrap();
+    silent
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut nothing = Vec::new();
+    let read = silent.read_to_end(&mut nothing);
+    assert!(
+        matches!(read, Ok(0)),
+        "closed by the front, not by the test's timeout: {read:?}"
+    );
+}

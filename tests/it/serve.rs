@@ -109,11 +109,25 @@ fn admin(server: &Server, method: &str, path: &str, body: Value) -> (u16, Value)
     } else {
         body.to_string().into_bytes()
     };
-    let (status, _, body) = http(server, method, path, &[], &bytes);
+    let json = [("content-type", "application/json".to_owned())];
+    let (status, _, body) = http(server, method, path, &json, &bytes);
     (
         status,
         serde_json::from_slice(&body).expect("the kit's endpoints answer JSON"),
     )
+}
+
+/// Raw bytes to the server on a fresh connection; the answer as text, read to its end.
+fn raw(server: &Server, bytes: &[u8]) -> String {
+    let addr = server.url().trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 #[test]
@@ -746,17 +760,19 @@ print(urllib.request.urlopen(req).read().decode())
         Some(1),
         "a MUST violation fails the gate: {stdout}\n{stderr}"
     );
-    let first: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
-    assert!(first["url"]
-        .as_str()
-        .unwrap()
-        .starts_with("http://127.0.0.1:"));
+    assert!(
+        !stdout.contains("merchantPrivateKey") && !stdout.contains("\"url\""),
+        "with --exec the ready line stays off the command's output: {stdout}"
+    );
     assert!(
         stdout.contains("INVALID_SIGNATURE"),
         "the command saw the refusal: {stdout}"
     );
     let ready: Value = serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
-    assert_eq!(ready, first);
+    assert!(ready["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert!(Schema::Report.is_valid(&report));
     assert_eq!(report["summary"]["FAIL"], 1);
@@ -865,4 +881,382 @@ fn keys_from_a_directory_and_the_committed_test_keys_agree() {
     assert!(missing.contains("merchant-private.pkcs8.b64"), "{missing}");
     let env = serve::session::exec_environment(&json!({"url": "u", "merchantPrivateKey": "k"}));
     assert!(env.contains(&("ALIPAY_KIT_MERCHANT_PRIVATE_KEY".into(), "k".into())));
+}
+
+/// A bare LF inside a header, and every ambiguous framing of RFC 9112 section 6.3, get 400,
+/// are journaled with the `framing` check, and nothing of them reaches an answer header.
+#[test]
+fn cr_or_lf_in_a_header_and_ambiguous_framing_get_400_and_are_journaled() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let cases: [&[u8]; 4] = [
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nClient-Id: A\nSet-Cookie: pwned=1\r\ncontent-length: 2\r\n\r\n{}",
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ncontent-length: -1\r\n\r\n{}",
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 40\r\n\r\n{}",
+            b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+        ];
+        for bytes in cases {
+            let answer = raw(&server, bytes);
+            assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+            let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+            assert!(!head.contains("set-cookie"), "{head}");
+            assert!(head.contains("x-kit-error: header") || head.contains("x-kit-error: content-length") || head.contains("x-kit-error: both"), "{head}");
+        }
+        let journal = server.journal();
+        assert_eq!(journal.len(), 4);
+        for entry in &journal {
+            assert_eq!(entry.answer.status, 400);
+            assert_eq!(entry.checks[0].id, format!("request[{}].framing", entry.seq));
+            assert_eq!(entry.checks[0].level, Level::Must);
+        }
+        assert!(journal[1].checks[0].message.contains("`-1` is not a decimal length"));
+        assert!(journal[2].checks[0].message.contains("given twice"));
+        assert!(journal[3].checks[0].message.contains("both Transfer-Encoding and Content-Length"));
+        assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
+        let after = cancel(&server, json!({"paymentId": "after-400"})).await;
+        assert_eq!(after.outcome, OutcomeKind::Success);
+    });
+}
+
+/// Whatever a request carries, its journal entry (and its report case) stays within a few
+/// KiB, cut where it says so.
+#[test]
+fn a_journal_entry_stays_within_a_few_kib_whatever_the_request() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let id = "i".repeat(300_000);
+        let body = json!({"paymentId": id, "paymentRequestId": id}).to_string();
+        let long = "v".repeat(10_000);
+        let headers = vec![
+            ("content-type", "application/json".to_owned()),
+            ("client-id", long.clone()),
+            ("request-time", long.clone()),
+            (
+                "signature",
+                format!("algorithm=RSA256,keyVersion=1,signature={long}"),
+            ),
+        ];
+        let (status, _, _) = http(&server, "POST", PATH, &headers, body.as_bytes());
+        assert_eq!(status, 200, "refused as the real gateway would, with an F");
+        let entry = server.journal().pop().unwrap();
+        let kept = serde_json::to_string(&entry).unwrap();
+        assert!(kept.len() < 16 * 1024, "{} bytes kept", kept.len());
+        assert!(entry
+            .body
+            .ends_with(&format!("... ({} bytes in all)", body.len())));
+        assert!(entry
+            .ids
+            .payment_id
+            .unwrap()
+            .ends_with("(300000 bytes in all)"));
+        assert!(entry
+            .headers
+            .iter()
+            .any(|(_, v)| v.ends_with("(10000 bytes in all)")));
+        assert!(!entry.checks.is_empty());
+        let report = serde_json::to_string(&server.report()).unwrap();
+        assert!(
+            report.len() < 16 * 1024,
+            "the report case: {} bytes",
+            report.len()
+        );
+    });
+}
+
+/// `times` is a count: one arm holds its answers once, and the armed bytes are bounded.
+#[test]
+fn arm_holds_its_answers_once_whatever_times_and_bounds_the_bytes() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let big = "b".repeat(900_000);
+        let arm = json!({"answers": [{"status": 503, "rawBody": big}], "times": 1000, "id": "nobody"});
+        for _ in 0..4 {
+            let (status, armed) = admin(&server, "POST", "/__kit/arm", arm.clone());
+            assert_eq!(status, 200, "{armed}");
+        }
+        let (status, refused) = admin(&server, "POST", "/__kit/arm", arm.clone());
+        assert_eq!(status, 400);
+        assert!(refused["error"].as_str().unwrap().contains("at most 4194304 bytes"), "{refused}");
+        admin(&server, "DELETE", "/__kit/requests", Value::Null);
+        assert_eq!(admin(&server, "POST", "/__kit/arm", arm).0, 200, "cleared, room again");
+
+        let in_turn = json!({"answers": [{"status": 503, "rawBody": "a"}, {"status": 429, "rawBody": "b"}], "times": 2, "id": "turns"});
+        assert_eq!(admin(&server, "POST", "/__kit/arm", in_turn).1["answers"], 4);
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            let body = br#"{"paymentId":"turns"}"#;
+            statuses.push(http(&server, "POST", PATH, &signed("TEST_5YBZ1", body), body).0);
+        }
+        assert_eq!(statuses, [503, 429, 503, 429, 200]);
+    });
+}
+
+#[test]
+fn armed_statuses_and_delays_out_of_bounds_are_refused_naming_the_field() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        for (answer, field) in [
+            (
+                json!({"status": 0}),
+                "answers[0].status: expected 100 to 599, found 0",
+            ),
+            (
+                json!({"status": 600}),
+                "answers[0].status: expected 100 to 599, found 600",
+            ),
+            (
+                json!({"status": 200, "delayMs": 60_001}),
+                "answers[0].delayMs: expected at most 60000, found 60001",
+            ),
+        ] {
+            let (status, error) =
+                admin(&server, "POST", "/__kit/arm", json!({"answers": [answer]}));
+            assert_eq!(status, 400);
+            assert!(error["error"].as_str().unwrap().contains(field), "{error}");
+        }
+    });
+}
+
+/// A web page cannot reach `/__kit/` (a foreign `Host`, a form post), and with a token nobody
+/// without it can; health stays open.
+#[test]
+fn kit_endpoints_refuse_foreign_hosts_form_posts_and_callers_without_the_token() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let port = server.url().rsplit(':').next().unwrap().to_owned();
+        let ask = |host: &str, extra: &str, body: &str| {
+            raw(&server, format!("POST /__kit/shutdown HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n{extra}content-length: {}\r\n\r\n{body}", body.len()).as_bytes())
+        };
+        let rebound = ask(&format!("evil.example:{port}"), "content-type: application/json\r\n", "{}");
+        assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+        assert!(rebound.contains("evil.example"), "{rebound}");
+        let other_port = ask("127.0.0.1:1", "content-type: application/json\r\n", "{}");
+        assert!(other_port.starts_with("HTTP/1.1 403"), "{other_port}");
+        let form = ask(&format!("localhost:{port}"), "content-type: application/x-www-form-urlencoded\r\n", "a=b");
+        assert!(form.starts_with("HTTP/1.1 415"), "{form}");
+        let health = raw(&server, b"GET /__kit/health HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n");
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+
+        let guarded = Server::start(ServeConfig { admin_token: Some("s3cret".into()), ..ServeConfig::loopback() }).await.unwrap();
+        let list = |extra: &str| raw(&guarded, format!("GET /__kit/requests HTTP/1.1\r\nhost: kit.internal\r\nconnection: close\r\n{extra}\r\n").as_bytes());
+        assert!(list("").starts_with("HTTP/1.1 401"));
+        assert!(list("authorization: Bearer wrong\r\n").starts_with("HTTP/1.1 401"));
+        assert!(list("authorization: Bearer s3cret\r\n").starts_with("HTTP/1.1 200"));
+        assert!(list("x-kit-admin-token: s3cret\r\n").starts_with("HTTP/1.1 200"));
+    });
+}
+
+/// Idle connections cannot lock clients out: when every slot is taken, the idle ones make
+/// room; a head that never ends is closed.
+#[test]
+fn idle_connections_make_room_and_a_head_that_never_ends_is_closed() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig {
+            connections: 16,
+            ..ServeConfig::loopback()
+        })
+        .await
+        .unwrap();
+        let addr = server.url().trim_start_matches("http://").to_owned();
+        let idle: Vec<TcpStream> = (0..40)
+            .map(|_| TcpStream::connect(&addr).unwrap())
+            .collect();
+        let outcome = cancel(&server, json!({"paymentId": "past-idle"})).await;
+        assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
+        drop(idle);
+
+        let mut slow = TcpStream::connect(&addr).unwrap();
+        slow.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        slow.write_all(b"POST /ams/api/v1/payments/cancel HTTP/1.1\r\nx-slow: ")
+            .unwrap();
+        let mut rest = Vec::new();
+        let read = slow.read_to_end(&mut rest);
+        assert!(
+            matches!(read, Ok(0)),
+            "closed by the server, not by the test's timeout: {read:?}"
+        );
+    });
+}
+
+/// `--keys` with the user's own key: the private key stays out of the ready line unless asked
+/// for; a ready file that holds one is the owner's only.
+#[test]
+fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_0600() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempdir();
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for name in ["merchant-private.pkcs8.b64", "vendor-private.pkcs8.b64"] {
+        std::fs::write(
+            keys.join(name),
+            signature::SigningKey::generate().to_base64_pkcs8(),
+        )
+        .unwrap();
+    }
+    let ready_of = |extra: &[&str], file: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .args(["serve", "--port", "0", "--exec", "true", "--ready-file"])
+            .arg(file)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        (
+            serde_json::from_str::<Value>(&std::fs::read_to_string(file).unwrap()).unwrap(),
+            mode,
+        )
+    };
+    let keys_arg = keys.to_str().unwrap();
+    let (own, mode) = ready_of(&["--keys", keys_arg], &dir.join("own.json"));
+    assert!(own.get("merchantPrivateKey").is_none(), "{own}");
+    assert!(own["merchantPublicKey"].is_string());
+    assert_eq!(mode, 0o644);
+    let (exposed, mode) = ready_of(
+        &["--keys", keys_arg, "--expose-private-key"],
+        &dir.join("exposed.json"),
+    );
+    assert!(exposed["merchantPrivateKey"].is_string());
+    assert_eq!(mode, 0o600);
+    let (test_only, mode) = ready_of(&[], &dir.join("test-only.json"));
+    assert_eq!(
+        test_only["merchantPrivateKey"],
+        TestKeys::fixed().merchant.to_base64_pkcs8()
+    );
+    assert_eq!(mode, 0o600);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--exec` hands the command the kit's own path, the run CA in a private directory, and a
+/// NODE_EXTRA_CA_CERTS bundle that keeps the one the environment had.
+#[test]
+fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
+    let dir = tempdir();
+    let theirs = dir.join("theirs.pem");
+    std::fs::write(
+        &theirs,
+        "-----BEGIN CERTIFICATE-----\nTHEIRS\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let seen = dir.join("seen");
+    let command = format!(
+        "\"$ALIPAY_KIT_BIN\" scenarios --magic > /dev/null && stat -c %a \"$(dirname \"$ALIPAY_KIT_CA_FILE\")\" > '{seen}' && stat -c %a \"$ALIPAY_KIT_CA_FILE\" >> '{seen}' && cat \"$NODE_EXTRA_CA_CERTS\" >> '{seen}' && echo \"$ALIPAY_KIT_BIN\" >> '{seen}' && echo \"$ALIPAY_KIT_CA_FILE\" >> '{seen}'",
+        seen = seen.display()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--tls", "--port", "0", "--exec", &command])
+        .env("NODE_EXTRA_CA_CERTS", &theirs)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no ready line on the command's stdout"
+    );
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(&lines[..2], ["700", "600"], "{seen}");
+    assert!(
+        seen.contains("THEIRS"),
+        "the bundle keeps the one given: {seen}"
+    );
+    assert_eq!(
+        seen.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "and adds the run CA: {seen}"
+    );
+    let bin = std::fs::canonicalize(env!("CARGO_BIN_EXE_alipay-cancel-kit")).unwrap();
+    assert!(lines.contains(&bin.to_str().unwrap()), "{seen}");
+    let ca_file = lines.last().unwrap();
+    assert!(
+        !std::path::Path::new(ca_file).exists(),
+        "the private directory goes with the session"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Off loopback, `/__kit/` needs a token or an explicit `--insecure-admin`.
+#[test]
+fn a_host_off_loopback_needs_an_admin_token_or_insecure_admin() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        .args(["serve", "--host", "0.0.0.0", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: --host 0.0.0.0")
+            && err.contains("--admin-token TOKEN")
+            && err.contains("--insecure-admin"),
+        "{err}"
+    );
+}
+
+/// A full descriptor table does not end the TLS listener: it backs off, idle connections
+/// make room, and a normal request is served while the flood is still held open.
+#[test]
+fn the_tls_listener_survives_a_full_descriptor_table() {
+    use std::io::BufRead;
+    let mut child = Standing(
+        std::process::Command::new("prlimit")
+            .args(["--nofile=64:64", "--"])
+            .arg(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .args(["serve", "--tls", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    let port = ready["url"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let flood: Vec<TcpStream> = (0..150)
+        .filter_map(|_| TcpStream::connect(format!("127.0.0.1:{port}")).ok())
+        .collect();
+    assert!(flood.len() > 64, "more connections than descriptors");
+    std::thread::sleep(Duration::from_millis(500));
+    runtime().block_on(async {
+        let gateway: GatewayInfo = serde_json::from_value(ready.clone()).unwrap();
+        let Value::Object(request) = json!({"paymentId": "past-the-flood"}) else {
+            unreachable!()
+        };
+        let instruction = Instruction {
+            protocol: PROTOCOL.into(),
+            scenario: "serve".into(),
+            gateway,
+            request,
+            timeout_ms: 15_000,
+        };
+        let outcome = reference_client::cancel(&instruction, &Behaviour::default())
+            .await
+            .unwrap();
+        assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
+    });
+    drop(flood);
+    assert!(child.0.try_wait().unwrap().is_none(), "still up");
 }
