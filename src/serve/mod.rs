@@ -418,7 +418,7 @@ pub struct Server {
     gateway: Arc<Gateway>,
     ready: Value,
     _plain: RawServer,
-    _tls: Option<TlsFront>,
+    tls_front: Option<TlsFront>,
 }
 
 impl Server {
@@ -457,7 +457,7 @@ impl Server {
             gateway,
             ready,
             _plain: plain,
-            _tls: tls,
+            tls_front: tls,
         })
     }
 
@@ -482,7 +482,9 @@ impl Session for Server {
     /// check.
     fn report(&self) -> RunReport {
         let results = self.journal().iter().map(request_result).collect();
-        RunReport::new("requests received by serve", "serve", results)
+        let mut report = RunReport::new("requests received by serve", "serve", results);
+        report.transport = crate::report::RunTransport::of(self.tls_front.is_some());
+        report
     }
 
     fn stop_signal(&self) -> &tokio::sync::Notify {

@@ -711,6 +711,12 @@ fn tls_serves_with_a_run_ca_the_ready_line_carries() {
             .contains("BEGIN CERTIFICATE"));
         let outcome = cancel(&server, json!({"paymentId": "tls-1"})).await;
         assert_eq!(outcome.outcome, OutcomeKind::Success, "{outcome:?}");
+        // A --tls session's reports say so, as a `run --tls` report does.
+        assert_eq!(server.report().transport.as_str(), "tls");
+    });
+    runtime().block_on(async {
+        let plain = Server::start(ServeConfig::loopback()).await.unwrap();
+        assert_eq!(plain.report().transport.as_str(), "http");
     });
 }
 
