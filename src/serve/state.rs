@@ -634,12 +634,20 @@ pub fn kept_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     kept
 }
 
-/// A check as a journal keeps it: message, `expected` and `seen` cut to [`FIELD_BYTES`] (a
-/// signature check quotes the whole string to sign, body and all).
+/// The bytes a journal keeps of each structured value of a check (`values.stringToSign`):
+/// an ordinary request's whole string to sign fits, a megabyte body's does not.
+pub const VALUE_BYTES: usize = 2048;
+
+/// A check as a journal keeps it: message, `expected` and `seen` cut to [`FIELD_BYTES`], each
+/// of its `values` to [`VALUE_BYTES`] (a signature check quotes the whole string to sign,
+/// body and all).
 pub fn kept_check(mut check: Check) -> Check {
     check.message = cut(&check.message, FIELD_BYTES);
     for text in [&mut check.expected, &mut check.seen].into_iter().flatten() {
         *text = cut(text, FIELD_BYTES);
+    }
+    for value in check.values.values_mut() {
+        *value = cut(value, VALUE_BYTES);
     }
     check
 }
