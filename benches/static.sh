@@ -6,7 +6,7 @@
 # and the static build's ratio to the glibc build's (target: within 15 %).
 #
 # Usage: benches/static.sh            (builds both)
-#        GLIBC=path STATIC=path benches/static.sh
+#        GLIBC=path STATIC=path [SERVE_BENCH=path] benches/static.sh
 # Environment: ROUNDS (3), CASES (2000 fuzz cases per measurement), REQUESTS (10000 for serve).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +21,16 @@ if [ -z "${STATIC:-}" ]; then
     cargo build --release --quiet --target x86_64-unknown-linux-musl --features static --bin alipay-cancel-kit
     STATIC=target/x86_64-unknown-linux-musl/release/alipay-cancel-kit
 fi
-# The serve benchmark's own load generator is built once, for both.
-cargo bench --quiet --bench serve --no-run 2>/dev/null
+# The serve benchmark's own load generator (benches/serve.rs), built once for both builds;
+# SERVE_BENCH=path reuses one built before.
+if [ -z "${SERVE_BENCH:-}" ]; then
+    SERVE_BENCH=$(cargo bench --bench serve --no-run --message-format=json \
+        | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "serve":
+        print(m["executable"])')
+fi
 
 fuzz_rate() { # BIN [fuzz args...]: cases/s, from fuzz's closing line
     local bin=$1
@@ -31,7 +39,7 @@ fuzz_rate() { # BIN [fuzz args...]: cases/s, from fuzz's closing line
         | sed -n 's/^PASS: .*, \([0-9]*\) cases\/s;.*/\1/p'
 }
 serve_rate() { # BIN: requests/s of serve under benches/serve.rs's load
-    KIT=$1 cargo bench --quiet --bench serve 2>/dev/null \
+    KIT=$1 "$SERVE_BENCH" 2>/dev/null \
         | awk '/^alipay-cancel-kit serve/ { print int($(NF-2)) }'
 }
 
