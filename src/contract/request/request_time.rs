@@ -135,6 +135,10 @@ mod tests {
             "2023-06-01T06:12:13",
             "2023-06-01",
             "12345678901234567",
+            // An offset that is not four ASCII digits is not given a colon (nor split inside
+            // a character).
+            "2023-06-01T06:12:13+0é0",
+            "2023-06-01T06:12:13+08:0",
         ] {
             let check = request_time(&sent_at(Some(text), ARRIVED), 2);
             assert_eq!(check.id, "request[2].request-time");
