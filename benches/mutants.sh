@@ -6,7 +6,7 @@
 # Usage:
 #   benches/mutants.sh               every mutant (hours on a shared 2-core machine)
 #   benches/mutants.sh --shard K/N   the K-th of N shards, K from 0 (cargo-mutants' numbering)
-#   benches/mutants.sh --ci          one rotating shard of MUTANTS_CI_SHARDS (default 40): the
+#   benches/mutants.sh --ci          one rotating shard of MUTANTS_CI_SHARDS (default 200): the
 #                                    day of the year picks it, so every shard runs in turn
 #   benches/mutants.sh --list        the mutants, nothing built
 # Anything after `--` goes to `cargo mutants` as it is (e.g. `-- -f src/contract/answer.rs`).
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=27.1.0
-CI_SHARDS=${MUTANTS_CI_SHARDS:-40}
+CI_SHARDS=${MUTANTS_CI_SHARDS:-200}
 
 mode=all
 shard=""
