@@ -6,10 +6,11 @@
 # Usage:
 #   benches/mutants.sh               every mutant (hours on a shared 2-core machine)
 #   benches/mutants.sh --shard K/N   the K-th of N shards, K from 0 (cargo-mutants' numbering)
-#   benches/mutants.sh --ci          one rotating shard of MUTANTS_CI_SHARDS (default 200): the
+#   benches/mutants.sh --ci          one rotating shard of MUTANTS_CI_SHARDS (default 100): the
 #                                    day of the year picks it, so every shard runs in turn
 #   benches/mutants.sh --list        the mutants, nothing built
-# Anything after `--` goes to `cargo mutants` as it is (e.g. `-- -f src/contract/answer.rs`).
+# Anything after `--` goes to `cargo mutants` as it is (e.g. `-- --re 'src/contract/answer'` to
+# narrow by name; `-f` adds to the configuration's files rather than narrowing them).
 #
 # Mutants are applied in place (`--in-place`): the tree's own target/ is reused, so a mutant
 # costs one incremental build of the library's unit tests, not a build of every dependency.
@@ -22,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=27.1.0
-CI_SHARDS=${MUTANTS_CI_SHARDS:-200}
+CI_SHARDS=${MUTANTS_CI_SHARDS:-100}
 
 mode=all
 shard=""
