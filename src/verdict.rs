@@ -171,3 +171,114 @@ pub const CANCEL_TIME_PRECISION: &str = CheckId::CancelTimePrecision.name();
 pub fn describe_answer(served: &crate::gateway::Served) -> String {
     crate::contract::outcome::describe_answer(&served.answer, served.note.as_deref())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::request::fixture;
+    use crate::gateway::{answer::HttpAnswer, Exchange, Served};
+    use crate::scenario::Catalogue;
+
+    #[test]
+    fn every_verdict_has_its_word_and_only_fail_and_error_fail_a_run() {
+        let words = Verdict::ALL.map(Verdict::as_str);
+        assert_eq!(words, ["PASS", "NON_STRICT", "FAIL", "ERROR", "SKIPPED"]);
+        for verdict in Verdict::ALL {
+            assert_eq!(verdict.to_string(), verdict.as_str());
+            assert_eq!(serde_json::to_value(verdict).unwrap(), verdict.as_str());
+        }
+        let failing: Vec<Verdict> = Verdict::ALL
+            .into_iter()
+            .filter(|v| v.is_failure())
+            .collect();
+        assert_eq!(failing, [Verdict::Fail, Verdict::Error]);
+    }
+
+    /// A failed MUST fails the scenario, a failed SHOULD (alone) makes it `NON_STRICT`, a
+    /// failed INFO is reported only; checks that held weigh nothing.
+    #[test]
+    fn grading_weighs_each_failed_check_by_its_level() {
+        let held = |level| Check::pass("held", level, "r", "ok");
+        let failed = |level| Check::fail("failed", level, "r", "m", "e", "s");
+        let cases = [
+            (vec![], Verdict::Pass),
+            (
+                vec![held(Level::Must), held(Level::Should), held(Level::Info)],
+                Verdict::Pass,
+            ),
+            (vec![held(Level::Must), failed(Level::Info)], Verdict::Pass),
+            (
+                vec![held(Level::Must), failed(Level::Should)],
+                Verdict::NonStrict,
+            ),
+            (
+                vec![failed(Level::Must), held(Level::Should)],
+                Verdict::Fail,
+            ),
+            (
+                vec![failed(Level::Should), failed(Level::Must)],
+                Verdict::Fail,
+            ),
+        ];
+        for (checks, verdict) in cases {
+            assert_eq!(grade(&checks), verdict, "{checks:?}");
+        }
+    }
+
+    /// The request checks as the gateway made them, then the outcome rules.
+    #[test]
+    fn judging_puts_the_request_checks_before_the_outcome_rules() {
+        let catalogue = Catalogue::embedded().expect("the catalogue loads");
+        let scenario = catalogue
+            .get("result/ORDER_NOT_EXIST")
+            .expect("in the catalogue");
+        let served = Served::scripted(0, scenario.answers[0].clone());
+        let request_check =
+            CheckId::Charset.fail_on(1, crate::contract::Failure::new("m", "e", "s"));
+        let exchange = Exchange {
+            request: fixture::request(),
+            checks: vec![request_check.clone()],
+            served: served.clone(),
+            sent: HttpAnswer {
+                status: 200,
+                headers: vec![],
+                body: vec![],
+                delay: std::time::Duration::ZERO,
+                fault: None,
+            },
+        };
+        let checks = judge(scenario, &[exchange], None);
+        let ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "request[1].charset",
+                "requests.count",
+                "requests.no-retry-after-final"
+            ]
+        );
+        assert_eq!(checks[0], request_check);
+        assert!(judge(scenario, &[], None).is_empty());
+        let result = ScenarioResult {
+            id: scenario.id.clone(),
+            title: String::new(),
+            rule: String::new(),
+            verdict: grade(&checks),
+            reason: None,
+            checks,
+            requests: 1,
+            outcome: None,
+            stderr: String::new(),
+            duration_ms: 0.0,
+            adapter_ms: 0.0,
+            transcript: vec![],
+        };
+        assert_eq!(result.verdict, Verdict::NonStrict);
+        let failed: Vec<&str> = result.failed_checks().map(|c| c.id.as_str()).collect();
+        assert_eq!(failed, ["request[1].charset"]);
+        assert_eq!(
+            describe_answer(&served),
+            "HTTP 200, ORDER_NOT_EXIST (F), signed"
+        );
+    }
+}

@@ -144,12 +144,6 @@ impl AnswerClass {
             _ => Vec::new(),
         }
     }
-
-    /// Whether the client must not call again after an answer of this class (no `UNKNOWN`
-    /// accepted).
-    pub fn is_definitive(self, status: ResultStatus) -> bool {
-        !self.accepts(status).contains(&OutcomeKind::Unknown)
-    }
 }
 
 /// An answer as it came over the wire, with the request facts it is judged against.
@@ -205,11 +199,6 @@ impl Classified {
             accepts: class.accepts(status),
             prefer: class.prefers(),
         }
-    }
-
-    /// Whether the client must not call again after it (no `UNKNOWN` accepted).
-    pub fn is_definitive(&self) -> bool {
-        !self.accepts.contains(&OutcomeKind::Unknown)
     }
 }
 
@@ -482,9 +471,381 @@ mod tests {
             AnswerClass::UnsignedFailure.accepts(ResultStatus::F),
             [Failed, Unknown]
         );
-        assert!(!AnswerClass::UnsignedFailure.is_definitive(ResultStatus::F));
-        assert!(AnswerClass::SignedFailure.is_definitive(ResultStatus::F));
         assert_eq!(late(&[Unknown]), (vec![Unknown], vec![]));
         assert_eq!(late(&[Failed]), (vec![Unknown, Failed], vec![Unknown]));
+    }
+
+    /// An answer delayed to the client's timeout or past it may not have been seen: `UNKNOWN`
+    /// is accepted and preferred. Over a connection the client must not trust, nothing is
+    /// believed.
+    #[test]
+    fn late_answers_and_untrusted_connections() {
+        use OutcomeKind::{Success, Unknown};
+        let answer = |delay_ms| Answer {
+            status: 200,
+            body: Some(
+                serde_json::json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S"}}),
+            ),
+            raw_body: None,
+            signing: Signing::Signed,
+            delay_ms,
+            fault: None,
+            accept: vec![],
+            prefer: vec![],
+        };
+        let plain = Transport::Plain;
+        assert_eq!(
+            scripted_accepts(&answer(999), 1000, plain),
+            (vec![Success], vec![])
+        );
+        for delay in [1000, 1001] {
+            assert_eq!(
+                scripted_accepts(&answer(delay), 1000, plain),
+                (vec![Unknown, Success], vec![Unknown]),
+                "{delay}"
+            );
+        }
+        assert_eq!(
+            scripted_accepts(&answer(0), 1000, Transport::TlsTrusted),
+            (vec![Success], vec![])
+        );
+        for transport in [Transport::TlsUntrusted, Transport::TlsWrongHostname] {
+            assert_eq!(
+                scripted_accepts(&answer(0), 1000, transport),
+                (vec![Unknown], vec![])
+            );
+        }
+    }
+
+    /// Every class, in the order of the outcome rules' table.
+    const EVERY_CLASS: [AnswerClass; 11] = [
+        AnswerClass::SignedSuccess,
+        AnswerClass::SignedFailure,
+        AnswerClass::SignedUnknown,
+        AnswerClass::UnsignedFailure,
+        AnswerClass::UnsignedUnknown,
+        AnswerClass::UnsignedSuccess,
+        AnswerClass::SignatureHalfMissing,
+        AnswerClass::SignatureInvalid,
+        AnswerClass::ForeignClientId,
+        AnswerClass::NoUsableAnswer,
+        AnswerClass::SignatureNotChecked,
+    ];
+
+    /// The class ids `proxy` journals and reports, and the JSON spelling of each class: the
+    /// same text, pinned.
+    #[test]
+    fn every_class_has_its_report_id() {
+        let ids: Vec<&str> = EVERY_CLASS.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "signed-success",
+                "signed-failure",
+                "signed-unknown",
+                "unsigned-failure",
+                "unsigned-unknown",
+                "unsigned-success",
+                "signature-half-missing",
+                "signature-invalid",
+                "foreign-client-id",
+                "no-usable-answer",
+                "signature-not-checked",
+            ]
+        );
+        for class in EVERY_CLASS {
+            assert_eq!(serde_json::to_value(class).unwrap(), class.as_str());
+        }
+    }
+
+    /// The outcome rules' table, class by class and status by status; `UNKNOWN` is accepted
+    /// (the answer is not definitive) everywhere but after a correctly signed `S` or `F`.
+    #[test]
+    fn every_class_accepts_what_the_outcome_rules_say() {
+        use OutcomeKind::{Failed, Success, Unknown};
+        use ResultStatus::{F, S, U};
+        let table: [(AnswerClass, [&[OutcomeKind]; 3]); 11] = [
+            (
+                AnswerClass::SignedSuccess,
+                [&[Success], &[Success], &[Success]],
+            ),
+            (
+                AnswerClass::SignedFailure,
+                [&[Failed], &[Failed], &[Failed]],
+            ),
+            (
+                AnswerClass::SignedUnknown,
+                [&[Unknown], &[Unknown], &[Unknown]],
+            ),
+            (AnswerClass::UnsignedFailure, [&[Failed, Unknown]; 3]),
+            (AnswerClass::UnsignedUnknown, [&[Unknown]; 3]),
+            (AnswerClass::UnsignedSuccess, [&[Unknown]; 3]),
+            (AnswerClass::SignatureHalfMissing, [&[Unknown]; 3]),
+            (AnswerClass::SignatureInvalid, [&[Unknown]; 3]),
+            (
+                AnswerClass::ForeignClientId,
+                [&[Unknown, Success], &[Unknown, Failed], &[Unknown]],
+            ),
+            (AnswerClass::NoUsableAnswer, [&[Unknown]; 3]),
+            (
+                AnswerClass::SignatureNotChecked,
+                [&[Success, Unknown], &[Failed, Unknown], &[Unknown]],
+            ),
+        ];
+        for (class, by_status) in table {
+            for (status, accepts) in [S, F, U].into_iter().zip(by_status) {
+                assert_eq!(class.accepts(status), accepts, "{class:?} {status:?}");
+            }
+            let prefers: &[OutcomeKind] = if class == AnswerClass::ForeignClientId {
+                &[Unknown]
+            } else {
+                &[]
+            };
+            assert_eq!(class.prefers(), prefers, "{class:?}");
+        }
+    }
+
+    const REQUEST_CLIENT_ID: &str = "TEST_5YBZ1";
+    const FOREIGN_CLIENT_ID: &str = "TEST_OTHER";
+    const PATH: &str = "/ams/api/v1/payments/cancel";
+    const TIME: &str = "2023-06-01T14:12:13+08:00";
+
+    fn body(status: &str) -> Vec<u8> {
+        format!(r#"{{"result":{{"resultCode":"CODE_{status}","resultStatus":"{status}"}}}}"#)
+            .into_bytes()
+    }
+
+    fn keys() -> &'static signature::TestKeys {
+        crate::contract::request::fixture::keys()
+    }
+
+    /// The headers of an answer signed by `key` for `signed_for`, echoing `echoed`.
+    fn signed(
+        key: &signature::SigningKey,
+        signed_for: &str,
+        echoed: &str,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let value = signature::sign(key, PATH, signed_for, TIME, body);
+        vec![
+            (header::CLIENT_ID.into(), echoed.into()),
+            (header::RESPONSE_TIME.into(), TIME.into()),
+            (
+                header::SIGNATURE.into(),
+                signature::header_value("1", &value),
+            ),
+        ]
+    }
+
+    fn classified(status: u16, headers: &[(String, String)], body: &[u8]) -> Classified {
+        let vendor = keys().vendor.verifying_key();
+        let answer = RawAnswer {
+            path: PATH,
+            request_client_id: REQUEST_CLIENT_ID,
+            status,
+            headers,
+            body,
+        };
+        classify(&answer, Some(&vendor))
+    }
+
+    /// `(class, why)` of a classified answer: the text `proxy` journals beside the class id.
+    fn class_and_why(classified: &Classified) -> (&'static str, &str) {
+        (classified.class.as_str(), classified.why.as_str())
+    }
+
+    #[test]
+    fn correctly_signed_answers_are_believed_with_their_status_and_code() {
+        for (status, class, why) in [
+            ("S", "signed-success", "S, correctly signed"),
+            ("F", "signed-failure", "F, correctly signed"),
+            ("U", "signed-unknown", "U, correctly signed"),
+        ] {
+            let body = body(status);
+            let headers = signed(&keys().vendor, REQUEST_CLIENT_ID, REQUEST_CLIENT_ID, &body);
+            let got = classified(200, &headers, &body);
+            assert_eq!(class_and_why(&got), (class, why));
+            assert_eq!(got.result, Some((status.into(), format!("CODE_{status}"))));
+        }
+    }
+
+    /// A signature that verifies for the request's client id, on an `S` that echoes another
+    /// merchant's client id, is still not this merchant's answer.
+    #[test]
+    fn a_verified_success_echoing_another_client_id_is_foreign() {
+        let body = body("S");
+        let headers = signed(&keys().vendor, REQUEST_CLIENT_ID, FOREIGN_CLIENT_ID, &body);
+        let got = classified(200, &headers, &body);
+        assert_eq!(
+            class_and_why(&got),
+            (
+                "foreign-client-id",
+                "signed for client id `TEST_OTHER`, not the request's `TEST_5YBZ1`"
+            )
+        );
+        assert_eq!(got.accepts, [OutcomeKind::Unknown, OutcomeKind::Success]);
+        assert_eq!(got.prefer, [OutcomeKind::Unknown]);
+        assert_eq!(got.result, Some(("S".into(), "CODE_S".into())));
+    }
+
+    /// Signed for the client id it echoes (another merchant's), as Python and Go verify.
+    #[test]
+    fn an_answer_signed_for_the_client_id_it_echoes_is_foreign() {
+        for status in ["S", "F", "U"] {
+            let body = body(status);
+            let headers = signed(&keys().vendor, FOREIGN_CLIENT_ID, FOREIGN_CLIENT_ID, &body);
+            let got = classified(200, &headers, &body);
+            assert_eq!(
+                class_and_why(&got),
+                (
+                    "foreign-client-id",
+                    "signed for client id `TEST_OTHER`, not the request's `TEST_5YBZ1`"
+                ),
+                "{status}"
+            );
+        }
+    }
+
+    /// A signature that verifies for no client id is invalid, whatever client id the answer
+    /// echoes: a foreign echo does not make a broken signature "foreign".
+    #[test]
+    fn an_unverified_answer_is_invalid_whichever_client_id_it_echoes() {
+        let mismatch = "the signature does not verify with the vendor key: \
+                        signature does not verify over the expected string to sign";
+        for echoed in [REQUEST_CLIENT_ID, FOREIGN_CLIENT_ID] {
+            for signed_for in [REQUEST_CLIENT_ID, FOREIGN_CLIENT_ID] {
+                // Signed over an `F`, served as an `S`: tampered.
+                let headers = signed(&keys().vendor, signed_for, echoed, &body("F"));
+                let got = classified(200, &headers, &body("S"));
+                assert_eq!(
+                    class_and_why(&got),
+                    ("signature-invalid", mismatch),
+                    "echoing {echoed}, signed for {signed_for}"
+                );
+                assert_eq!(got.accepts, [OutcomeKind::Unknown]);
+                // By a key nobody trusts.
+                let headers = signed(&keys().other_vendor, signed_for, echoed, &body("S"));
+                let got = classified(200, &headers, &body("S"));
+                assert_eq!(class_and_why(&got), ("signature-invalid", mismatch));
+            }
+        }
+        let mut headers = signed(
+            &keys().vendor,
+            REQUEST_CLIENT_ID,
+            FOREIGN_CLIENT_ID,
+            &body("S"),
+        );
+        headers[2].1 = "algorithm=RSA256,keyVersion=1".into();
+        assert_eq!(
+            class_and_why(&classified(200, &headers, &body("S"))),
+            (
+                "signature-invalid",
+                "the signature does not verify with the vendor key: signature header: missing `signature`"
+            )
+        );
+    }
+
+    #[test]
+    fn unsigned_and_half_signed_answers() {
+        for (status, class, why) in [
+            (
+                "F",
+                "unsigned-failure",
+                "F with neither signature nor response-time (a refusal the gateway cannot sign)",
+            ),
+            ("U", "unsigned-unknown", "U, unsigned"),
+            (
+                "S",
+                "unsigned-success",
+                "S without a signature: never believed",
+            ),
+        ] {
+            let echo = [(header::CLIENT_ID.to_owned(), REQUEST_CLIENT_ID.to_owned())];
+            let got = classified(200, &echo, &body(status));
+            assert_eq!(class_and_why(&got), (class, why));
+            assert_eq!(got.result, Some((status.into(), format!("CODE_{status}"))));
+        }
+        let body = body("S");
+        let full = signed(&keys().vendor, REQUEST_CLIENT_ID, REQUEST_CLIENT_ID, &body);
+        for (dropped, why) in [
+            (
+                header::SIGNATURE,
+                "signature is missing while the other is present: believe nothing",
+            ),
+            (
+                header::RESPONSE_TIME,
+                "response-time is missing while the other is present: believe nothing",
+            ),
+        ] {
+            let half: Vec<_> = full.iter().filter(|(n, _)| n != dropped).cloned().collect();
+            let got = classified(200, &half, &body);
+            assert_eq!(class_and_why(&got), ("signature-half-missing", why));
+        }
+    }
+
+    #[test]
+    fn without_the_vendor_key_a_signed_answer_is_not_checked() {
+        let body = body("F");
+        let headers = signed(
+            &keys().other_vendor,
+            FOREIGN_CLIENT_ID,
+            REQUEST_CLIENT_ID,
+            &body,
+        );
+        let answer = RawAnswer {
+            path: PATH,
+            request_client_id: REQUEST_CLIENT_ID,
+            status: 200,
+            headers: &headers,
+            body: &body,
+        };
+        let got = classify(&answer, None);
+        assert_eq!(
+            class_and_why(&got),
+            (
+                "signature-not-checked",
+                "signed, not verified: no --alipay-public-key"
+            )
+        );
+        assert_eq!(got.accepts, [OutcomeKind::Failed, OutcomeKind::Unknown]);
+    }
+
+    /// Each way an answer is unusable, with the reason `proxy` journals for it.
+    #[test]
+    fn every_unusable_answer_says_why() {
+        let good = body("S");
+        let headers = signed(&keys().vendor, REQUEST_CLIENT_ID, REQUEST_CLIENT_ID, &good);
+        for (status, body, why) in [
+            (500, &good[..], "HTTP 500"),
+            (201, &good[..], "HTTP 201"),
+            (200, &b""[..], "an empty body"),
+            (
+                200,
+                &b"<html>"[..],
+                "a body that is not JSON (expected value at line 1 column 1)",
+            ),
+            (200, &b"{}"[..], "no `result`"),
+            (200, &b"[]"[..], "no `result`"),
+            (
+                200,
+                &br#"{"result":{"resultCode":"X"}}"#[..],
+                "`resultStatus` null is not S, F or U",
+            ),
+            (
+                200,
+                &br#"{"result":{"resultStatus":"s"}}"#[..],
+                r#"`resultStatus` "s" is not S, F or U"#,
+            ),
+            (
+                200,
+                &br#"{"result":{"resultStatus":1}}"#[..],
+                "`resultStatus` 1 is not S, F or U",
+            ),
+        ] {
+            let got = classified(status, &headers, body);
+            assert_eq!(class_and_why(&got), ("no-usable-answer", why));
+            assert_eq!(got.accepts, [OutcomeKind::Unknown]);
+            assert_eq!(got.result, None);
+        }
     }
 }

@@ -481,6 +481,102 @@ mod tests {
         assert!(!body.held);
     }
 
+    /// Every check's level is the one docs/contract.md's tables give it: the cell after the
+    /// one that names the check (`| 2 | `charset` | SHOULD |`, `| `outcome.kind` | MUST |`).
+    #[test]
+    fn every_check_has_the_level_the_contract_gives_it() {
+        let page = include_str!("../../docs/contract.md");
+        for id in CheckId::ALL {
+            let quoted = format!("`{}`", id.name());
+            let levels: Vec<&str> = page
+                .lines()
+                .filter(|l| l.starts_with('|'))
+                .flat_map(|row| {
+                    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+                    cells
+                        .windows(2)
+                        .filter(|w| w[0].split(", ").any(|name| name == quoted))
+                        .map(|w| w[1])
+                        .filter(|cell| matches!(*cell, "MUST" | "SHOULD" | "INFO"))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            assert_eq!(levels, [id.level().as_str()], "{id}");
+        }
+        assert_eq!(
+            [Level::Must, Level::Should, Level::Info].map(Level::as_str),
+            ["MUST", "SHOULD", "INFO"]
+        );
+    }
+
+    /// The report ids and anchors reports print, pinned for a request check, each of its
+    /// second parts, and an outcome rule of each anchor.
+    #[test]
+    fn report_ids_and_rules() {
+        let cases = [
+            (
+                CheckId::Path,
+                "request[3].path",
+                "docs/contract.md#request-checks 1",
+            ),
+            (
+                CheckId::UnknownMembers,
+                "request[3].unknown-members",
+                "docs/contract.md#request-checks 6 (unknown fields)",
+            ),
+            (
+                CheckId::BodySize,
+                "request[3].body-size",
+                "docs/contract.md#request-checks 8",
+            ),
+            (
+                CheckId::TlsRefused,
+                "requests.tls-refused",
+                "docs/contract.md#outcome-rules (TLS)",
+            ),
+            (
+                CheckId::LocalValidation,
+                "requests.local-validation",
+                "docs/contract.md#local-validation",
+            ),
+            (
+                CheckId::OutcomeKind,
+                "outcome.kind",
+                "docs/contract.md#outcome-rules",
+            ),
+        ];
+        for (id, report_id, rule) in cases {
+            assert_eq!(
+                (id.report_id(3).as_str(), id.rule().as_str()),
+                (report_id, rule)
+            );
+            assert_eq!(id.to_string(), id.name());
+        }
+        assert_eq!(CheckId::from_report_id("request[x].path"), None);
+        assert_eq!(
+            CheckId::from_report_id("request[12].path"),
+            Some(CheckId::Path)
+        );
+        assert_eq!(
+            CheckId::from_report_id("requests.count"),
+            Some(CheckId::RequestsCount)
+        );
+        let outcome = CheckId::ResultCode.fail(Failure::new("m", "e", "s"));
+        assert_eq!(
+            (outcome.id.as_str(), outcome.level, outcome.held),
+            ("outcome.result-code", Level::Must, false)
+        );
+        let sandbox = Exception::SandboxPath.apply(CheckId::Path.pass_on(1, "ok"));
+        assert_eq!(
+            (sandbox.level, sandbox.rule.as_str(), sandbox.held),
+            (
+                Level::Should,
+                "docs/contract.md#request-checks 1 (sandbox)",
+                true
+            )
+        );
+    }
+
     /// The heading slugs of a markdown page, as GitHub makes them.
     fn slugs(page: &str) -> Vec<String> {
         page.lines()

@@ -44,19 +44,18 @@ pub fn check_outcome(
 ) -> Vec<Check> {
     let n = answered.len();
     let mut checks = Vec::new();
-    if n > 0 {
-        let untrusted = matches!(
-            scenario.transport,
-            Transport::TlsUntrusted | Transport::TlsWrongHostname
-        );
-        checks.extend(untrusted.then(|| tls_refused(n)).flatten());
-        checks.extend(
-            scenario
-                .local_validation
-                .then(|| local_validation(n))
-                .flatten(),
-        );
-    }
+    // Both are made only for a request sent (`None` for none).
+    let untrusted = matches!(
+        scenario.transport,
+        Transport::TlsUntrusted | Transport::TlsWrongHostname
+    );
+    checks.extend(untrusted.then(|| tls_refused(n)).flatten());
+    checks.extend(
+        scenario
+            .local_validation
+            .then(|| local_validation(n))
+            .flatten(),
+    );
     if n > 0 || outcome.is_some() {
         checks.extend(requests_count(
             n,

@@ -100,6 +100,32 @@ mod tests {
     }
 
     #[test]
+    fn an_absent_client_id_is_an_unsigned_client_invalid() {
+        let req = fixture::with_header(fixture::request(), header::CLIENT_ID, None);
+        let served = decided(&req, CLIENT_ID).expect("refused");
+        let (code, message, signing, _) = refusal(&served);
+        assert_eq!(code, "CLIENT_INVALID");
+        assert_eq!(message, "Client-Id absent is not the merchant's");
+        assert_eq!(signing, Signing::Unsigned);
+    }
+
+    /// The contract's order: client id, then signature, then path, then body; a request that
+    /// breaks several is refused for the first.
+    #[test]
+    fn the_signature_is_refused_before_the_path_and_the_path_before_the_body() {
+        let mut req = fixture::signed("/ams/api/v1/payments/pay", CLIENT_ID, b"{}");
+        assert_eq!(
+            refusal(&decided(&req, CLIENT_ID).unwrap()).0,
+            "NO_INTERFACE_DEF"
+        );
+        req.body = br#"{"paymentId":20}"#.to_vec();
+        assert_eq!(
+            refusal(&decided(&req, CLIENT_ID).unwrap()).0,
+            "INVALID_SIGNATURE"
+        );
+    }
+
+    #[test]
     fn a_signature_that_does_not_verify_is_an_unsigned_invalid_signature() {
         let mut req = fixture::request();
         req.body = br#"{"paymentRequestId":"pay_2"}"#.to_vec();

@@ -79,6 +79,13 @@ fn fixed_keys_are_distinct_2048_bit_and_match_committed_public_keys() {
     }
     assert_ne!(keys.merchant, keys.vendor);
     assert_ne!(keys.vendor, keys.other_vendor);
+    // Public halves compare by the key, not by identity: `--alipay-public-key` of another
+    // vendor is another key.
+    assert_ne!(
+        keys.vendor.verifying_key(),
+        keys.other_vendor.verifying_key()
+    );
+    assert_eq!(keys.vendor.verifying_key(), keys.vendor.verifying_key());
 }
 
 #[test]
@@ -209,6 +216,7 @@ fn header_errors_name_the_rule() {
     insta::assert_snapshot!(err("algorithm=RSA256,,signature=abc"), @"signature header: expected comma-separated `key=value` pairs, found an empty part");
     insta::assert_snapshot!(err("algorithm=RSA256,signature=a,signature=b"), @"signature header: `signature` given more than once");
     insta::assert_snapshot!(err(""), @"signature header: expected comma-separated `key=value` pairs, found an empty part");
+    insta::assert_snapshot!(err("algorithm=RSA256,keyVersion,signature=abc"), @"signature header: expected comma-separated `key=value` pairs, found `keyVersion`");
 }
 
 #[test]

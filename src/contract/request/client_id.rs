@@ -50,6 +50,26 @@ mod tests {
         assert_eq!(check.rule, "docs/contract.md#request-checks 3");
     }
 
+    /// "Exactly": the value is compared byte for byte, case and surrounding space included.
+    #[test]
+    fn a_client_id_differing_only_in_case_or_space_fails() {
+        for sent in [
+            "test_5ybz1",
+            "Test_5YBZ1",
+            "TEST_5YBZ1 ",
+            " TEST_5YBZ1",
+            "TEST_5YBZ",
+            "",
+        ] {
+            let req = with_header(fixture::request(), header::CLIENT_ID, Some(sent));
+            let check = client_id(&req, 1, CLIENT_ID);
+            assert_eq!((check.level, check.held), (Level::Must, false), "{sent:?}");
+            assert_eq!(check.seen.as_deref(), Some(sent));
+        }
+        let check = client_id(&fixture::request(), 1, CLIENT_ID);
+        assert_eq!(check.message, format!("Client-Id {CLIENT_ID}"));
+    }
+
     #[test]
     fn no_client_id_fails_as_absent() {
         let req = with_header(fixture::request(), header::CLIENT_ID, None);

@@ -88,6 +88,36 @@ mod tests {
         assert_eq!(check.rule, "docs/contract.md#request-checks 2");
     }
 
+    /// The media type is `application/json` exactly: another `application/` type, one that
+    /// merely starts with `application/json`, or JSON named only in a parameter is not JSON.
+    #[test]
+    fn only_the_media_type_application_json_holds() {
+        for value in [
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+            "application/jsonx",
+            "application/json-patch+json",
+            "application/",
+            "text/json",
+            "json",
+            "charset=UTF-8; application/json",
+            "text/plain; type=application/json",
+        ] {
+            let check = content_type(&typed(&[value]), 1);
+            assert_eq!((check.level, check.held), (Level::Must, false), "{value}");
+            assert_eq!(check.seen.as_deref(), Some(value));
+        }
+        for value in [
+            "application/json",
+            " application/json ;charset=UTF-8",
+            "APPLICATION/JSON",
+        ] {
+            let check = content_type(&typed(&[value]), 1);
+            assert!(check.held, "{value}: {check:?}");
+            assert_eq!(check.message, format!("Content-Type {value}"));
+        }
+    }
+
     #[test]
     fn no_content_type_fails_as_absent() {
         let check = content_type(&typed(&[]), 1);
@@ -99,6 +129,34 @@ mod tests {
     fn charset_utf8_in_any_case_and_quoted_holds() {
         assert!(charset(&typed(&["application/json; charset=\"utf-8\""]), 1).held);
         assert!(charset(&typed(&["application/json;CHARSET=UTF-8"]), 1).held);
+    }
+
+    /// The charset is read from the parameters, any of them, and only from them: not from the
+    /// media type, not from a parameter that merely ends in `charset`.
+    #[test]
+    fn the_charset_is_a_parameter_named_charset() {
+        for value in [
+            "application/json; version=2; charset=UTF-8",
+            "application/json;charset=utf-8;version=2",
+            "text/plain; charset=UTF-8",
+        ] {
+            assert!(charset(&typed(&[value]), 1).held, "{value}");
+        }
+        for value in [
+            "charset=UTF-8",
+            "charset=UTF-8; application/json",
+            "application/json; xcharset=UTF-8",
+            "application/json; charset=UTF-8x",
+            "application/json; charset=UTF-16",
+            "application/json",
+        ] {
+            let check = charset(&typed(&[value]), 1);
+            assert_eq!((check.level, check.held), (Level::Should, false), "{value}");
+        }
+        assert_eq!(
+            charset(&typed(&["application/json"]), 1).message,
+            "Content-Type should declare charset=UTF-8"
+        );
     }
 
     #[test]

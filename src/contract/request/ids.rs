@@ -84,6 +84,61 @@ mod tests {
         assert_eq!(check.rule, "docs/contract.md#request-checks 7");
     }
 
+    /// Each of the three ids on its own decides: one wrong, missing or unasked-for member
+    /// fails the check and is the only one named.
+    #[test]
+    fn each_id_member_is_compared_on_its_own() {
+        let all =
+            json!({"paymentId": "p_1", "paymentRequestId": "r_1", "merchantAccountId": "m_1"});
+        let asked = instruction(all.clone());
+        assert!(ids_finding(&instruction(all.clone()), &asked).is_ok());
+        for field in ["paymentId", "paymentRequestId", "merchantAccountId"] {
+            let mut wrong = instruction(all.clone());
+            wrong.insert(field.into(), json!("other"));
+            let mut missing = instruction(all.clone());
+            missing.remove(field);
+            let mut null = instruction(all.clone());
+            null.insert(field.into(), Value::Null);
+            for (body, seen) in [(wrong, r#""other""#), (missing, "null"), (null, "null")] {
+                let failure = ids_finding(&body, &asked).unwrap_err();
+                let asked_value = asked[field].to_string();
+                assert_eq!(
+                    failure.expected,
+                    format!("{field}={asked_value}"),
+                    "{field}"
+                );
+                assert_eq!(failure.seen, format!("{field}={seen}"), "{field}");
+            }
+            // Sent though the instruction leaves it out.
+            let mut unasked = asked.clone();
+            unasked.remove(field);
+            let failure = ids_finding(&instruction(all.clone()), &unasked).unwrap_err();
+            assert_eq!(failure.expected, format!("{field}=null"));
+        }
+    }
+
+    #[test]
+    fn a_wrong_merchant_account_id_fails_the_whole_request() {
+        let mut req = fixture::request();
+        req.body = br#"{"paymentRequestId":"pay_1","merchantAccountId":"M_OTHER"}"#.to_vec();
+        let asked = instruction(json!({"paymentRequestId": "pay_1", "merchantAccountId": "M_1"}));
+        let check = ids(&req, 3, &asked);
+        assert_eq!((check.level, check.held), (Level::Must, false));
+        assert_eq!(
+            check.expected.as_deref(),
+            Some(r#"merchantAccountId="M_1""#)
+        );
+        assert_eq!(
+            check.seen.as_deref(),
+            Some(r#"merchantAccountId="M_OTHER""#)
+        );
+        req.body = br#"{"paymentRequestId":"pay_1"}"#.to_vec();
+        assert_eq!(
+            ids(&req, 3, &asked).seen.as_deref(),
+            Some("merchantAccountId=null")
+        );
+    }
+
     #[test]
     fn a_body_that_is_no_object_fails() {
         let mut req = fixture::request();

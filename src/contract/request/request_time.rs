@@ -27,15 +27,19 @@ pub fn request_time(req: &RecordedRequest, n: usize) -> Check {
 }
 
 /// `request[n].request-time-skew` (SHOULD), made only when `Request-Time` parses: skew is
-/// measured against the moment the request arrived.
+/// measured against the moment the request arrived, to the millisecond (300.001 s is outside
+/// the window, though it rounds down to 300 whole seconds).
 pub fn request_time_skew(req: &RecordedRequest, n: usize) -> Option<Check> {
     let time = req.header(header::REQUEST_TIME)?;
     let at = parse_request_time(time)?;
-    let skew = (at - req.received_at).num_seconds();
+    let skew = at - req.received_at;
     Some(CheckId::RequestTimeSkew.judged_on(
         n,
-        if skew.abs() <= REQUEST_TIME_WINDOW_SECS {
-            Ok(format!("Request-Time within {skew} s of the kit's clock"))
+        if skew.num_milliseconds().abs() <= REQUEST_TIME_WINDOW_SECS * 1000 {
+            Ok(format!(
+                "Request-Time within {} s of the kit's clock",
+                skew.num_seconds()
+            ))
         } else {
             Err(Failure::new(
                 "Request-Time should be within 5 minutes of the kit's clock",
@@ -43,10 +47,16 @@ pub fn request_time_skew(req: &RecordedRequest, n: usize) -> Option<Check> {
                     "within ±{REQUEST_TIME_WINDOW_SECS} s of {}",
                     req.received_at.to_rfc3339()
                 ),
-                format!("{time} ({skew:+} s)"),
+                format!("{time} ({} s)", signed_seconds(skew.num_milliseconds())),
             ))
         },
     ))
+}
+
+/// `+301`, `-300.001`: a skew in seconds, with milliseconds only where it has some (the
+/// shortest decimal that reads back as the same number).
+fn signed_seconds(millis: i64) -> String {
+    format!("{:+}", millis as f64 / 1000.0)
 }
 
 /// Parses `Request-Time` in any format the official SDKs send: epoch milliseconds, or an
@@ -125,6 +135,10 @@ mod tests {
             "2023-06-01T06:12:13",
             "2023-06-01",
             "12345678901234567",
+            // An offset that is not four ASCII digits is not given a colon (nor split inside
+            // a character).
+            "2023-06-01T06:12:13+0é0",
+            "2023-06-01T06:12:13+08:0",
         ] {
             let check = request_time(&sent_at(Some(text), ARRIVED), 2);
             assert_eq!(check.id, "request[2].request-time");
@@ -132,6 +146,37 @@ mod tests {
             assert_eq!(check.seen.as_deref(), Some(text));
             assert_eq!(check.rule, "docs/contract.md#request-checks 4");
             assert!(request_time_skew(&sent_at(Some(text), ARRIVED), 2).is_none());
+        }
+    }
+
+    /// Epoch milliseconds are 1 to 16 ASCII digits and nothing else: a sign, or a 17th digit
+    /// (even a leading zero), is no SDK's format.
+    #[test]
+    fn epoch_milliseconds_are_sixteen_digits_at_most_and_unsigned() {
+        let at = |millis: i64| DateTime::from_timestamp_millis(millis);
+        assert_eq!(parse_request_time("1685599933871"), at(1_685_599_933_871));
+        assert_eq!(parse_request_time("0"), at(0));
+        assert_eq!(
+            parse_request_time("0001685599933871"),
+            at(1_685_599_933_871)
+        );
+        assert_eq!(
+            parse_request_time("1685599933871000"),
+            at(1_685_599_933_871_000)
+        );
+        for text in [
+            "+1685599933871",
+            "-1685599933871",
+            "00001685599933871",
+            "10000000000000000",
+            "1685599933871 ",
+            " 1685599933871",
+            "1685599933871.5",
+            "0x1F",
+        ] {
+            assert_eq!(parse_request_time(text), None, "{text}");
+            let check = request_time(&sent_at(Some(text), ARRIVED), 1);
+            assert_eq!((check.level, check.held), (Level::Must, false), "{text}");
         }
     }
 
@@ -164,5 +209,40 @@ mod tests {
         );
         assert_eq!(check.seen.as_deref(), Some("2023-06-01T06:06:12Z (-361 s)"));
         assert_eq!(check.rule, "docs/contract.md#request-checks 4 (clock)");
+    }
+
+    /// The window is ±300 s exactly, to the millisecond, ahead of the kit's clock and behind.
+    #[test]
+    fn the_skew_window_is_three_hundred_seconds_each_way_to_the_millisecond() {
+        let skew = |text: &str| request_time_skew(&sent_at(Some(text), ARRIVED), 1).unwrap();
+        // ARRIVED is 2023-06-01T06:12:13Z = 1685599933000 ms.
+        for held in [
+            "2023-06-01T06:17:13Z",
+            "2023-06-01T06:07:13Z",
+            "1685600233000",
+            "1685599633000",
+            "2023-06-01T06:17:12.999Z",
+        ] {
+            assert!(skew(held).held, "{held}: {:?}", skew(held));
+        }
+        for (failed, seen) in [
+            ("2023-06-01T06:17:14Z", "2023-06-01T06:17:14Z (+301 s)"),
+            ("2023-06-01T06:07:12Z", "2023-06-01T06:07:12Z (-301 s)"),
+            ("1685600233001", "1685600233001 (+300.001 s)"),
+            ("1685599632999", "1685599632999 (-300.001 s)"),
+            (
+                "2023-06-01T06:17:13.5Z",
+                "2023-06-01T06:17:13.5Z (+300.5 s)",
+            ),
+            ("2023-06-01T06:42:13Z", "2023-06-01T06:42:13Z (+1800 s)"),
+        ] {
+            let check = skew(failed);
+            assert_eq!(
+                (check.level, check.held),
+                (Level::Should, false),
+                "{failed}"
+            );
+            assert_eq!(check.seen.as_deref(), Some(seen));
+        }
     }
 }
