@@ -295,7 +295,10 @@ fn a_stray_stdout_line_in_persistent_mode_is_named_not_blamed_on_the_next_scenar
     let script = dir.join("adapter.sh");
     std::fs::write(
         &script,
-        "first=1\nwhile read -r line; do\n  if [ -n \"$first\" ]; then echo 'adapter starting'; first=; fi\n  echo '{\"outcome\":\"UNKNOWN\",\"error\":\"sent nothing\"}'\ndone\n",
+        // The log line and the first outcome go out in one write, so both are in the pipe
+        // before the second instruction: what the kit then finds waiting does not depend on
+        // how soon the shell is scheduled.
+        "first=1\nwhile read -r line; do\n  if [ -n \"$first\" ]; then first=; printf 'adapter starting\\n{\"outcome\":\"UNKNOWN\",\"error\":\"sent nothing\"}\\n'; continue; fi\n  echo '{\"outcome\":\"UNKNOWN\",\"error\":\"sent nothing\"}'\ndone\n",
     )
     .unwrap();
     let mut config = crate::common::config(Client::Adapter {
