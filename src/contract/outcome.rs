@@ -474,6 +474,37 @@ mod tests {
         )
     }
 
+    /// The description a failing check quotes names each fact of the answer that was served:
+    /// a delay only when there was one, the code and status, a non-JSON body apart from an
+    /// empty one, the signing policy, and the gateway's note.
+    #[test]
+    fn an_answer_is_described_by_what_was_served() {
+        assert_eq!(
+            describe_answer(&f("ORDER_NOT_EXIST"), None),
+            "HTTP 200, ORDER_NOT_EXIST (F), signed"
+        );
+        let mut late = u();
+        late.delay_ms = 2500;
+        late.signing = Signing::Tampered;
+        assert_eq!(
+            describe_answer(&late, Some("kit: a note")),
+            "delayed 2500 ms, HTTP 200, UNKNOWN_EXCEPTION (U), tampered, kit: a note"
+        );
+        let mut not_json = f("X");
+        not_json.status = 500;
+        not_json.body = None;
+        not_json.raw_body = Some("<html>".into());
+        assert_eq!(
+            describe_answer(&not_json, None),
+            "HTTP 500, a body that is not JSON, signed"
+        );
+        not_json.raw_body = Some(String::new());
+        assert_eq!(
+            describe_answer(&not_json, None),
+            "HTTP 500, an empty body, signed"
+        );
+    }
+
     fn u() -> Answer {
         answer(
             json!({"result": {"resultCode": "UNKNOWN_EXCEPTION", "resultStatus": "U"}}),

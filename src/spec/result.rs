@@ -438,3 +438,21 @@ impl<'de> Deserialize<'de> for ResultInfo {
         ResultInfo::from_value(&value).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A code is known exactly when the table has its row, and prints as it is written on the
+    /// wire, known or not (the open set).
+    #[test]
+    fn a_code_is_known_by_the_table_and_prints_as_on_the_wire() {
+        let known = ResultCode::from("ORDER_NOT_EXIST");
+        assert!(known.is_known());
+        assert_eq!(known.to_string(), "ORDER_NOT_EXIST");
+        let other = ResultCode::from("REPEAT_REQ_INCONSISTENT");
+        assert!(!other.is_known());
+        assert_eq!(other.known_status(), None);
+        assert_eq!(other.to_string(), "REPEAT_REQ_INCONSISTENT");
+    }
+}
