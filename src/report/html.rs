@@ -134,15 +134,10 @@ impl Rules {
 fn rule_refs(rule: &str, check_id: Option<&str>, rules: &mut Rules, options: &Options) -> String {
     let mut out = String::new();
     let own = check_id.and_then(super::rules::check_text);
-    let mut rest = rule;
-    let mut any = false;
-    while let Some(start) = rest.find("docs/") {
-        let tail = &rest[start..];
-        let end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | ')' | '('))
-            .unwrap_or(tail.len());
-        let target = tail[..end].trim_end_matches('.');
-        out.push_str(&escape(&rest[..start]));
+    let (found, rest) = super::rules::scan(rule);
+    let any = !found.is_empty();
+    for (before, target) in found {
+        out.push_str(&escape(before));
         let text = own.clone().or_else(|| {
             super::rules::references(target)
                 .into_iter()
@@ -168,8 +163,6 @@ fn rule_refs(rule: &str, check_id: Option<&str>, rules: &mut Rules, options: &Op
                 );
             }
         }
-        any = true;
-        rest = &tail[end..];
     }
     out.push_str(&escape(rest));
     if !any {

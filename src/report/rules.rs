@@ -61,20 +61,31 @@ pub fn check_text(report_id: &str) -> Option<String> {
 /// assert_eq!(refs[1], ("docs/api.md#nowhere".to_owned(), None));
 /// ```
 pub fn references(rule: &str) -> Vec<(String, Option<String>)> {
-    let mut out = Vec::new();
+    let (found, _) = scan(rule);
+    found
+        .into_iter()
+        .filter_map(|(_, target)| {
+            let (page, anchor) = target.split_once('#')?;
+            Some((target.to_owned(), section_text(page, anchor)))
+        })
+        .collect()
+}
+
+/// Each `docs/...` reference in a rule, with the text before it: `(before, target)` pairs in
+/// order, then the text after the last. A target ends at white space or `;,()`, a closing `.`
+/// left out.
+pub(super) fn scan(rule: &str) -> (Vec<(&str, &str)>, &str) {
+    let mut found = Vec::new();
     let mut rest = rule;
     while let Some(start) = rest.find("docs/") {
         let tail = &rest[start..];
         let end = tail
             .find(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | ')' | '('))
             .unwrap_or(tail.len());
-        let target = tail[..end].trim_end_matches('.');
-        if let Some((page, anchor)) = target.split_once('#') {
-            out.push((target.to_owned(), section_text(page, anchor)));
-        }
+        found.push((&rest[..start], tail[..end].trim_end_matches('.')));
         rest = &tail[end..];
     }
-    out
+    (found, rest)
 }
 
 /// The first paragraph under the heading of `page` whose slug is `anchor`.
