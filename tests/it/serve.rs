@@ -465,16 +465,22 @@ fn armed_answers_go_to_the_next_matching_requests() {
     });
 }
 
+/// A loopback serve writing `--journal` into a fresh scratch directory: the server, the
+/// directory (to remove at the end) and the journal file.
+async fn serve_with_journal() -> (Server, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempdir();
+    let file = dir.join("journal.ndjson");
+    let config = ServeConfig {
+        journal_file: Some(file.clone()),
+        ..ServeConfig::loopback()
+    };
+    (Server::start(config).await.unwrap(), dir, file)
+}
+
 #[test]
 fn the_journal_lists_filters_clears_and_writes_traffic_validate_reads() {
     runtime().block_on(async {
-        let dir = tempdir();
-        let file = dir.join("journal.ndjson");
-        let config = ServeConfig {
-            journal_file: Some(file.clone()),
-            ..ServeConfig::loopback()
-        };
-        let server = Server::start(config).await.unwrap();
+        let (server, dir, file) = serve_with_journal().await;
         cancel(&server, json!({"paymentId": "j-1"})).await;
         cancel(&server, json!({"paymentId": "kit:result/ORDER_NOT_EXIST"})).await;
         let (status, listed) = admin(&server, "GET", "/__kit/requests?id=j-1", Value::Null);
@@ -557,13 +563,7 @@ fn health_probes_a_standing_serve() {
 #[test]
 fn every_journal_line_and_source_kind_is_in_the_journal_schema() {
     runtime().block_on(async {
-        let dir = tempdir();
-        let file = dir.join("journal.ndjson");
-        let config = ServeConfig {
-            journal_file: Some(file.clone()),
-            ..ServeConfig::loopback()
-        };
-        let server = Server::start(config).await.unwrap();
+        let (server, dir, file) = serve_with_journal().await;
         cancel(&server, json!({"paymentId": "s-1"})).await; // ordinary
         cancel(&server, json!({"paymentId": "s-1"})).await; // ordinary, repeated
         cancel(&server, json!({"paymentId": "kit:result/PROCESS_FAIL"})).await; // magic
