@@ -14,9 +14,12 @@
 //! - [`report`]: terminal, JSON, JUnit and markdown reports, and the baseline.
 //! - [`reference_client`]: the built-in client that is correct by the contract.
 //! - [`exit`]: how commands end: the exit codes of the contract, as a type.
+//! - [`signals`]: SIGINT and SIGTERM, heard once and named as a type.
 //! - [`harness`]: one harness session: configuration, capabilities, adapter pool, stop signal.
 //! - [`run`]: one conformance run, end to end.
 //! - [`shard`]: a run split across CI jobs, and the fingerprint that ties the shards together.
+//! - [`standing`]: what `serve` and `proxy` share: listening, the ready line, `--exec`, the
+//!   journal, the violations header, the session's end.
 //! - [`serve`]: one standing signing gateway that an SDK's own test suite drives.
 //! - [`proxy`]: a checking proxy in front of any gateway (the vendor's sandbox included).
 //! - [`contract`]: the contract as a lower layer: typed check ids, the request checks and the
@@ -40,8 +43,10 @@ pub mod scenario;
 pub mod schema;
 pub mod serve;
 pub mod shard;
+pub mod signals;
 pub mod signature;
 pub mod spec;
+pub mod standing;
 pub mod transcript;
 pub mod validate;
 pub mod verdict;

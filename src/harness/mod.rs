@@ -45,7 +45,6 @@
 //! # Ok::<(), alipay_cancel_kit::harness::RunError>(())
 //! ```
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -371,20 +370,10 @@ pub struct HarnessArgs {
     /// Scenarios run at once. Default: the number of cores.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Write the JSON report (schema/report.schema.json) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<PathBuf>,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Write a self-contained HTML report (checks and transcripts) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Link the HTML report's rule references to the kit's docs published under URL
-    /// (`URL/docs/contract.md#...`). Without it the page carries each rule's text and links
-    /// nowhere outside itself.
-    #[arg(long, value_name = "URL")]
-    pub docs_url: Option<String>,
+    /// The report files to write (`--report-json`, `--junit`, `--markdown`, `--html`,
+    /// `--docs-url`).
+    #[command(flatten)]
+    pub reports: ReportFiles,
     /// Serve every scenario over HTTPS (`https://localhost:PORT`, with `caCertificatePem`), not
     /// only the `tls/` ones: for clients that cannot speak plain HTTP, such as the Python SDK.
     #[arg(long)]
@@ -432,19 +421,6 @@ impl HarnessArgs {
             tls: self.tls,
         }
     }
-
-    /// The report files asked for (`markdown` where the command has the option).
-    pub fn files(&self, markdown: Option<PathBuf>) -> ReportFiles {
-        ReportFiles {
-            json: self.report_json.clone(),
-            junit: self.junit.clone(),
-            markdown,
-            html: self.html.clone(),
-            html_options: crate::report::html::Options {
-                docs_url: self.docs_url.clone(),
-            },
-        }
-    }
 }
 
 /// The number of cores, the default of jobs that use CPU (2 when it cannot be told).
@@ -456,6 +432,7 @@ pub fn cores() -> usize {
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::path::PathBuf;
 
     #[derive(Parser)]
     struct Cli {
@@ -497,8 +474,15 @@ mod tests {
 
     #[test]
     fn the_report_files_are_those_asked_for() {
-        let args = parse(&["--report-json", "r.json", "--html", "r.html"]);
-        let files = args.files(Some(PathBuf::from("r.md")));
+        let args = parse(&[
+            "--report-json",
+            "r.json",
+            "--html",
+            "r.html",
+            "--markdown",
+            "r.md",
+        ]);
+        let files = args.reports;
         assert_eq!(files.json, Some(PathBuf::from("r.json")));
         assert_eq!(files.junit, None);
         assert_eq!(files.markdown, Some(PathBuf::from("r.md")));

@@ -7,7 +7,7 @@
 //! answer by the response schema and the signature rules, and the answer is classified as the
 //! outcome rules do ([`crate::contract`]): what a correct client may conclude from it. The
 //! failed checks travel back in `x-kit-violations`; the journal, the reports and the exit code
-//! are those of [`crate::serve`]. `--record DIR` writes each exchange as a scenario file that
+//! are those of every standing session ([`crate::standing`]). `--record DIR` writes each exchange as a scenario file that
 //! `run --catalogue` and `serve --catalogue` replay (docs/proxy.md).
 
 pub mod record;
@@ -31,9 +31,13 @@ use crate::gateway::tls::TlsFront;
 use crate::gateway::HttpAnswer;
 use crate::report::RunReport;
 use crate::schema::Schema;
-use crate::serve::{violations_header, ServeError, Session, TlsSetting, Totals, VIOLATIONS_HEADER};
 use crate::signature::VerifyingKey;
 use crate::spec::endpoint::header;
+use crate::standing::journal::{cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES};
+use crate::standing::{
+    listen, violations_header, JournalRequest, Ready, Session, StartError, TlsSetting, Totals,
+    TrafficLine, VIOLATIONS_HEADER,
+};
 use crate::verdict::{self, ScenarioResult};
 pub use upstream::Upstream;
 
@@ -74,22 +78,13 @@ pub const JOURNAL_BODY_BYTES: usize = 4 * 1024;
 /// The most bytes the journal keeps in all; the oldest entries go first past it.
 pub const JOURNAL_BYTES: usize = 32 << 20;
 
-/// One exchange through the proxy.
+/// One exchange forwarded through the proxy, as its journal keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Exchange {
-    /// 1 for the first request.
-    pub seq: u64,
-    /// When the request arrived, RFC 3339.
-    pub received_at: String,
-    /// The request as received.
-    pub method: String,
-    /// Its path.
-    pub path: String,
-    /// Its headers, names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// Its body (lossy UTF-8).
-    pub body: String,
+pub struct Forwarded {
+    /// The request as received, its body cut at [`JOURNAL_BODY_BYTES`].
+    #[serde(flatten)]
+    pub request: JournalRequest,
     /// The answer's status (0 when none came).
     pub status: u16,
     /// The answer's headers as received from the upstream.
@@ -225,20 +220,10 @@ impl Shared {
         upstream_error: Option<String>,
         classified: Classified,
         checks: Vec<Check>,
-    ) -> Exchange {
-        use crate::serve::state::{
-            cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES,
-        };
+    ) -> Forwarded {
         let (failed, passed) = split(checks.into_iter().map(kept_check).collect());
-        Exchange {
-            seq,
-            received_at: request
-                .received_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            method: request.method.clone(),
-            path: cut(&request.path, FIELD_BYTES),
-            headers: kept_headers(&request.headers),
-            body: journal_text(&request.body, JOURNAL_BODY_BYTES),
+        Forwarded {
+            request: JournalRequest::of(seq, request, JOURNAL_BODY_BYTES),
             status: http.status,
             answer_headers: kept_headers(&http.headers),
             answer_body: journal_text(&http.body, JOURNAL_BODY_BYTES),
@@ -288,22 +273,25 @@ impl Shared {
         checks
     }
 
-    fn journal(&self, exchange: &Exchange) {
+    fn journal(&self, exchange: &Forwarded) {
         let line = serde_json::to_string(exchange).expect("an exchange serialises");
         if let Some(file) = &self.journal_file {
-            let traffic = json!({
-                "request": exchange.body,
-                "response": exchange.answer_body,
-                "seq": exchange.seq,
-                "path": exchange.path,
-                "status": exchange.status,
-                "class": exchange.classified.class,
-                "accepts": exchange.classified.accepts,
-                "checks": exchange.checks,
-                "passed": exchange.passed,
-            });
+            let traffic = TrafficLine {
+                request: exchange.request.body.clone(),
+                response: exchange.answer_body.clone(),
+                seq: exchange.request.seq,
+                received_at: None,
+                path: exchange.request.path.clone(),
+                status: exchange.status,
+                signing: None,
+                source: None,
+                class: Some(exchange.classified.class),
+                accepts: Some(exchange.classified.accepts.clone()),
+                checks: exchange.checks.clone(),
+                passed: exchange.passed.clone(),
+            };
             let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = writeln!(file, "{traffic}");
+            let _ = writeln!(file, "{}", traffic.to_line());
         }
         let mut state = self.lock();
         state.totals.count(&exchange.checks);
@@ -527,7 +515,7 @@ fn bad_gateway(why: &str) -> HttpAnswer {
             ),
             (
                 "x-kit-error".to_owned(),
-                crate::gateway::raw::visible(&crate::serve::state::cut(why, 1024)),
+                crate::gateway::raw::visible(&cut(why, 1024)),
             ),
         ],
         body: format!("proxy: no answer from the upstream: {why}\n").into_bytes(),
@@ -539,7 +527,7 @@ fn bad_gateway(why: &str) -> HttpAnswer {
 /// A running proxy; stops when dropped.
 pub struct Proxy {
     shared: Arc<Shared>,
-    ready: Value,
+    ready: Ready,
     _plain: RawServer,
     _tls: Option<TlsFront>,
 }
@@ -548,12 +536,12 @@ impl Proxy {
     /// Starts the proxy and returns once it accepts connections.
     ///
     /// # Errors
-    /// [`ServeError`] when the address cannot be listened on, the TLS material cannot be made
+    /// [`StartError`] when the address cannot be listened on, the TLS material cannot be made
     /// or read, or the journal file cannot be opened.
-    pub async fn start(config: ProxyConfig) -> Result<Proxy, ServeError> {
-        let journal_file = crate::serve::open_journal(config.journal_file.as_ref())?;
+    pub async fn start(config: ProxyConfig) -> Result<Proxy, StartError> {
+        let journal_file = listen::open_journal(config.journal_file.as_ref())?;
         if let Some(dir) = &config.record_dir {
-            std::fs::create_dir_all(dir).map_err(|e| ServeError::Journal(dir.clone(), e))?;
+            std::fs::create_dir_all(dir).map_err(|e| StartError::Journal(dir.clone(), e))?;
         }
         let shared = Arc::new(Shared {
             stand_in_key: crate::signature::TestKeys::fixed().merchant.verifying_key(),
@@ -567,27 +555,23 @@ impl Proxy {
             connections: 1024,
             request_timeout: std::time::Duration::from_secs(30),
         };
-        let (plain, tls, url, ca, public) =
-            crate::serve::listen(config.bind, &config.tls, shared.clone(), limits).await?;
-        let _ = shared.guard.public.set(public);
-        let mut ready = json!({
-            "url": url,
-            "upstream": config.upstream.url,
-            "version": env!("CARGO_PKG_VERSION"),
-        });
-        if let Some(ca) = ca {
-            ready["caCertificatePem"] = Value::String(ca);
-        }
+        let listening = listen::listen(config.bind, &config.tls, shared.clone(), limits).await?;
+        let _ = shared.guard.public.set(listening.public);
+        let ready = Ready {
+            upstream: Some(config.upstream.url.clone()),
+            ca_certificate_pem: listening.ca,
+            ..Ready::new(listening.url)
+        };
         Ok(Proxy {
             shared,
             ready,
-            _plain: plain,
-            _tls: tls,
+            _plain: listening.plain,
+            _tls: listening.tls,
         })
     }
 
     /// Every exchange the journal keeps, oldest first.
-    pub fn journal(&self) -> Vec<Exchange> {
+    pub fn journal(&self) -> Vec<Forwarded> {
         let state = self.shared.lock();
         state
             .journal
@@ -599,7 +583,7 @@ impl Proxy {
 
 impl Session for Proxy {
     /// The ready line: `url`, `upstream`, `version` and, with `--tls`, `caCertificatePem`.
-    fn ready(&self) -> &Value {
+    fn ready(&self) -> &Ready {
         &self.ready
     }
 
@@ -639,20 +623,24 @@ impl Session for Proxy {
     }
 }
 
-fn exchange_result(exchange: &Exchange) -> ScenarioResult {
+fn exchange_result(exchange: &Forwarded) -> ScenarioResult {
     ScenarioResult {
-        id: format!("proxy/{}", exchange.seq),
+        id: format!("proxy/{}", exchange.request.seq),
         title: format!(
             "{} {} -> HTTP {}: {}",
-            exchange.method,
-            exchange.path,
+            exchange.request.method,
+            exchange.request.path,
             exchange.status,
             exchange.classified.class.as_str()
         ),
         rule: "docs/contract.md#request-checks".to_owned(),
         verdict: verdict::grade(&exchange.checks),
         reason: None,
-        checks: crate::serve::state::rejoin(&exchange.checks, &exchange.passed, "docs/contract.md"),
+        checks: crate::standing::journal::rejoin(
+            &exchange.checks,
+            &exchange.passed,
+            "docs/contract.md",
+        ),
         requests: 1,
         outcome: None,
         stderr: String::new(),
@@ -662,23 +650,57 @@ fn exchange_result(exchange: &Exchange) -> ScenarioResult {
     }
 }
 
+/// A public key file that does not hold a key `proxy` can verify with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// The file cannot be read.
+    Unreadable(PathBuf, std::io::Error),
+    /// A PKCS#1 `RSA PUBLIC KEY`, not the SubjectPublicKeyInfo form the vendor's consoles give.
+    Pkcs1(PathBuf),
+    /// Not a key.
+    NotAKey(PathBuf, crate::signature::SignatureError),
+}
+
+impl std::fmt::Display for KeyFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyFileError::Unreadable(path, e) => write!(f, "{}: {e}", path.display()),
+            KeyFileError::Pkcs1(path) => write!(
+                f,
+                "{}: a PKCS#1 `RSA PUBLIC KEY`; give the SubjectPublicKeyInfo form (`PUBLIC KEY`, base64 DER as the vendor's console shows it)",
+                path.display()
+            ),
+            KeyFileError::NotAKey(path, e) => write!(f, "{}: {e}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for KeyFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KeyFileError::Unreadable(_, e) => Some(e),
+            KeyFileError::Pkcs1(_) => None,
+            KeyFileError::NotAKey(_, e) => Some(e),
+        }
+    }
+}
+
 /// A public key from a file holding a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or its base64
 /// DER, as the vendor's consoles give it.
 ///
 /// # Errors
-/// A message naming the file and what is wrong with it.
-pub fn read_public_key(path: &std::path::Path) -> Result<VerifyingKey, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// [`KeyFileError`] naming the file and what is wrong with it.
+pub fn read_public_key(path: &std::path::Path) -> Result<VerifyingKey, KeyFileError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| KeyFileError::Unreadable(path.to_owned(), e))?;
     if text.contains("BEGIN RSA PUBLIC KEY") {
-        return Err(format!(
-            "{}: a PKCS#1 `RSA PUBLIC KEY`; give the SubjectPublicKeyInfo form (`PUBLIC KEY`, base64 DER as the vendor's console shows it)",
-            path.display()
-        ));
+        return Err(KeyFileError::Pkcs1(path.to_owned()));
     }
     let base64: String = text
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .flat_map(|l| l.split_whitespace())
         .collect();
-    VerifyingKey::from_base64_spki(&base64).map_err(|e| format!("{}: {e}", path.display()))
+    VerifyingKey::from_base64_spki(&base64).map_err(|e| KeyFileError::NotAKey(path.to_owned(), e))
 }

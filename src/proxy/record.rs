@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::Exchange;
+use super::Forwarded;
 use crate::contract::AnswerClass;
 use crate::contract::RecordedRequest;
 use crate::gateway::HttpAnswer;
@@ -37,7 +37,7 @@ fn signing(class: AnswerClass, headers: &[(String, String)]) -> &'static str {
 
 /// The scenario of one exchange.
 pub fn scenario(
-    exchange: &Exchange,
+    exchange: &Forwarded,
     request: &RecordedRequest,
     http: &HttpAnswer,
     id: &str,
@@ -68,7 +68,7 @@ pub fn scenario(
         "id": id,
         "title": format!(
             "recorded {}: {} ({})",
-            exchange.received_at,
+            exchange.request.received_at,
             exchange.classified.class.as_str(),
             exchange.classified.why
         ),
@@ -85,12 +85,12 @@ pub fn scenario(
 /// When the file cannot be written.
 pub fn write(
     dir: &Path,
-    exchange: &Exchange,
+    exchange: &Forwarded,
     request: &RecordedRequest,
     http: &HttpAnswer,
 ) -> std::io::Result<()> {
     let stamp = request.received_at.format("%Y%m%dT%H%M%S%3fZ");
-    let name = format!("{stamp}-{}", exchange.seq);
+    let name = format!("{stamp}-{}", exchange.request.seq);
     let file = json!({
         "$comment": "Recorded by alipay-cancel-kit proxy --record; replay with run --catalogue or serve --catalogue.",
         "group": GROUP,

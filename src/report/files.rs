@@ -6,17 +6,26 @@ use std::path::{Path, PathBuf};
 use super::RunReport;
 
 /// Where to write each report form; `None` skips it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Also the report-file options of every command that writes reports (`run`, `fuzz`,
+/// `report merge`, `serve`, `proxy`), declared once here and flattened into each
+/// (`#[command(flatten)]`); a command words an option for itself with `mut_arg`.
+#[derive(clap::Args, Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportFiles {
-    /// The JSON report (`schema/report.schema.json`).
+    /// Write the JSON report (schema/report.schema.json) to FILE.
+    #[arg(long = "report-json", id = "report_json", value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// JUnit XML.
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Markdown.
+    /// Write a markdown report to FILE.
+    #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// A self-contained HTML page.
+    /// Write a self-contained HTML report (checks and transcripts) to FILE.
+    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// How the HTML page is made (where its rule references link to).
+    #[command(flatten)]
     pub html_options: super::html::Options,
 }
 

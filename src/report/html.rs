@@ -92,13 +92,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// How the page is made: where, if anywhere, rule references link to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// How the page is made: where, if anywhere, rule references link to. Also the `--docs-url`
+/// option of every command that writes the page.
+#[derive(clap::Args, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// A base URL the kit's docs are published under (`--docs-url`), e.g.
-    /// `https://example.test/alipay-cancel-kit`: each rule reference then also links to
-    /// `<base>/docs/contract.md#request-checks`. Without it the page links nowhere outside
-    /// itself: a relative link into `docs/` is dead in a CI artifact.
+    /// Link the HTML report's rule references to the kit's docs published under URL
+    /// (`URL/docs/contract.md#...`). Without it the page carries each rule's text and links
+    /// nowhere outside itself.
+    // E.g. `https://example.test/alipay-cancel-kit`: each rule reference then also links to
+    // `<base>/docs/contract.md#request-checks`. A relative link into `docs/` would be dead in
+    // a CI artifact.
+    #[arg(long, value_name = "URL")]
     pub docs_url: Option<String>,
 }
 

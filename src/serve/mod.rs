@@ -23,14 +23,14 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let server = Server::start(ServeConfig::loopback()).await.unwrap();
 //! let ready = server.ready();
-//! assert!(ready["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
-//! assert_eq!(ready["keyVersion"], "1");
+//! assert!(ready.url.starts_with("http://127.0.0.1:"));
+//! assert_eq!(ready.key_version.as_deref(), Some("1"));
 //! # });
 //! ```
 
 pub mod admin;
 pub mod health;
-pub mod session;
+pub mod keys;
 pub mod state;
 
 use std::io::Write;
@@ -43,44 +43,27 @@ use serde_json::{json, Value};
 use crate::contract::request::{self, Expected};
 use crate::contract::{Check, Level, RecordedRequest};
 use crate::gateway::raw::{Answering, Limits, RawServer, Responder};
-use crate::gateway::tls::{self, TestPki, TlsFront};
-use crate::gateway::{refusal, GatewayError, GatewayKeys, HttpAnswer};
+use crate::gateway::tls::TlsFront;
+use crate::gateway::{refusal, GatewayKeys, HttpAnswer};
 use crate::report::RunReport;
 use crate::scenario::{Catalogue, Signing};
 use crate::signature::TestKeys;
 use crate::spec::endpoint::header;
+use crate::standing::journal::TrafficLine;
+use crate::standing::violations::ascii_only;
+use crate::standing::{listen, Ready};
+pub use crate::standing::{
+    violations_header, Session, StartError as ServeError, TlsSetting, Totals, VIOLATIONS_HEADER,
+    VIOLATIONS_HEADER_BYTES,
+};
 use crate::verdict::{self, ScenarioResult};
-pub use session::Session;
-pub use state::{Bounds, Ids, JournalEntry, Totals};
+pub use state::{Bounds, Ids, JournalEntry};
 
 /// The port `serve` listens on unless told otherwise (`--port`; `0` picks a free one).
 pub const DEFAULT_PORT: u16 = 8640;
 
-/// The header that carries a request's failed checks back to the client.
-pub const VIOLATIONS_HEADER: &str = "x-kit-violations";
-
-/// The most bytes of the violations header; longer lists are cut, saying so.
-pub const VIOLATIONS_HEADER_BYTES: usize = 8 * 1024;
-
 /// The client id the ready line offers when any client id is served.
 pub const DEFAULT_CLIENT_ID: &str = "TEST_5YBZ1";
-
-/// How the gateway is reached.
-#[derive(Clone, Debug, Default)]
-pub enum TlsSetting {
-    /// Plain HTTP.
-    #[default]
-    Off,
-    /// HTTPS with a CA made for this run; the ready line carries its certificate.
-    RunCa,
-    /// HTTPS with the user's own certificate chain and key (PEM files).
-    Files {
-        /// The certificate chain.
-        cert: PathBuf,
-        /// Its private key.
-        key: PathBuf,
-    },
-}
 
 /// Everything `serve` is started with.
 #[derive(Clone, Debug)]
@@ -129,39 +112,6 @@ impl ServeConfig {
             catalogue: Catalogue::embedded().expect("the built-in catalogue loads"),
             admin_token: None,
             expose_private_key: false,
-        }
-    }
-}
-
-/// `serve` could not start.
-#[derive(Debug)]
-pub enum ServeError {
-    /// The address cannot be listened on (in use, not local), or the TLS front failed.
-    Listen(GatewayError),
-    /// The TLS material cannot be made or read.
-    Tls(tls::PkiError),
-    /// The journal file cannot be opened.
-    Journal(PathBuf, std::io::Error),
-}
-
-impl std::fmt::Display for ServeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ServeError::Listen(e) => write!(f, "serve: {e}"),
-            ServeError::Tls(e) => write!(f, "serve: {e}"),
-            ServeError::Journal(path, e) => {
-                write!(f, "serve: cannot open the journal {}: {e}", path.display())
-            }
-        }
-    }
-}
-
-impl std::error::Error for ServeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ServeError::Listen(e) => Some(e),
-            ServeError::Tls(e) => Some(e),
-            ServeError::Journal(_, e) => Some(e),
         }
     }
 }
@@ -287,7 +237,7 @@ impl Gateway {
 
     fn journal(&self, entry: JournalEntry) {
         if let Some(file) = &self.journal_file {
-            let line = traffic_line(&entry);
+            let line = traffic_line(&entry).to_line();
             let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
             // A full disk must not take the gateway down; the in-memory journal still has it.
             let _ = writeln!(file, "{line}");
@@ -346,77 +296,27 @@ fn magic_id_check(why: &str) -> Check {
 
 /// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the
 /// checks and the answer's facts beside them.
-fn traffic_line(entry: &JournalEntry) -> Value {
-    json!({
-        "request": entry.body,
-        "response": entry.answer.body,
-        "seq": entry.seq,
-        "receivedAt": entry.received_at,
-        "path": entry.path,
-        "status": entry.answer.status,
-        "signing": entry.answer.signing,
-        "source": entry.source,
-        "checks": entry.checks,
-        "passed": entry.passed,
-    })
-}
-
-/// The failed checks as compact JSON in visible ASCII, cut to [`VIOLATIONS_HEADER_BYTES`]
-/// (the last element then says how many were left out); `None` when every check held.
-pub fn violations_header(checks: &[Check]) -> Option<String> {
-    let failed: Vec<Value> = checks
-        .iter()
-        .filter(|c| !c.held)
-        .map(|c| {
-            let mut v = json!({
-                "id": c.id, "level": c.level, "message": c.message,
-                "expected": c.expected, "seen": c.seen, "rule": c.rule,
-            });
-            // The quoted values by name (`stringToSign`), so a test reads them whole.
-            if !c.values.is_empty() {
-                v["values"] = json!(c.values);
-            }
-            v
-        })
-        .collect();
-    if failed.is_empty() {
-        return None;
+fn traffic_line(entry: &JournalEntry) -> TrafficLine {
+    TrafficLine {
+        request: entry.request.body.clone(),
+        response: entry.answer.body.clone(),
+        seq: entry.request.seq,
+        received_at: Some(entry.request.received_at.clone()),
+        path: entry.request.path.clone(),
+        status: entry.answer.status,
+        signing: Some(entry.answer.signing),
+        source: Some(entry.source.clone()),
+        class: None,
+        accepts: None,
+        checks: entry.checks.clone(),
+        passed: entry.passed.clone(),
     }
-    // The most checks that fit, the last element then saying how many were left out.
-    let mut kept = failed.len();
-    loop {
-        let mut list = failed[..kept].to_vec();
-        if kept < failed.len() {
-            list.push(json!({"truncated": true, "omitted": failed.len() - kept}));
-        }
-        let text = ascii_only(&Value::Array(list).to_string());
-        if text.len() <= VIOLATIONS_HEADER_BYTES || kept == 0 {
-            return Some(text);
-        }
-        kept -= 1;
-    }
-}
-
-/// JSON text with every character outside visible ASCII escaped as `\uXXXX`, fit for a header.
-fn ascii_only(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if (' '..='~').contains(&c) {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    out
 }
 
 /// A running `serve` gateway; stops when dropped.
 pub struct Server {
     gateway: Arc<Gateway>,
-    ready: Value,
+    ready: Ready,
     _plain: RawServer,
     tls_front: Option<TlsFront>,
 }
@@ -428,7 +328,7 @@ impl Server {
     /// [`ServeError`] when the address cannot be listened on, the TLS material cannot be made
     /// or read, or the journal file cannot be opened.
     pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
-        let journal_file = open_journal(config.journal_file.as_ref())?;
+        let journal_file = listen::open_journal(config.journal_file.as_ref())?;
         let keys = GatewayKeys {
             merchant_public: config.keys.merchant.verifying_key(),
             vendor: config.keys.vendor.clone(),
@@ -449,15 +349,14 @@ impl Server {
             connections: config.connections,
             request_timeout: std::time::Duration::from_secs(30),
         };
-        let (plain, tls, url, ca, public) =
-            listen(config.bind, &config.tls, gateway.clone(), limits).await?;
-        let _ = gateway.guard.public.set(public);
-        let ready = ready_line(&config, &url, ca.as_deref());
+        let listening = listen::listen(config.bind, &config.tls, gateway.clone(), limits).await?;
+        let _ = gateway.guard.public.set(listening.public);
+        let ready = ready_line(&config, &listening.url, listening.ca);
         Ok(Server {
             gateway,
             ready,
-            _plain: plain,
-            tls_front: tls,
+            _plain: listening.plain,
+            tls_front: listening.tls,
         })
     }
 
@@ -470,7 +369,7 @@ impl Server {
 
 impl Session for Server {
     /// The ready line: the URL, the client id, the keys and (with TLS) the CA certificate.
-    fn ready(&self) -> &Value {
+    fn ready(&self) -> &Ready {
         &self.ready
     }
 
@@ -492,107 +391,26 @@ impl Session for Server {
     }
 }
 
-/// The `--journal` file, opened for appending (created if missing).
-pub(crate) fn open_journal(
-    path: Option<&PathBuf>,
-) -> Result<Option<Mutex<std::fs::File>>, ServeError> {
-    let Some(path) = path else { return Ok(None) };
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map(|file| Some(Mutex::new(file)))
-        .map_err(|e| ServeError::Journal(path.clone(), e))
-}
-
-/// The listening servers, the URL clients call, (with a run CA) its certificate, and the
-/// address clients reach.
-pub(crate) type Listening = (
-    RawServer,
-    Option<TlsFront>,
-    String,
-    Option<String>,
-    SocketAddr,
-);
-
-/// Listens on `bind`, plain or behind a TLS front, every request answered by `responder`.
-pub(crate) async fn listen(
-    bind: SocketAddr,
-    tls_setting: &TlsSetting,
-    responder: Arc<dyn Responder>,
-    limits: Limits,
-) -> Result<Listening, ServeError> {
-    let tls_config = match tls_setting {
-        TlsSetting::Off => None,
-        TlsSetting::RunCa => {
-            let pki = TestPki::generate().map_err(ServeError::Tls)?;
-            let ca = pki.ca_certificate_pem().to_owned();
-            Some((pki.server_config(tls::Mode::Trusted), Some(ca)))
-        }
-        TlsSetting::Files { cert, key } => Some((
-            tls::server_config_from_pem_files(cert, key).map_err(ServeError::Tls)?,
-            None,
-        )),
-    };
-    let plain_bind = match tls_config {
-        // Behind TLS the plain gateway listens on a private loopback port.
-        Some(_) => SocketAddr::from(([127, 0, 0, 1], 0)),
-        None => bind,
-    };
-    let listener = std::net::TcpListener::bind(plain_bind).map_err(|source| {
-        ServeError::Listen(GatewayError::Bind {
-            addr: plain_bind,
-            source,
-        })
-    })?;
-    let plain_addr = listener
-        .local_addr()
-        .map_err(|e| ServeError::Listen(GatewayError::Address(e)))?;
-    let plain = RawServer::start(listener, responder, limits).map_err(ServeError::Listen)?;
-    match tls_config {
-        None => Ok((
-            plain,
-            None,
-            format!("http://{plain_addr}"),
-            None,
-            plain_addr,
-        )),
-        Some((server_config, ca)) => {
-            let front = TlsFront::start_on(server_config, plain_addr, bind)
-                .await
-                .map_err(ServeError::Listen)?;
-            let host = match (tls_setting, bind.ip().is_loopback()) {
-                (TlsSetting::RunCa, true) => tls::GATEWAY_HOST.to_owned(),
-                _ => bind.ip().to_string(),
-            };
-            let url = format!("https://{host}:{}", front.addr().port());
-            let public = front.addr();
-            Ok((plain, Some(front), url, ca, public))
-        }
-    }
-}
-
-fn ready_line(config: &ServeConfig, url: &str, ca: Option<&str>) -> Value {
-    let mut line = json!({
-        "url": url,
-        "clientId": config.client_id.as_deref().unwrap_or(DEFAULT_CLIENT_ID),
-        "merchantPrivateKey": config.keys.merchant.to_base64_pkcs8(),
-        "merchantPublicKey": config.keys.merchant.verifying_key().to_base64_spki(),
-        "alipayPublicKey": config.keys.vendor.verifying_key().to_base64_spki(),
-        "keyVersion": crate::gateway::answer::KEY_VERSION,
-        "version": env!("CARGO_PKG_VERSION"),
-    });
+fn ready_line(config: &ServeConfig, url: &str, ca: Option<String>) -> Ready {
     // The committed test-only key is no secret; a user's own key (`--keys`) is only handed
     // out when asked for, as the ready line lands in files, logs and environments.
-    if !config.expose_private_key && config.keys.merchant != TestKeys::fixed().merchant {
-        if let Some(fields) = line.as_object_mut() {
-            fields.shift_remove("merchantPrivateKey");
-        }
+    let private_key =
+        config.expose_private_key || config.keys.merchant == TestKeys::fixed().merchant;
+    Ready {
+        client_id: Some(
+            config
+                .client_id
+                .as_deref()
+                .unwrap_or(DEFAULT_CLIENT_ID)
+                .to_owned(),
+        ),
+        merchant_private_key: private_key.then(|| config.keys.merchant.to_base64_pkcs8()),
+        merchant_public_key: Some(config.keys.merchant.verifying_key().to_base64_spki()),
+        alipay_public_key: Some(config.keys.vendor.verifying_key().to_base64_spki()),
+        key_version: Some(crate::gateway::answer::KEY_VERSION.to_owned()),
+        ca_certificate_pem: ca,
+        ..Ready::new(url)
     }
-    if let Some(ca) = ca {
-        line["caCertificatePem"] = Value::String(ca.to_owned());
-    }
-    line
 }
 
 /// One journaled request as a report's test case, named by what was asked and what was
@@ -611,17 +429,17 @@ fn request_result(entry: &JournalEntry) -> ScenarioResult {
     ScenarioResult {
         id: format!(
             "serve/{} {ids} -> {}",
-            entry.seq,
+            entry.request.seq,
             answer_summary(&entry.answer)
         ),
         title: format!(
             "{} {} -> HTTP {}",
-            entry.method, entry.path, entry.answer.status
+            entry.request.method, entry.request.path, entry.answer.status
         ),
         rule: "docs/contract.md#request-checks".to_owned(),
         verdict: verdict::grade(&entry.checks),
         reason: None,
-        checks: state::rejoin(
+        checks: crate::standing::journal::rejoin(
             &entry.checks,
             &entry.passed,
             "docs/contract.md#request-checks",

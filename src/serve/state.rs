@@ -17,6 +17,9 @@ use crate::gateway::answer::Served;
 use crate::protocol::OutcomeKind;
 use crate::scenario::{Answer, Catalogue, Signing, Transport};
 use crate::spec::endpoint::member;
+use crate::standing::journal::{
+    cut, journal_text, kept_check, kept_headers, split, JournalRequest, Totals, FIELD_BYTES,
+};
 
 /// How much the gateway keeps at most.
 #[derive(Clone, Copy, Debug)]
@@ -35,22 +38,6 @@ pub struct Bounds {
     pub armed_answers: usize,
     /// Bytes of armed answers held in all (each entry's answers once, whatever its `times`).
     pub armed_bytes: usize,
-}
-
-/// Checks as a journal keeps them: the failed ones in full, the held ones by id and level.
-pub fn split(checks: Vec<Check>) -> (Vec<Check>, Vec<(String, Level)>) {
-    let (held, failed): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.held);
-    (failed, held.into_iter().map(|c| (c.id, c.level)).collect())
-}
-
-/// The checks of a journal entry for a report: the held ones (as `held`, by id and level,
-/// citing `rule`) first, then the failed ones in full.
-pub fn rejoin(failed: &[Check], passed: &[(String, Level)], rule: &str) -> Vec<Check> {
-    passed
-        .iter()
-        .map(|(id, level)| Check::pass(id, *level, rule, "held"))
-        .chain(failed.iter().cloned())
-        .collect()
 }
 
 impl Default for Bounds {
@@ -184,18 +171,9 @@ pub enum Source {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
-    /// 1 for the first request since the start (or the last clear).
-    pub seq: u64,
-    /// When the request arrived, RFC 3339.
-    pub received_at: String,
-    /// The method.
-    pub method: String,
-    /// The path, from the request target.
-    pub path: String,
-    /// The headers as received, names in lower case, cut as [`kept_headers`] says.
-    pub headers: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8), cut at [`Bounds::journal_body_bytes`].
-    pub body: String,
+    /// The request, its body cut at [`Bounds::journal_body_bytes`].
+    #[serde(flatten)]
+    pub request: JournalRequest,
     /// The ids the body carries, each cut at [`FIELD_BYTES`].
     pub ids: Ids,
     /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
@@ -254,30 +232,6 @@ impl Stored {
     /// The entry back.
     pub fn entry(&self) -> JournalEntry {
         serde_json::from_str(&self.json).expect("a stored journal entry reads back")
-    }
-}
-
-/// Counts over every request since the start, journal bounds notwithstanding.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Totals {
-    /// Requests answered (the admin endpoints not counted).
-    pub requests: u64,
-    /// Requests that broke a MUST check.
-    pub must_failed: u64,
-    /// Requests that broke only SHOULD checks.
-    pub should_failed: u64,
-}
-
-impl Totals {
-    /// Counts one request by its failed checks.
-    pub fn count(&mut self, failed: &[Check]) {
-        self.requests += 1;
-        match crate::verdict::grade(failed) {
-            crate::verdict::Verdict::Fail => self.must_failed += 1,
-            crate::verdict::Verdict::NonStrict => self.should_failed += 1,
-            _ => {}
-        }
     }
 }
 
@@ -583,75 +537,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Cuts a body for the journal.
-pub fn journal_text(bytes: &[u8], bound: usize) -> String {
-    if bytes.len() <= bound {
-        return String::from_utf8_lossy(bytes).into_owned();
-    }
-    format!(
-        "{}... ({} bytes in all)",
-        String::from_utf8_lossy(&bytes[..bound]),
-        bytes.len()
-    )
-}
-
-/// The most bytes of one header value, id, or check message, `expected` or `seen` a journal
-/// entry keeps (a signature header is about 400): longer ones are cut, saying so.
-pub const FIELD_BYTES: usize = 512;
-
-/// The most bytes of header lines one journal entry keeps; the rest are left out, saying so.
-pub const HEADER_BYTES: usize = 4 * 1024;
-
-/// `text` cut to about `bound` bytes (on a character boundary), saying how long it was.
-pub fn cut(text: &str, bound: usize) -> String {
-    if text.len() <= bound {
-        return text.to_owned();
-    }
-    let mut end = bound;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes in all)", &text[..end], text.len())
-}
-
-/// Header lines as a journal keeps them: each value cut to [`FIELD_BYTES`], and the lines
-/// past [`HEADER_BYTES`] left out, a last line saying how many.
-pub fn kept_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-    let mut kept = Vec::new();
-    let mut bytes = 0;
-    for (i, (name, value)) in headers.iter().enumerate() {
-        let line = (cut(name, FIELD_BYTES), cut(value, FIELD_BYTES));
-        bytes += line.0.len() + line.1.len();
-        if bytes > HEADER_BYTES {
-            kept.push((
-                "(cut)".to_owned(),
-                format!("{} more header lines left out", headers.len() - i),
-            ));
-            break;
-        }
-        kept.push(line);
-    }
-    kept
-}
-
-/// The bytes a journal keeps of each structured value of a check (`values.stringToSign`):
-/// an ordinary request's whole string to sign fits, a megabyte body's does not.
-pub const VALUE_BYTES: usize = 2048;
-
-/// A check as a journal keeps it: message, `expected` and `seen` cut to [`FIELD_BYTES`], each
-/// of its `values` to [`VALUE_BYTES`] (a signature check quotes the whole string to sign,
-/// body and all).
-pub fn kept_check(mut check: Check) -> Check {
-    check.message = cut(&check.message, FIELD_BYTES);
-    for text in [&mut check.expected, &mut check.seen].into_iter().flatten() {
-        *text = cut(text, FIELD_BYTES);
-    }
-    for value in check.values.values_mut() {
-        *value = cut(value, VALUE_BYTES);
-    }
-    check
-}
-
 impl Ids {
     /// The ids as a journal keeps them: cut to [`FIELD_BYTES`] (a valid id is 64 characters).
     pub fn kept(self) -> Ids {
@@ -687,14 +572,7 @@ pub fn entry(
     let answer = &decision.served.answer;
     let (checks, passed) = split(decision.checks.into_iter().map(kept_check).collect());
     JournalEntry {
-        seq,
-        received_at: request
-            .received_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        method: request.method.clone(),
-        path: request.path.clone(),
-        headers: kept_headers(&request.headers),
-        body: journal_text(&request.body, bounds.journal_body_bytes),
+        request: JournalRequest::of(seq, request, bounds.journal_body_bytes),
         answer: JournalAnswer {
             status: http.status,
             headers: kept_headers(&http.headers),

@@ -77,7 +77,8 @@ fn fake_upstream(answer: fn(&mut std::net::TcpStream)) -> String {
 
 /// The reference client cancels `id` (as paymentId) through the proxy, with serve's keys.
 async fn cancel_through(proxy: &Proxy, upstream: &Server, id: &str) -> OutcomeKind {
-    let mut gateway: GatewayInfo = serde_json::from_value(upstream.ready().clone()).unwrap();
+    let mut gateway: GatewayInfo =
+        serde_json::from_value(serde_json::to_value(upstream.ready()).unwrap()).unwrap();
     gateway.url = proxy.url().to_owned();
     let Value::Object(request) = json!({"paymentId": id}) else {
         unreachable!()
@@ -124,7 +125,10 @@ fn every_class_of_answer_is_classified_as_the_contract_says() {
             let id = format!("kit:{scenario}:{n}");
             let outcome = cancel_through(&proxy, &upstream, &id).await;
             let journal = proxy.journal();
-            let exchanges: Vec<_> = journal.iter().filter(|e| e.body.contains(&id)).collect();
+            let exchanges: Vec<_> = journal
+                .iter()
+                .filter(|e| e.request.body.contains(&id))
+                .collect();
             let last = exchanges
                 .last()
                 .unwrap_or_else(|| panic!("{scenario}: nothing journaled"));
@@ -148,7 +152,7 @@ fn every_class_of_answer_is_classified_as_the_contract_says() {
         let journal = proxy.journal();
         let tampered = journal
             .iter()
-            .find(|e| e.body.contains("tampered-success"))
+            .find(|e| e.request.body.contains("tampered-success"))
             .unwrap();
         assert!(tampered
             .checks
@@ -157,7 +161,7 @@ fn every_class_of_answer_is_classified_as_the_contract_says() {
         assert_eq!(proxy.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
         let unsigned_f = journal
             .iter()
-            .find(|e| e.body.contains("unsigned-failure"))
+            .find(|e| e.request.body.contains("unsigned-failure"))
             .unwrap();
         assert!(
             unsigned_f.checks.is_empty(),
@@ -200,7 +204,7 @@ fn nothing_is_altered_in_transit() {
         );
         let (answer_head, answer_body) = raw_exchange(proxy.url(), &[head.as_bytes(), body].concat());
         let served = upstream.journal().pop().unwrap();
-        assert_eq!(served.body.as_bytes(), body, "the request body arrived byte for byte");
+        assert_eq!(served.request.body.as_bytes(), body, "the request body arrived byte for byte");
         assert!(!served.checks.iter().any(|c| !c.held && c.level == Level::Must), "{:?}", served.checks);
         assert_eq!(answer_body, served.answer.body.as_bytes(), "the answer body came back byte for byte");
         for (name, value) in &served.answer.headers {

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 const PATH: &str = "/ams/api/v1/payments/cancel";
 
 fn gateway_info(server: &Server) -> GatewayInfo {
-    serde_json::from_value(server.ready().clone()).expect("the ready line holds a GatewayInfo")
+    serde_json::from_value(serde_json::to_value(server.ready()).unwrap())
+        .expect("the ready line holds a GatewayInfo")
 }
 
 /// The reference client cancels `request` against the server.
@@ -684,9 +685,9 @@ fn a_body_over_1_mib_gets_413_and_fails_the_body_size_check() {
         for entry in &journal {
             assert_eq!(
                 entry.checks[0].id,
-                format!("request[{}].body-size", entry.seq)
+                format!("request[{}].body-size", entry.request.seq)
             );
-            assert!(entry.body.len() < (1 << 20) + 100, "kept cut");
+            assert!(entry.request.body.len() < (1 << 20) + 100, "kept cut");
         }
         assert_eq!(server.exit_code(), alipay_cancel_kit::exit::Exit::Failures);
     });
@@ -705,8 +706,10 @@ fn tls_serves_with_a_run_ca_the_ready_line_carries() {
             "{}",
             server.url()
         );
-        assert!(server.ready()["caCertificatePem"]
-            .as_str()
+        assert!(server
+            .ready()
+            .ca_certificate_pem
+            .as_deref()
             .unwrap()
             .contains("BEGIN CERTIFICATE"));
         let outcome = cancel(&server, json!({"paymentId": "tls-1"})).await;
@@ -881,11 +884,16 @@ fn sigterm_stops_serve_with_its_reports_and_a_busy_port_is_a_clear_error() {
 #[test]
 fn keys_from_a_directory_and_the_committed_test_keys_agree() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/keys");
-    let keys = serve::session::keys_from_dir(&dir).unwrap();
+    let keys = serve::keys::keys_from_dir(&dir).unwrap();
     assert_eq!(keys.merchant, TestKeys::fixed().merchant);
-    let missing = serve::session::keys_from_dir(std::path::Path::new("/nonexistent")).unwrap_err();
+    let missing = serve::keys::keys_from_dir(std::path::Path::new("/nonexistent")).unwrap_err();
+    let missing = missing.to_string();
     assert!(missing.contains("merchant-private.pkcs8.b64"), "{missing}");
-    let env = serve::session::exec_environment(&json!({"url": "u", "merchantPrivateKey": "k"}));
+    let ready = alipay_cancel_kit::standing::Ready {
+        merchant_private_key: Some("k".into()),
+        ..alipay_cancel_kit::standing::Ready::new("u")
+    };
+    let env = ready.environment();
     assert!(env.contains(&("ALIPAY_KIT_MERCHANT_PRIVATE_KEY".into(), "k".into())));
 }
 
@@ -912,7 +920,7 @@ fn cr_or_lf_in_a_header_and_ambiguous_framing_get_400_and_are_journaled() {
         assert_eq!(journal.len(), 4);
         for entry in &journal {
             assert_eq!(entry.answer.status, 400);
-            assert_eq!(entry.checks[0].id, format!("request[{}].framing", entry.seq));
+            assert_eq!(entry.checks[0].id, format!("request[{}].framing", entry.request.seq));
             assert_eq!(entry.checks[0].level, Level::Must);
         }
         assert!(journal[1].checks[0].message.contains("`-1` is not a decimal length"));
@@ -948,6 +956,7 @@ fn a_journal_entry_stays_within_a_few_kib_whatever_the_request() {
         let kept = serde_json::to_string(&entry).unwrap();
         assert!(kept.len() < 16 * 1024, "{} bytes kept", kept.len());
         assert!(entry
+            .request
             .body
             .ends_with(&format!("... ({} bytes in all)", body.len())));
         assert!(entry
@@ -956,6 +965,7 @@ fn a_journal_entry_stays_within_a_few_kib_whatever_the_request() {
             .unwrap()
             .ends_with("(300000 bytes in all)"));
         assert!(entry
+            .request
             .headers
             .iter()
             .any(|(_, v)| v.ends_with("(10000 bytes in all)")));
