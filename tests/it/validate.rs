@@ -26,7 +26,7 @@ const EXAMPLES: &str = "conformance/examples";
 
 #[test]
 fn every_shipped_example_gives_its_documented_exit_status() {
-    // The table in README.md, section "Validating bodies".
+    // The table in docs/validate.md, "Shipped examples".
     let expected = [
         ("request-seed.json", 0),
         ("request-python-sdk.json", 0),
@@ -49,7 +49,7 @@ fn every_shipped_example_gives_its_documented_exit_status() {
     listed.sort();
     assert_eq!(
         shipped, listed,
-        "every example is listed here and in the README"
+        "every example is listed here and in docs/validate.md"
     );
     for (file, status) in expected {
         let path = format!("{EXAMPLES}/{file}");
