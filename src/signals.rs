@@ -35,31 +35,3 @@ impl Signals {
         }
     }
 }
-
-/// Takes over SIGINT and SIGTERM for a run or fuzz (`docs/contract.md`, "Interrupted runs").
-/// The first kills every adapter's process group and asks `stop` to end the run, which then
-/// writes its reports; a second exits at once. Call inside the runtime: the handlers are
-/// installed before this returns, so no signal falls between.
-pub fn stop_runs_on_signals(stop: crate::harness::Stop) {
-    let Ok(mut signals) = Signals::install() else {
-        eprintln!("warning: cannot watch SIGINT and SIGTERM; an interrupted run writes no report");
-        return;
-    };
-    tokio::spawn(async move {
-        loop {
-            let signal = signals.next().await;
-            let name = signal.name();
-            // The stop first, then the kill: a scenario about to start sees the stop and
-            // starts no adapter the kill would miss.
-            let first = stop.request(name);
-            crate::adapter::kill_every_group();
-            if !first {
-                eprintln!("{name} again: exiting now, without the reports");
-                std::process::exit(i32::from(crate::exit::Exit::Interrupted(signal).code()));
-            }
-            eprintln!(
-                "\n{name}: stopping; adapters killed, writing the reports (a second signal exits at once)"
-            );
-        }
-    });
-}

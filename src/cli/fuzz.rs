@@ -106,7 +106,7 @@ pub(crate) fn fuzz_command(args: FuzzArgs) -> Exit {
     let runtime = runtime();
     let stop = Stop::new();
     let outcome = runtime.block_on(async {
-        alipay_cancel_kit::signals::stop_runs_on_signals(stop.clone());
+        alipay_cancel_kit::harness::stop_on_signals(stop.clone());
         fuzz::fuzz_until(&config, &run_config, &stop).await
     });
     let run = match outcome {

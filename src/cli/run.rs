@@ -129,7 +129,7 @@ pub(crate) fn run_command(args: RunArgs) -> Exit {
     let runtime = runtime();
     let stop = Stop::new();
     let outcome = runtime.block_on(async {
-        alipay_cancel_kit::signals::stop_runs_on_signals(stop.clone());
+        alipay_cancel_kit::harness::stop_on_signals(stop.clone());
         run::run_until(&plan.scenarios, &config, &stop, on_done).await
     });
     progress.finish_and_clear();

@@ -78,6 +78,15 @@ pub const JOURNAL_BODY_BYTES: usize = 4 * 1024;
 /// The most bytes the journal keeps in all; the oldest entries go first past it.
 pub const JOURNAL_BYTES: usize = 32 << 20;
 
+/// What `proxy`'s traffic line says about an answer beside its body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyFacts {
+    /// The class of the answer.
+    pub class: AnswerClass,
+    /// What a correct client may conclude from it.
+    pub accepts: Vec<crate::protocol::OutcomeKind>,
+}
+
 /// One exchange forwarded through the proxy, as its journal keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -283,10 +292,10 @@ impl Shared {
                 received_at: None,
                 path: exchange.request.path.clone(),
                 status: exchange.status,
-                signing: None,
-                source: None,
-                class: Some(exchange.classified.class),
-                accepts: Some(exchange.classified.accepts.clone()),
+                facts: ProxyFacts {
+                    class: exchange.classified.class,
+                    accepts: exchange.classified.accepts.clone(),
+                },
                 checks: exchange.checks.clone(),
                 passed: exchange.passed.clone(),
             };

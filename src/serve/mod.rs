@@ -294,9 +294,18 @@ fn magic_id_check(why: &str) -> Check {
     )
 }
 
+/// What `serve`'s traffic line says about an answer beside its body.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServeFacts {
+    /// The signing policy applied.
+    pub signing: Signing,
+    /// Why the answer was chosen.
+    pub source: state::Source,
+}
+
 /// The journal line `validate` reads: the raw bodies as strings (exactly as sent), with the
 /// checks and the answer's facts beside them.
-fn traffic_line(entry: &JournalEntry) -> TrafficLine {
+fn traffic_line(entry: &JournalEntry) -> TrafficLine<ServeFacts> {
     TrafficLine {
         request: entry.request.body.clone(),
         response: entry.answer.body.clone(),
@@ -304,10 +313,10 @@ fn traffic_line(entry: &JournalEntry) -> TrafficLine {
         received_at: Some(entry.request.received_at.clone()),
         path: entry.request.path.clone(),
         status: entry.answer.status,
-        signing: Some(entry.answer.signing),
-        source: Some(entry.source.clone()),
-        class: None,
-        accepts: None,
+        facts: ServeFacts {
+            signing: entry.answer.signing,
+            source: entry.source.clone(),
+        },
         checks: entry.checks.clone(),
         passed: entry.passed.clone(),
     }

@@ -45,12 +45,12 @@ impl JournalRequest {
 }
 
 /// One line of the `--journal` file: the raw bodies as strings (exactly as sent), which
-/// `validate` checks, with the exchange's facts beside them. `serve` writes the answer's
-/// signing policy and why it was chosen; `proxy` the answer's class and what a client may
-/// conclude from it.
+/// `validate` checks, with the exchange's facts beside them: `F`, what the session adds
+/// (`serve`: the answer's signing policy and why it was chosen; `proxy`: the answer's class
+/// and what a client may conclude from it), flattened between the path and the checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TrafficLine {
+pub struct TrafficLine<F> {
     /// The request body.
     pub request: String,
     /// The answer body.
@@ -64,25 +64,16 @@ pub struct TrafficLine {
     pub path: String,
     /// The answer's HTTP status (`proxy`: 0 when none came).
     pub status: u16,
-    /// `serve`: the signing policy applied to the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing: Option<crate::scenario::Signing>,
-    /// `serve`: why the answer was chosen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::serve::state::Source>,
-    /// `proxy`: the class of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub class: Option<crate::contract::AnswerClass>,
-    /// `proxy`: what a correct client may conclude from it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepts: Option<Vec<crate::protocol::OutcomeKind>>,
+    /// What the session adds.
+    #[serde(flatten)]
+    pub facts: F,
     /// The checks that failed, in full.
     pub checks: Vec<Check>,
     /// The checks that held, by id and level.
     pub passed: Vec<(String, Level)>,
 }
 
-impl TrafficLine {
+impl<F: Serialize> TrafficLine<F> {
     /// The line as written: compact JSON.
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("a traffic line always serialises")
