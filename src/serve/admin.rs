@@ -133,7 +133,7 @@ pub(super) fn answer(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer
         }
         ("POST", "arm") => match arm(gateway, &request.body) {
             Ok(armed) => reply(200, armed),
-            Err(error) => reply(400, json!({"error": error})),
+            Err(error) => reply(400, json!({"error": error.to_string()})),
         },
         ("POST", "shutdown") => shutdown(&gateway.stop),
         (method, _) => reply(
@@ -219,25 +219,20 @@ struct ArmRequest {
     id: Option<String>,
 }
 
-fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, String> {
-    let arm: ArmRequest =
-        serde_json::from_slice(body).map_err(|e| format!("{PREFIX}arm: body: {e}"))?;
+fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, ArmError> {
+    let arm: ArmRequest = serde_json::from_slice(body).map_err(ArmError::Body)?;
     let times = arm.times.unwrap_or(1);
     if times == 0 || times > MAX_TIMES {
-        return Err(format!(
-            "{PREFIX}arm: times: expected 1 to {MAX_TIMES}, found {times}"
-        ));
+        return Err(ArmError::Times(times));
     }
     let (label, answers) = match (arm.scenario, arm.answers) {
         (Some(id), None) => {
             let scenario = gateway
                 .catalogue
                 .get(&id)
-                .ok_or_else(|| format!("{PREFIX}arm: scenario: no scenario `{id}`"))?;
+                .ok_or_else(|| ArmError::NoScenario(id.clone()))?;
             if scenario.transport != Transport::Plain {
-                return Err(format!(
-                    "{PREFIX}arm: scenario: `{id}` needs its own TLS listener and cannot be armed"
-                ));
+                return Err(ArmError::NeedsItsOwnListener(id));
             }
             (id, scenario.answers.clone())
         }
@@ -249,29 +244,24 @@ fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, String> {
                 .collect::<Result<Vec<_>, _>>()?;
             ("answers".to_owned(), parsed)
         }
-        _ => {
-            return Err(format!(
-                "{PREFIX}arm: expected exactly one of `scenario` and a non-empty `answers`"
-            ))
-        }
+        _ => return Err(ArmError::NotOneOf),
     };
     // `times` is a count: the answers are held once, however often they are served.
     let count = answers.len() * times;
     let bytes = serde_json::to_string(&answers).map_or(0, |json| json.len());
     let mut memory = gateway.lock();
     if memory.armed_answers() + count > gateway.bounds.armed_answers {
-        return Err(format!(
-            "{PREFIX}arm: at most {} answers may wait at once ({} already armed)",
-            gateway.bounds.armed_answers,
-            memory.armed_answers()
-        ));
+        return Err(ArmError::TooManyAnswers {
+            bound: gateway.bounds.armed_answers,
+            armed: memory.armed_answers(),
+        });
     }
     if memory.armed_bytes() + bytes > gateway.bounds.armed_bytes {
-        return Err(format!(
-            "{PREFIX}arm: armed answers may hold at most {} bytes at once ({} held, {bytes} more asked)",
-            gateway.bounds.armed_bytes,
-            memory.armed_bytes()
-        ));
+        return Err(ArmError::TooManyBytes {
+            bound: gateway.bounds.armed_bytes,
+            held: memory.armed_bytes(),
+            asked: bytes,
+        });
     }
     memory.arm(Armed {
         client_id: arm.client_id,
@@ -284,31 +274,105 @@ fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, String> {
     Ok(json!({"armed": label, "answers": count, "waiting": memory.armed_answers()}))
 }
 
+/// Why `POST /__kit/arm` was refused (HTTP 400, the message in the body).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ArmError {
+    /// The body is not an arm request.
+    Body(serde_json::Error),
+    /// `times` out of range.
+    Times(usize),
+    /// `scenario` names no scenario of the catalogue.
+    NoScenario(String),
+    /// `scenario` names one that needs its own TLS listener (`tls/`).
+    NeedsItsOwnListener(String),
+    /// Neither or both of `scenario` and a non-empty `answers`.
+    NotOneOf,
+    /// More answers would wait than [`super::Bounds::armed_answers`].
+    TooManyAnswers {
+        /// The bound.
+        bound: usize,
+        /// Answers armed already.
+        armed: usize,
+    },
+    /// Armed answers would hold more than [`super::Bounds::armed_bytes`].
+    TooManyBytes {
+        /// The bound.
+        bound: usize,
+        /// Bytes held already.
+        held: usize,
+        /// Bytes this request asks for.
+        asked: usize,
+    },
+    /// `answers[i]` is not an answer in the catalogue's format.
+    Answer(usize, serde_json::Error),
+    /// `answers[i]` has both `body` and `rawBody`.
+    BodyAndRawBody(usize),
+    /// `answers[i].status` is not an HTTP status.
+    Status(usize, u16),
+    /// `answers[i].delayMs` is over [`MAX_DELAY_MS`].
+    Delay(usize, u64),
+}
+
+impl std::fmt::Display for ArmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{PREFIX}arm: ")?;
+        match self {
+            ArmError::Body(e) => write!(f, "body: {e}"),
+            ArmError::Times(times) => {
+                write!(f, "times: expected 1 to {MAX_TIMES}, found {times}")
+            }
+            ArmError::NoScenario(id) => write!(f, "scenario: no scenario `{id}`"),
+            ArmError::NeedsItsOwnListener(id) => write!(
+                f,
+                "scenario: `{id}` needs its own TLS listener and cannot be armed"
+            ),
+            ArmError::NotOneOf => write!(
+                f,
+                "expected exactly one of `scenario` and a non-empty `answers`"
+            ),
+            ArmError::TooManyAnswers { bound, armed } => write!(
+                f,
+                "at most {bound} answers may wait at once ({armed} already armed)"
+            ),
+            ArmError::TooManyBytes { bound, held, asked } => write!(
+                f,
+                "armed answers may hold at most {bound} bytes at once ({held} held, {asked} more asked)"
+            ),
+            ArmError::Answer(index, e) => write!(f, "answers[{index}]: {e}"),
+            ArmError::BodyAndRawBody(index) => {
+                write!(f, "answers[{index}]: at most one of `body` and `rawBody`")
+            }
+            ArmError::Status(index, status) => write!(
+                f,
+                "answers[{index}].status: expected 100 to 599, found {status}"
+            ),
+            ArmError::Delay(index, delay) => write!(
+                f,
+                "answers[{index}].delayMs: expected at most {MAX_DELAY_MS}, found {delay}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ArmError {}
+
 /// An answer in the catalogue's format; `accept` may be left out (`serve` judges no outcome).
-fn parse_answer(index: usize, mut value: Value) -> Result<Answer, String> {
+fn parse_answer(index: usize, mut value: Value) -> Result<Answer, ArmError> {
     if let Some(object) = value.as_object_mut() {
         object
             .entry("accept")
             .or_insert_with(|| json!(["SUCCESS", "FAILED", "UNKNOWN"]));
     }
-    let answer: Answer =
-        serde_json::from_value(value).map_err(|e| format!("{PREFIX}arm: answers[{index}]: {e}"))?;
+    let answer: Answer = serde_json::from_value(value).map_err(|e| ArmError::Answer(index, e))?;
     if answer.body.is_some() && answer.raw_body.is_some() {
-        return Err(format!(
-            "{PREFIX}arm: answers[{index}]: at most one of `body` and `rawBody`"
-        ));
+        return Err(ArmError::BodyAndRawBody(index));
     }
     if !(100..=599).contains(&answer.status) {
-        return Err(format!(
-            "{PREFIX}arm: answers[{index}].status: expected 100 to 599, found {}",
-            answer.status
-        ));
+        return Err(ArmError::Status(index, answer.status));
     }
     if answer.delay_ms > MAX_DELAY_MS {
-        return Err(format!(
-            "{PREFIX}arm: answers[{index}].delayMs: expected at most {MAX_DELAY_MS}, found {}",
-            answer.delay_ms
-        ));
+        return Err(ArmError::Delay(index, answer.delay_ms));
     }
     Ok(answer)
 }
