@@ -280,3 +280,37 @@ fn run_and_fuzz_list_their_shared_options_in_their_own_order_and_words() {
         "--id still conflicts with --style"
     );
 }
+
+/// `serve` and `proxy` take the report-file options every reporting command takes (one
+/// flattened struct): a session's HTML page is written when it stops, as `run`'s is.
+#[test]
+fn serve_writes_every_report_form_when_it_stops() {
+    let dir = std::env::temp_dir().join(format!("kit-serve-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let out = kit(&[
+        "serve",
+        "--port",
+        "0",
+        "--html",
+        &path("s.html"),
+        "--markdown",
+        &path("s.md"),
+        "--report-json",
+        &path("s.json"),
+        "--exec",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(path("s.html")).unwrap();
+    assert!(
+        html.contains("<title>alipay-cancel-kit") && html.contains("requests received by serve")
+    );
+    let markdown = std::fs::read_to_string(path("s.md")).unwrap();
+    assert!(
+        markdown.contains("requests received by serve"),
+        "{markdown}"
+    );
+    assert!(std::fs::metadata(path("s.json")).unwrap().len() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
