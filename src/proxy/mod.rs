@@ -35,7 +35,7 @@ use crate::signature::VerifyingKey;
 use crate::spec::endpoint::header;
 use crate::standing::journal::{cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES};
 use crate::standing::{
-    listen, violations_header, JournalRequest, Ready, Session, StartError, TlsSetting, Totals,
+    listen, violations_header, JournalRequest, ListenError, Ready, Session, TlsSetting, Totals,
     TrafficLine, VIOLATIONS_HEADER,
 };
 use crate::verdict::{self, ScenarioResult};
@@ -545,12 +545,12 @@ impl Proxy {
     /// Starts the proxy and returns once it accepts connections.
     ///
     /// # Errors
-    /// [`StartError`] when the address cannot be listened on, the TLS material cannot be made
+    /// [`ListenError`] when the address cannot be listened on, the TLS material cannot be made
     /// or read, or the journal file cannot be opened.
-    pub async fn start(config: ProxyConfig) -> Result<Proxy, StartError> {
+    pub async fn start(config: ProxyConfig) -> Result<Proxy, ListenError> {
         let journal_file = listen::open_journal(config.journal_file.as_ref())?;
         if let Some(dir) = &config.record_dir {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::Journal(dir.clone(), e))?;
+            std::fs::create_dir_all(dir).map_err(|e| ListenError::Journal(dir.clone(), e))?;
         }
         let shared = Arc::new(Shared {
             stand_in_key: crate::signature::TestKeys::fixed().merchant.verifying_key(),

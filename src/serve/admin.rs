@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::state::Armed;
-use super::Gateway;
+use super::ServeGateway;
 use crate::contract::RecordedRequest;
 use crate::gateway::HttpAnswer;
 use crate::scenario::{Answer, Transport};
@@ -119,7 +119,7 @@ fn is_json(content_type: Option<&str>) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
-pub(super) fn answer(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer {
+pub(super) fn answer(gateway: &ServeGateway, request: &RecordedRequest) -> HttpAnswer {
     if let Err(refusal) = gateway.guard.admit(request) {
         return refusal;
     }
@@ -197,7 +197,7 @@ fn reply_text(status: u16, json: String) -> HttpAnswer {
 
 /// `GET /__kit/requests[?id=ID]`: the journal, oldest first, optionally only the exchanges
 /// naming `ID`.
-fn requests(gateway: &Gateway, request: &RecordedRequest) -> HttpAnswer {
+fn requests(gateway: &ServeGateway, request: &RecordedRequest) -> HttpAnswer {
     let filter = request.query_param("id");
     let memory = gateway.lock();
     let entries = memory
@@ -219,7 +219,7 @@ struct ArmRequest {
     id: Option<String>,
 }
 
-fn arm(gateway: &Gateway, body: &[u8]) -> Result<Value, ArmError> {
+fn arm(gateway: &ServeGateway, body: &[u8]) -> Result<Value, ArmError> {
     let arm: ArmRequest = serde_json::from_slice(body).map_err(ArmError::Body)?;
     let times = arm.times.unwrap_or(1);
     if times == 0 || times > MAX_TIMES {

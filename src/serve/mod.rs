@@ -53,7 +53,7 @@ use crate::standing::journal::TrafficLine;
 use crate::standing::violations::ascii_only;
 use crate::standing::{listen, Ready};
 pub use crate::standing::{
-    violations_header, Session, StartError as ServeError, TlsSetting, Totals, VIOLATIONS_HEADER,
+    violations_header, ListenError as ServeError, Session, TlsSetting, Totals, VIOLATIONS_HEADER,
     VIOLATIONS_HEADER_BYTES,
 };
 use crate::verdict::{self, ScenarioResult};
@@ -117,7 +117,7 @@ impl ServeConfig {
 }
 
 /// The gateway's shared state: what answers every request.
-pub(crate) struct Gateway {
+pub(crate) struct ServeGateway {
     catalogue: Catalogue,
     keys: GatewayKeys,
     client_id: Option<String>,
@@ -131,7 +131,7 @@ pub(crate) struct Gateway {
 
 pub use crate::gateway::raw::{framing_check, FRAMING_RULE};
 
-impl Responder for Gateway {
+impl Responder for ServeGateway {
     fn answer(&self, request: RecordedRequest) -> Answering<'_> {
         let answer = if request.path.starts_with(admin::PREFIX) {
             admin::answer(self, &request)
@@ -172,7 +172,7 @@ impl Responder for Gateway {
     }
 }
 
-impl Gateway {
+impl ServeGateway {
     fn lock(&self) -> std::sync::MutexGuard<'_, state::Memory> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -324,7 +324,7 @@ fn traffic_line(entry: &JournalEntry) -> TrafficLine<ServeFacts> {
 
 /// A running `serve` gateway; stops when dropped.
 pub struct Server {
-    gateway: Arc<Gateway>,
+    gateway: Arc<ServeGateway>,
     ready: Ready,
     _plain: RawServer,
     tls_front: Option<TlsFront>,
@@ -343,7 +343,7 @@ impl Server {
             vendor: config.keys.vendor.clone(),
             other: config.keys.other_vendor.clone(),
         };
-        let gateway = Arc::new(Gateway {
+        let gateway = Arc::new(ServeGateway {
             catalogue: config.catalogue.clone(),
             keys,
             client_id: config.client_id.clone(),

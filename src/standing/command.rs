@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use super::{Ending, Session, StartError, Totals};
+use super::{Ending, ListenError, Session, Totals};
 use crate::exit::Exit;
 use crate::report::{ReportFiles, RunReport};
 
@@ -82,7 +82,7 @@ impl StandingArgs {
 /// the usage exit (2), saying why.
 pub async fn run_session<S: Session>(
     name: &str,
-    started: Result<S, StartError>,
+    started: Result<S, ListenError>,
     args: &StandingArgs,
 ) -> Exit {
     let session = match started {

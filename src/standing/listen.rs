@@ -31,7 +31,7 @@ pub enum TlsSetting {
 /// The messages keep the `serve:` prefix they always had, for `proxy` too (tests and users
 /// match on them).
 #[derive(Debug)]
-pub enum StartError {
+pub enum ListenError {
     /// The address cannot be listened on (in use, not local), or the TLS front failed.
     Listen(GatewayError),
     /// The TLS material cannot be made or read.
@@ -40,24 +40,24 @@ pub enum StartError {
     Journal(PathBuf, std::io::Error),
 }
 
-impl std::fmt::Display for StartError {
+impl std::fmt::Display for ListenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StartError::Listen(e) => write!(f, "serve: {e}"),
-            StartError::Tls(e) => write!(f, "serve: {e}"),
-            StartError::Journal(path, e) => {
+            ListenError::Listen(e) => write!(f, "serve: {e}"),
+            ListenError::Tls(e) => write!(f, "serve: {e}"),
+            ListenError::Journal(path, e) => {
                 write!(f, "serve: cannot open the journal {}: {e}", path.display())
             }
         }
     }
 }
 
-impl std::error::Error for StartError {
+impl std::error::Error for ListenError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            StartError::Listen(e) => Some(e),
-            StartError::Tls(e) => Some(e),
-            StartError::Journal(_, e) => Some(e),
+            ListenError::Listen(e) => Some(e),
+            ListenError::Tls(e) => Some(e),
+            ListenError::Journal(_, e) => Some(e),
         }
     }
 }
@@ -65,14 +65,14 @@ impl std::error::Error for StartError {
 /// The `--journal` file, opened for appending (created if missing).
 pub(crate) fn open_journal(
     path: Option<&PathBuf>,
-) -> Result<Option<Mutex<std::fs::File>>, StartError> {
+) -> Result<Option<Mutex<std::fs::File>>, ListenError> {
     let Some(path) = path else { return Ok(None) };
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .map(|file| Some(Mutex::new(file)))
-        .map_err(|e| StartError::Journal(path.clone(), e))
+        .map_err(|e| ListenError::Journal(path.clone(), e))
 }
 
 /// A standing server's listeners, and what its ready line says about them.
@@ -95,16 +95,16 @@ pub(crate) async fn listen(
     tls_setting: &TlsSetting,
     responder: Arc<dyn Responder>,
     limits: Limits,
-) -> Result<Listening, StartError> {
+) -> Result<Listening, ListenError> {
     let tls_config = match tls_setting {
         TlsSetting::Off => None,
         TlsSetting::RunCa => {
-            let pki = TestPki::generate().map_err(StartError::Tls)?;
+            let pki = TestPki::generate().map_err(ListenError::Tls)?;
             let ca = pki.ca_certificate_pem().to_owned();
             Some((pki.server_config(tls::Mode::Trusted), Some(ca)))
         }
         TlsSetting::Files { cert, key } => Some((
-            tls::server_config_from_pem_files(cert, key).map_err(StartError::Tls)?,
+            tls::server_config_from_pem_files(cert, key).map_err(ListenError::Tls)?,
             None,
         )),
     };
@@ -114,15 +114,15 @@ pub(crate) async fn listen(
         None => bind,
     };
     let listener = std::net::TcpListener::bind(plain_bind).map_err(|source| {
-        StartError::Listen(GatewayError::Bind {
+        ListenError::Listen(GatewayError::Bind {
             addr: plain_bind,
             source,
         })
     })?;
     let plain_addr = listener
         .local_addr()
-        .map_err(|e| StartError::Listen(GatewayError::Address(e)))?;
-    let plain = RawServer::start(listener, responder, limits).map_err(StartError::Listen)?;
+        .map_err(|e| ListenError::Listen(GatewayError::Address(e)))?;
+    let plain = RawServer::start(listener, responder, limits).map_err(ListenError::Listen)?;
     match tls_config {
         None => Ok(Listening {
             plain,
@@ -134,7 +134,7 @@ pub(crate) async fn listen(
         Some((server_config, ca)) => {
             let front = TlsFront::start_on(server_config, plain_addr, bind)
                 .await
-                .map_err(StartError::Listen)?;
+                .map_err(ListenError::Listen)?;
             let host = match (tls_setting, bind.ip().is_loopback()) {
                 (TlsSetting::RunCa, true) => tls::GATEWAY_HOST.to_owned(),
                 _ => bind.ip().to_string(),

@@ -26,7 +26,7 @@ pub mod violations;
 
 pub use ending::Ending;
 pub use journal::{JournalRequest, Totals, TrafficLine};
-pub use listen::{StartError, TlsSetting};
+pub use listen::{ListenError, TlsSetting};
 pub use ready::{Ready, ReadyError};
 pub use violations::{violations_header, VIOLATIONS_HEADER, VIOLATIONS_HEADER_BYTES};
 
