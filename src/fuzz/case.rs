@@ -12,7 +12,7 @@ use crate::spec::ResultStatus;
 use super::answer::status_of;
 use super::{answer_sequence, cancel_request_within, Timing, GROUP, RULE};
 
-/// A whole case as a catalogue scenario (`fuzz/case`): a [`cancel_request`], an
+/// A whole case as a catalogue scenario (`fuzz/case`): a [`cancel_request`](super::cancel_request), an
 /// [`answer_sequence`], and, half the time, success bodies that echo the instructed ids.
 pub fn scenario(timing: Timing) -> BoxedStrategy<Scenario> {
     scenario_within(timing, Ids::all())

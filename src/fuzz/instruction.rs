@@ -19,7 +19,7 @@ pub fn cancel_request() -> BoxedStrategy<Map<String, Value>> {
 /// a seed replays the same cases.
 ///
 /// A client with neither `paymentId` nor `paymentRequestId` has no valid request; it gets
-/// `paymentId` ones (which [`fuzz`] refuses to run).
+/// `paymentId` ones (which [`fuzz`](super::fuzz) refuses to run).
 pub fn cancel_request_within(ids: Ids) -> BoxedStrategy<Map<String, Value>> {
     let by_payment_id = ids.contains(IdKind::PaymentId);
     let by_request_id = ids.contains(IdKind::PaymentRequestId);

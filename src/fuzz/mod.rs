@@ -7,16 +7,16 @@
 //!   valid cancel instructions ([`cancel_request`]), valid gateway bodies for every row of the
 //!   result-code table and for unknown codes with each status ([`response_body`]), signed
 //!   answers ([`answer`]), answer sequences within the retry rules ([`answer_sequence`]) and
-//!   whole cases as catalogue [`Scenario`]s ([`scenario`]). Every body they generate is valid
+//!   whole cases as catalogue [`Scenario`](crate::scenario::Scenario)s ([`scenario`]). Every body they generate is valid
 //!   against `schema/cancel-response.schema.json`; the test suite proves it on thousands of
 //!   cases.
-//! - **The runner** ([`fuzz`]): draws cases from a seeded proptest [`TestRunner`], runs each
-//!   through the same gateway, adapter runner and checks as `run` (a [`Harness`] session),
+//! - **The runner** ([`fuzz`]): draws cases from a seeded proptest [`TestRunner`](proptest::test_runner::TestRunner), runs each
+//!   through the same gateway, adapter runner and checks as `run` (a [`Harness`](crate::harness::Harness) session),
 //!   several at once; on the first case that ends `FAIL` or `ERROR` it stops drawing and
 //!   shrinks that case, one run at a time, as proptest does (`simplify` while it still
 //!   fails, `complicate` when it passes), to the smallest case that still fails.
 //!
-//! The rooms: [`text`](self::text) (characters, texts, optional values, ids),
+//! The rooms: `text` (characters, texts, optional values, ids),
 //! `instruction`, `cancel_time`, `body` (response bodies), `answer` (signed answers and
 //! sequences), `case` (a whole case as a scenario); then `cases` (drawing and running them),
 //! `shrink` and `report` (what a run came to). Everything public is re-exported here, so

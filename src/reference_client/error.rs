@@ -46,7 +46,7 @@ impl std::error::Error for TlsSetupError {
 }
 
 /// Why an HTTP exchange brought no whole answer; the outcome is `UNKNOWN` (or, with the
-/// [`Defect::TransportErrorAsFailure`] defect, `FAILED`) with this text as its `error`.
+/// [`Defect::TransportErrorAsFailure`](super::Defect::TransportErrorAsFailure) defect, `FAILED`) with this text as its `error`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum TransportError {

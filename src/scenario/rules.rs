@@ -12,7 +12,7 @@ use crate::spec::ResultStatus;
 use super::Scenario;
 
 /// A scenario, or the `perResultStatus` template it is made from, breaks a rule of the
-/// catalogue (`docs/catalogue.md`); a [`CatalogueError`] names the file around it. Each
+/// catalogue (`docs/catalogue.md`); a [`CatalogueError`](super::CatalogueError) names the file around it. Each
 /// variant names the scenario and the field (`answers[1].accept`, `requestAlternatives[0]`).
 #[derive(Debug)]
 #[non_exhaustive]
