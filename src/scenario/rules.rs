@@ -99,12 +99,12 @@ pub enum ScenarioError {
         alternative: usize,
         /// The id's member.
         member: String,
-        /// Its value in the alternative.
-        value: Value,
+        /// Its value in the alternative, as JSON text.
+        value: String,
         /// The index of the answer that serves another value.
         answer: usize,
-        /// The value served.
-        served: Value,
+        /// The value served, as JSON text.
+        served: String,
     },
 }
 
@@ -258,9 +258,9 @@ fn check_alternatives(s: &Scenario) -> Result<(), ScenarioError> {
                     id: id(),
                     alternative,
                     member: member.clone(),
-                    value: value.clone(),
+                    value: value.to_string(),
                     answer,
-                    served: served.clone(),
+                    served: served.to_string(),
                 });
             }
         }
