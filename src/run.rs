@@ -247,8 +247,8 @@ impl Column {
     /// The report card's columns: the reference client's first, then one per `NAME=COMMAND`.
     ///
     /// # Errors
-    /// A message naming the first spec without an `=`.
-    pub fn card(specs: &[String]) -> Result<Vec<Column>, String> {
+    /// [`ColumnSpecError`] naming the first spec without an `=`.
+    pub fn card(specs: &[String]) -> Result<Vec<Column>, ColumnSpecError> {
         let reference = Column {
             name: "reference client".to_owned(),
             client: Client::InProcess(Default::default()),
@@ -261,10 +261,12 @@ impl Column {
     /// A column from `NAME=COMMAND` (`--column`): an adapter, run in exec mode.
     ///
     /// # Errors
-    /// A message when there is no `=`.
-    pub fn parse(spec: &str) -> Result<Column, String> {
+    /// [`ColumnSpecError`] when there is no `=`.
+    pub fn parse(spec: &str) -> Result<Column, ColumnSpecError> {
         let Some((name, command)) = spec.split_once('=') else {
-            return Err(format!("--column {spec:?}: expected NAME=COMMAND"));
+            return Err(ColumnSpecError {
+                spec: spec.to_owned(),
+            });
         };
         Ok(Column {
             name: name.trim().to_owned(),
@@ -273,5 +275,33 @@ impl Column {
                 persistent: false,
             },
         })
+    }
+}
+
+/// A `--column` value without the `=` of `NAME=COMMAND`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ColumnSpecError {
+    /// The value as given.
+    pub spec: String,
+}
+
+impl std::fmt::Display for ColumnSpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--column {:?}: expected NAME=COMMAND", self.spec)
+    }
+}
+
+impl std::error::Error for ColumnSpecError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_without_an_equals_sign_is_refused_naming_the_value() {
+        let err = Column::card(&["a=run-a".into(), "just-a-command".into()]).unwrap_err();
+        assert_eq!(err.spec, "just-a-command");
+        insta::assert_snapshot!(err, @r#"--column "just-a-command": expected NAME=COMMAND"#);
     }
 }

@@ -61,10 +61,10 @@ impl fmt::Display for Shard {
 }
 
 impl FromStr for Shard {
-    type Err = String;
+    type Err = ShardSpecError;
 
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let shape = || format!("`{s}`: expected K/N with 1 <= K <= N, e.g. 2/3");
+    fn from_str(s: &str) -> Result<Shard, ShardSpecError> {
+        let shape = || ShardSpecError { spec: s.to_owned() };
         let (k, n) = s.split_once('/').ok_or_else(shape)?;
         let (index, count): (usize, usize) = (
             k.trim().parse().map_err(|_| shape())?,
@@ -76,6 +76,26 @@ impl FromStr for Shard {
         Ok(Shard { index, count })
     }
 }
+
+/// A `--shard` value that is not `K/N` with `1 <= K <= N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShardSpecError {
+    /// The value as given.
+    pub spec: String,
+}
+
+impl fmt::Display for ShardSpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}`: expected K/N with 1 <= K <= N, e.g. 2/3",
+            self.spec
+        )
+    }
+}
+
+impl std::error::Error for ShardSpecError {}
 
 /// What a run was cut from: the fingerprint of the selected scenarios and how many there were.
 /// Two reports belong to one run only if they carry the same.
@@ -98,5 +118,17 @@ impl Selection {
             fingerprint: format!("sha256:{hex}"),
             scenarios: selected.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_out_of_range_is_refused_naming_the_value_and_the_rule() {
+        let err = "4/3".parse::<Shard>().unwrap_err();
+        assert_eq!(err, ShardSpecError { spec: "4/3".into() });
+        insta::assert_snapshot!(err, @"`4/3`: expected K/N with 1 <= K <= N, e.g. 2/3");
     }
 }

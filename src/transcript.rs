@@ -18,22 +18,22 @@ pub const MAX_HEADERS: usize = 64;
 /// Bytes kept of a body or a header value.
 pub const MAX_TEXT: usize = 8 * 1024;
 
-/// One request and the answer it got.
+/// One turn of the transcript: a request and the answer it got.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Exchange {
+pub struct Turn {
     /// When the request arrived, in milliseconds after the scenario started.
     pub at_ms: f64,
     /// The request as received.
-    pub request: Request,
+    pub request: TurnRequest,
     /// The answer as sent.
-    pub answer: Answer,
+    pub answer: TurnAnswer,
 }
 
 /// A request as the gateway received it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Request {
+pub struct TurnRequest {
     /// The method.
     pub method: String,
     /// The path.
@@ -49,7 +49,7 @@ pub struct Request {
 /// An answer as the gateway sent it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Answer {
+pub struct TurnAnswer {
     /// The HTTP status (not sent when `fault` is `close-before-response`).
     pub status: u16,
     /// Header fields as sent: `[name, value]`.
@@ -80,22 +80,22 @@ fn is_zero(n: &u64) -> bool {
 pub fn of(
     exchanges: &[crate::gateway::Exchange],
     started: chrono::DateTime<chrono::Utc>,
-) -> Vec<Exchange> {
+) -> Vec<Turn> {
     exchanges
         .iter()
         .take(MAX_EXCHANGES)
         .map(|e| {
             let at = e.request.received_at - started;
-            Exchange {
+            Turn {
                 at_ms: at.num_microseconds().unwrap_or(0) as f64 / 1000.0,
-                request: Request {
+                request: TurnRequest {
                     method: clip(e.request.method.as_bytes()),
                     path: clip(e.request.path.as_bytes()),
                     headers: headers(&e.request.headers),
                     body: clip(&e.request.body),
                     body_bytes: e.request.body.len(),
                 },
-                answer: Answer {
+                answer: TurnAnswer {
                     status: e.sent.status,
                     headers: headers(&e.sent.headers),
                     body: clip(&e.sent.body),

@@ -111,7 +111,7 @@ pub struct ValidateArgs {
 
 /// Counts over one run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct ValidationSummary {
     /// Bodies seen (a traffic line with both parts counts two).
     pub bodies: usize,
     /// Bodies that broke a rule.
@@ -122,7 +122,7 @@ pub struct Summary {
     pub unreadable: usize,
 }
 
-impl Summary {
+impl ValidationSummary {
     /// The exit status: [`Exit::Usage`] (2) for unreadable input, else
     /// [`Exit::Failures`] (1) for any invalid body, else [`Exit::Ok`].
     pub fn exit_code(&self) -> Exit {
@@ -151,7 +151,7 @@ pub fn run_with_stdin(
     let mut stdin = Some(stdin);
     let mut validator = Validation {
         args,
-        summary: Summary::default(),
+        summary: ValidationSummary::default(),
         out,
     };
     let mut write_failed = None;
@@ -197,7 +197,7 @@ pub fn run_with_stdin(
 /// The summary: a line on standard error (text), or a last JSON object on standard output.
 fn closing_line(
     args: &ValidateArgs,
-    summary: Summary,
+    summary: ValidationSummary,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> io::Result<()> {
@@ -248,7 +248,7 @@ struct Problem {
 
 struct Validation<'a, W: Write> {
     args: &'a ValidateArgs,
-    summary: Summary,
+    summary: ValidationSummary,
     out: &'a mut W,
 }
 
@@ -271,13 +271,13 @@ impl<W: Write> Validation<'_, W> {
                 self.unreadable(err, name, "empty input: no body to validate")
             }
             Ok(()) => Ok(()),
-            Err(Failure::Read(e)) => self.unreadable(err, name, &describe_io(&e)),
-            Err(Failure::Write(e)) => Err(e),
+            Err(StreamError::Read(e)) => self.unreadable(err, name, &describe_io(&e)),
+            Err(StreamError::Write(e)) => Err(e),
         }
     }
 
-    fn documents(&mut self, name: &str, input: &mut Window<impl Read>) -> Result<(), Failure> {
-        let write = Failure::Write;
+    fn documents(&mut self, name: &str, input: &mut Window<impl Read>) -> Result<(), StreamError> {
+        let write = StreamError::Write;
         loop {
             // Skip whitespace between documents.
             if !input.skip_whitespace()? {
@@ -549,14 +549,14 @@ fn traffic_parts(value: &Value) -> Option<Vec<(Kind, &Value)>> {
 }
 
 /// Why reading an input stopped: the input could not be read, or the output not written.
-enum Failure {
+enum StreamError {
     Read(io::Error),
     Write(io::Error),
 }
 
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Failure {
-        Failure::Read(e)
+impl From<io::Error> for StreamError {
+    fn from(e: io::Error) -> StreamError {
+        StreamError::Read(e)
     }
 }
 

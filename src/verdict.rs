@@ -117,7 +117,7 @@ pub struct ScenarioResult {
     /// Every request the gateway received and the answer it sent (bounded, see
     /// [`crate::transcript`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub transcript: Vec<crate::transcript::Exchange>,
+    pub transcript: Vec<crate::transcript::Turn>,
 }
 
 impl ScenarioResult {

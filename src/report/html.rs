@@ -614,7 +614,7 @@ fn headers(list: &[[String; 2]]) -> String {
         .join("\n")
 }
 
-fn exchange(out: &mut String, n: usize, e: &crate::transcript::Exchange) {
+fn exchange(out: &mut String, n: usize, e: &crate::transcript::Turn) {
     let r = &e.request;
     let a = &e.answer;
     let _ = writeln!(

@@ -74,7 +74,7 @@ fn timeless(mut report: Value) -> Value {
 fn shard_parses_k_of_n_and_refuses_anything_else() {
     assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
     for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/2", ""] {
-        let err = bad.parse::<Shard>().unwrap_err();
+        let err = bad.parse::<Shard>().unwrap_err().to_string();
         assert!(err.contains("expected K/N"), "{bad}: {err}");
     }
     let out = kit(&["run", "--shard", "4/3"]);

@@ -21,6 +21,11 @@ use crate::capability::{IdKind, Ids};
 use crate::protocol::OutcomeKind;
 use crate::spec::{result_code_table, ResultStatus};
 
+mod rules;
+
+use rules::check_scenario;
+pub use rules::ScenarioError;
+
 /// The client id instructions carry unless a scenario says otherwise. Test-only.
 pub const DEFAULT_CLIENT_ID: &str = "TEST_5YBZ1";
 
@@ -245,31 +250,31 @@ impl std::error::Error for CatalogueError {}
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "conformance/scenarios/result.json",
-        include_str!("../conformance/scenarios/result.json"),
+        include_str!("../../conformance/scenarios/result.json"),
     ),
     (
         "conformance/scenarios/request.json",
-        include_str!("../conformance/scenarios/request.json"),
+        include_str!("../../conformance/scenarios/request.json"),
     ),
     (
         "conformance/scenarios/response.json",
-        include_str!("../conformance/scenarios/response.json"),
+        include_str!("../../conformance/scenarios/response.json"),
     ),
     (
         "conformance/scenarios/retry.json",
-        include_str!("../conformance/scenarios/retry.json"),
+        include_str!("../../conformance/scenarios/retry.json"),
     ),
     (
         "conformance/scenarios/fault.json",
-        include_str!("../conformance/scenarios/fault.json"),
+        include_str!("../../conformance/scenarios/fault.json"),
     ),
     (
         "conformance/scenarios/signature.json",
-        include_str!("../conformance/scenarios/signature.json"),
+        include_str!("../../conformance/scenarios/signature.json"),
     ),
     (
         "conformance/scenarios/tls.json",
-        include_str!("../conformance/scenarios/tls.json"),
+        include_str!("../../conformance/scenarios/tls.json"),
     ),
 ];
 
@@ -328,10 +333,10 @@ impl Catalogue {
             let group: GroupFile = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
             let mut found = group.scenarios;
             if let Some(templates) = &group.per_result_status {
-                found.extend(instantiate_result_rows(templates).map_err(err)?);
+                found.extend(instantiate_result_rows(templates).map_err(|e| err(e.to_string()))?);
             }
             for s in &found {
-                check_scenario(s, &group.group).map_err(err)?;
+                check_scenario(s, &group.group).map_err(|e| err(e.to_string()))?;
             }
             files.extend(std::iter::repeat_n(file.clone(), found.len()));
             scenarios.extend(found);
@@ -457,13 +462,13 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
     }
 }
 
-fn instantiate_result_rows(templates: &Map<String, Value>) -> Result<Vec<Scenario>, String> {
+fn instantiate_result_rows(templates: &Map<String, Value>) -> Result<Vec<Scenario>, ScenarioError> {
     let mut out = Vec::new();
     for row in result_code_table() {
         let status = row.result_status.as_str();
-        let template = templates
-            .get(status)
-            .ok_or_else(|| format!("perResultStatus: no template for status `{status}`"))?;
+        let template = templates.get(status).ok_or(ScenarioError::NoTemplate {
+            status: row.result_status,
+        })?;
         let filled = substitute(
             template,
             &[
@@ -473,7 +478,10 @@ fn instantiate_result_rows(templates: &Map<String, Value>) -> Result<Vec<Scenari
             ],
         );
         let scenario: Scenario =
-            serde_json::from_value(filled).map_err(|e| format!("perResultStatus.{status}: {e}"))?;
+            serde_json::from_value(filled).map_err(|source| ScenarioError::Template {
+                status: row.result_status,
+                source,
+            })?;
         out.push(scenario);
     }
     Ok(out)
@@ -496,89 +504,6 @@ fn substitute(value: &Value, pairs: &[(&str, &str)]) -> Value {
         ),
         other => other.clone(),
     }
-}
-
-/// Rules every scenario keeps, so a typo in the data is caught when the catalogue loads.
-fn check_scenario(s: &Scenario, group: &str) -> Result<(), String> {
-    let id = &s.id;
-    if !id.starts_with(&format!("{group}/")) {
-        return Err(format!("scenario `{id}`: id must start with `{group}/`"));
-    }
-    if s.answers.is_empty() {
-        return Err(format!("scenario `{id}`: `answers` must not be empty"));
-    }
-    for (i, a) in s.answers.iter().enumerate() {
-        if a.accept.is_empty() {
-            return Err(format!(
-                "scenario `{id}`: answers[{i}].accept must not be empty"
-            ));
-        }
-        if let Some(p) = a.prefer.iter().find(|p| !a.accept.contains(p)) {
-            return Err(format!(
-                "scenario `{id}`: answers[{i}].prefer names {p}, which `accept` does not"
-            ));
-        }
-        if a.body.is_some() && a.raw_body.is_some() {
-            return Err(format!(
-                "scenario `{id}`: answers[{i}] has both `body` and `rawBody`"
-            ));
-        }
-    }
-    if s.timeout_ms == 0 {
-        return Err(format!("scenario `{id}`: `timeoutMs` must be positive"));
-    }
-    check_alternatives(s)
-}
-
-/// Rules of `requestAlternatives`: each names the same payment by other ids, and nothing else
-/// changes, so every form checks the same thing and the answers echo whichever is sent.
-fn check_alternatives(s: &Scenario) -> Result<(), String> {
-    let id = &s.id;
-    let kinds = |form: &Map<String, Value>| -> Vec<IdKind> {
-        IdKind::ALL
-            .into_iter()
-            .filter(|k| form.contains_key(k.member()))
-            .collect()
-    };
-    let mut seen = vec![kinds(&s.request)];
-    for (i, form) in s.request_alternatives.iter().enumerate() {
-        let at = format!("scenario `{id}`: requestAlternatives[{i}]");
-        let form_kinds = kinds(form);
-        if form_kinds.is_empty() {
-            return Err(format!(
-                "{at} names no id (paymentId, paymentRequestId or merchantAccountId)"
-            ));
-        }
-        if seen.contains(&form_kinds) {
-            return Err(format!(
-                "{at} names the same ids as `request` or an earlier alternative, so it is never chosen"
-            ));
-        }
-        seen.push(form_kinds);
-        let others = |m: &Map<String, Value>| -> Map<String, Value> {
-            m.iter()
-                .filter(|(k, _)| IdKind::of_member(k).is_none())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
-        if others(form) != others(&s.request) {
-            return Err(format!(
-                "{at} must differ from `request` in its ids only (paymentId, paymentRequestId, merchantAccountId)"
-            ));
-        }
-        for (member, value) in form.iter().filter(|(k, _)| IdKind::of_member(k).is_some()) {
-            let echoed = s.answers.iter().enumerate().find_map(|(n, a)| {
-                let served = a.body.as_ref()?.get(member)?;
-                (served.is_string() && served != value).then_some((n, served))
-            });
-            if let Some((n, served)) = echoed {
-                return Err(format!(
-                    "{at}.{member} is {value}, but answers[{n}] serves {served}: the answers must echo the ids sent"
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The `resultStatus` a served body carries, if it has one.
