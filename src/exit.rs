@@ -8,7 +8,6 @@
 //! use alipay_cancel_kit::exit::{Exit, Signal};
 //! assert_eq!(Exit::Ok.code(), 0);
 //! assert_eq!(Exit::from_failures(true), Exit::Failures);
-//! assert_eq!(Exit::interrupted_by("SIGTERM"), Exit::Interrupted(Signal::Terminate));
 //! assert_eq!(Exit::Interrupted(Signal::Interrupt).code(), 130);
 //! let _for_the_process: std::process::ExitCode = Exit::Usage.into();
 //! ```
@@ -33,13 +32,23 @@ pub enum Exit {
     Crashed,
 }
 
-/// A signal that stops a run in order (`docs/contract.md`, "Interrupted runs").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A signal that stops a run in order (`docs/contract.md`, "Interrupted runs"). Typed from
+/// the handler that hears it ([`crate::signals::Signals`]) to the report, which names it
+/// (`SIGINT`, `SIGTERM`), and the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Signal {
     /// SIGINT (Ctrl-C).
+    #[serde(rename = "SIGINT")]
     Interrupt,
     /// SIGTERM (a cancelled CI job).
+    #[serde(rename = "SIGTERM")]
     Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Signal {
@@ -48,15 +57,6 @@ impl Signal {
         match self {
             Signal::Interrupt => "SIGINT",
             Signal::Terminate => "SIGTERM",
-        }
-    }
-
-    /// The signal a report names; anything but `SIGINT` counts as SIGTERM, the signal that
-    /// stops a run from outside.
-    pub fn from_name(name: &str) -> Signal {
-        match name {
-            "SIGINT" => Signal::Interrupt,
-            _ => Signal::Terminate,
         }
     }
 
@@ -77,11 +77,6 @@ impl Exit {
         } else {
             Exit::Ok
         }
-    }
-
-    /// The exit of a run interrupted by the signal a report names (`SIGINT`, `SIGTERM`).
-    pub fn interrupted_by(signal: &str) -> Exit {
-        Exit::Interrupted(Signal::from_name(signal))
     }
 
     /// The process's exit code: 128 + the signal's number after a signal, as shells report
@@ -132,12 +127,17 @@ mod tests {
     }
 
     #[test]
-    fn a_signal_is_read_from_its_name_in_the_report() {
-        assert_eq!(Exit::interrupted_by("SIGINT").code(), 130);
-        assert_eq!(Exit::interrupted_by("SIGTERM").code(), 143);
-        for signal in [Signal::Interrupt, Signal::Terminate] {
-            assert_eq!(Signal::from_name(signal.name()), signal);
+    fn a_signal_is_named_in_the_report_as_it_prints() {
+        for (signal, name) in [
+            (Signal::Interrupt, "SIGINT"),
+            (Signal::Terminate, "SIGTERM"),
+        ] {
+            assert_eq!(signal.to_string(), name);
+            let json = serde_json::to_string(&signal).unwrap();
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<Signal>(&json).unwrap(), signal);
         }
+        assert!(serde_json::from_str::<Signal>("\"SIGHUP\"").is_err());
     }
 
     #[test]

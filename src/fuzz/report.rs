@@ -38,7 +38,7 @@ pub struct FuzzRun {
     pub duration: Duration,
     /// Set when a signal cut the run short (`SIGINT`, `SIGTERM`): the report says so, and
     /// lists the cases under way as not run.
-    pub interrupted: Option<String>,
+    pub interrupted: Option<crate::exit::Signal>,
     /// The cases under way when the run was interrupted; they ran to no verdict.
     pub not_run: Vec<Scenario>,
 }
@@ -64,10 +64,10 @@ impl FuzzRun {
         if let Some(signal) = &self.interrupted {
             report
                 .scenarios
-                .extend(self.not_run.iter().map(|case| run::not_run(case, signal)));
+                .extend(self.not_run.iter().map(|case| run::not_run(case, *signal)));
             report.summary = crate::report::Summary::of(&report.scenarios);
             report.interrupted = Some(crate::report::Interrupted {
-                signal: signal.clone(),
+                signal: *signal,
                 not_run: self.not_run.iter().map(|case| case.id.clone()).collect(),
             });
         }

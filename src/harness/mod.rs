@@ -52,6 +52,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{AdapterRun, Capabilities, Persistent};
 use crate::capability::{IdKind, Ids};
+use crate::exit::Signal;
 use crate::reference_client::Behaviour;
 use crate::report::terminal::Color;
 use crate::report::{Interrupted, ReportFiles, RunReport};
@@ -132,8 +133,8 @@ impl Harness {
         &self.0.stop
     }
 
-    /// The reason given, once a stop was requested.
-    pub fn stopped(&self) -> Option<String> {
+    /// The signal that asked, once a stop was requested.
+    pub fn stopped(&self) -> Option<Signal> {
         self.0.stop.reason()
     }
 
@@ -205,7 +206,9 @@ impl Harness {
             .map(|(result, scenario)| {
                 result.unwrap_or_else(|| {
                     not_run.push(scenario.id.clone());
-                    one_scenario::not_run(scenario, stopped.as_deref().unwrap_or("stopped"))
+                    // A scenario goes unfinished only after a stop (no task skips one
+                    // otherwise), so the signal is there; SIGTERM, the outside stop, if not.
+                    one_scenario::not_run(scenario, stopped.unwrap_or(Signal::Terminate))
                 })
             })
             .collect();
@@ -296,9 +299,9 @@ impl Pool {
 /// A request to stop a run early (SIGINT, SIGTERM), shared by everything that must notice it.
 ///
 /// Cloning gives another handle on the same request. The first [`Stop::request`] wins; its
-/// reason (e.g. `SIGTERM`) names the interruption in the report.
+/// signal names the interruption in the report.
 #[derive(Clone, Debug)]
-pub struct Stop(Arc<tokio::sync::watch::Sender<Option<String>>>);
+pub struct Stop(Arc<tokio::sync::watch::Sender<Option<Signal>>>);
 
 impl Default for Stop {
     fn default() -> Stop {
@@ -313,27 +316,26 @@ impl Stop {
     }
 
     /// Asks the run to stop; returns whether this was the first request.
-    pub fn request(&self, reason: impl Into<String>) -> bool {
-        let reason = reason.into();
+    pub fn request(&self, signal: Signal) -> bool {
         self.0.send_if_modified(|slot| {
             if slot.is_some() {
                 return false;
             }
-            *slot = Some(reason);
+            *slot = Some(signal);
             true
         })
     }
 
-    /// The reason given, once a stop was requested.
-    pub fn reason(&self) -> Option<String> {
-        self.0.borrow().clone()
+    /// The signal that asked, once a stop was requested.
+    pub fn reason(&self) -> Option<Signal> {
+        *self.0.borrow()
     }
 
-    /// Resolves, with the reason, once a stop is requested.
-    pub async fn requested(&self) -> String {
+    /// Resolves, with the signal, once a stop is requested.
+    pub async fn requested(&self) -> Signal {
         let mut watch = self.0.subscribe();
         let reason = match watch.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone(),
+            Ok(reason) => *reason,
             // The sender lives in `self`, so it cannot have closed.
             Err(_) => None,
         };
@@ -359,7 +361,7 @@ pub fn stop_on_signals(stop: Stop) {
             let name = signal.name();
             // The stop first, then the kill: a scenario about to start sees the stop and
             // starts no adapter the kill would miss.
-            let first = stop.request(name);
+            let first = stop.request(signal);
             crate::adapter::kill_every_group();
             if !first {
                 eprintln!("{name} again: exiting now, without the reports");

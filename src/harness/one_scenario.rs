@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::{time_limit, Client, Pool, RunConfig};
 use crate::adapter::{self, AdapterFault, AdapterRun, Capabilities};
+use crate::exit::Signal;
 use crate::gateway::tls::{self, TlsFront};
 use crate::gateway::{Gateway, Script};
 use crate::protocol::{GatewayInfo, Instruction, PROTOCOL};
@@ -13,15 +14,15 @@ use crate::scenario::{Scenario, Transport};
 use crate::verdict::{self, ScenarioResult, Verdict};
 
 /// The reason a scenario that did not finish carries in an interrupted run's report.
-pub fn not_run_reason(stop_reason: &str) -> String {
-    format!("not run: the run was interrupted ({stop_reason}) before this scenario finished")
+pub fn not_run_reason(signal: Signal) -> String {
+    format!("not run: the run was interrupted ({signal}) before this scenario finished")
 }
 
 /// A `SKIPPED` result for a scenario an interrupted run did not finish.
-pub fn not_run(scenario: &Scenario, stop_reason: &str) -> ScenarioResult {
+pub fn not_run(scenario: &Scenario, signal: Signal) -> ScenarioResult {
     ScenarioResult {
         verdict: Verdict::Skipped,
-        reason: Some(not_run_reason(stop_reason)),
+        reason: Some(not_run_reason(signal)),
         ..unjudged(scenario)
     }
 }

@@ -142,7 +142,7 @@ pub fn render(report: &RunReport) -> String {
         properties.push(("baseline", b.file.clone()));
     }
     if let Some(i) = &report.interrupted {
-        properties.push(("interrupted", i.signal.clone()));
+        properties.push(("interrupted", i.signal.name().to_owned()));
     }
     for (name, value) in properties {
         let _ = writeln!(

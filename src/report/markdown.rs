@@ -75,7 +75,7 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(
             out,
             "**Interrupted** by {}: {} scenario(s) not run (`SKIPPED`).\n",
-            cell(&i.signal),
+            cell(i.signal.name()),
             i.not_run.len()
         );
     }

@@ -163,7 +163,7 @@ fn merge_interruptions(
         .flat_map(|i| i.not_run.iter().map(String::as_str))
         .collect();
     Some(super::Interrupted {
-        signal: first.signal.clone(),
+        signal: first.signal,
         not_run: scenarios
             .iter()
             .filter(|s| not_run.contains(s.id.as_str()))

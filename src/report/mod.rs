@@ -160,7 +160,7 @@ impl RunTransport {
 #[serde(rename_all = "camelCase")]
 pub struct Interrupted {
     /// What stopped the run: `SIGINT` or `SIGTERM`.
-    pub signal: String,
+    pub signal: crate::exit::Signal,
     /// The scenarios that did not finish, in report order; each is `SKIPPED` in the report.
     pub not_run: Vec<String>,
 }
@@ -233,7 +233,7 @@ impl RunReport {
     /// verdicts; otherwise [`RunReport::exit_code`].
     pub fn exit(&self) -> Exit {
         match &self.interrupted {
-            Some(interrupted) => Exit::interrupted_by(&interrupted.signal),
+            Some(interrupted) => Exit::Interrupted(interrupted.signal),
             None => self.exit_code(),
         }
     }

@@ -705,12 +705,14 @@ fn an_interrupted_run_exits_by_its_signal_whatever_the_verdicts() {
     use alipay_cancel_kit::report::Interrupted;
     let mut report = synthetic_run();
     assert_eq!(report.exit(), Exit::Failures, "FAIL and ERROR fail the run");
-    for (signal, exit) in [
+    for (name, exit) in [
         ("SIGINT", Exit::Interrupted(Signal::Interrupt)),
         ("SIGTERM", Exit::Interrupted(Signal::Terminate)),
     ] {
+        // As `report merge` reads it back from a shard's JSON report.
+        let signal = serde_json::from_value(serde_json::json!(name)).unwrap();
         report.interrupted = Some(Interrupted {
-            signal: signal.to_owned(),
+            signal,
             not_run: Vec::new(),
         });
         assert_eq!(report.exit(), exit);
