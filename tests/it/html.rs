@@ -15,7 +15,7 @@ use alipay_cancel_kit::transcript;
 use alipay_cancel_kit::verdict::{Check, Level, ScenarioResult, Verdict};
 use base64::Engine as _;
 
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+use crate::common::{scratch_dir, BIN};
 
 const HOSTILE: &str =
     "</pre></td><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
@@ -139,8 +139,7 @@ fn markup_from_the_client_is_inert_and_the_page_runs_only_its_own_script() {
 
 #[test]
 fn the_page_of_a_failing_run_shows_totals_checks_rules_and_the_transcript() {
-    let dir = std::env::temp_dir().join(format!("ack-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("html", "failing");
     let (page_file, json_file) = (dir.join("failing.html"), dir.join("failing.json"));
     let out = Command::new(BIN)
         .args([
@@ -243,8 +242,7 @@ fn a_transcript_is_bounded_in_exchanges_headers_and_body_size() {
 
 #[test]
 fn the_report_card_page_shows_every_column_with_its_totals() {
-    let dir = std::env::temp_dir().join(format!("ack-html-card-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("html", "card");
     let (card, page) = (dir.join("card.md"), dir.join("card.html"));
     let out = Command::new(BIN)
         .args([
