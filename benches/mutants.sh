@@ -53,7 +53,8 @@ if ! cargo mutants --version 2>/dev/null | grep -qx "cargo-mutants $VERSION"; th
     cargo install --locked --version "$VERSION" cargo-mutants
 fi
 
-args=(--in-place --output target/mutants --no-shuffle)
+# Every build and test of a mutant with the committed Cargo.lock, as the rest of CI builds.
+args=(--in-place --output target/mutants --no-shuffle --cargo-arg=--locked)
 # In place, a failing property test must not write its regression file into the tree; and a
 # mutant caught by one needs no shrinking.
 export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 PROPTEST_MAX_SHRINK_ITERS=0

@@ -1,15 +1,8 @@
 //! The command line as CI uses it: exit codes, report files, the baseline.
 
-use super::common::{kit, text, BIN};
-use std::path::PathBuf;
+use super::common::{kit, scratch_file, text, BIN};
 
 use alipay_cancel_kit::schema::Schema;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ack-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 fn broken_adapter() -> String {
     format!("'{BIN}' reference-adapter --defect no-response-verification")
@@ -17,8 +10,8 @@ fn broken_adapter() -> String {
 
 #[test]
 fn a_passing_run_exits_0_and_writes_reports_that_match_their_schemas() {
-    let json = scratch("pass.json");
-    let junit = scratch("pass.xml");
+    let json = scratch_file("cli", "pass.json");
+    let junit = scratch_file("cli", "pass.xml");
     let out = kit(&[
         "run",
         "-s",
@@ -69,7 +62,7 @@ fn a_passing_run_exits_0_and_writes_reports_that_match_their_schemas() {
 
 #[test]
 fn a_failing_client_exits_1_and_junit_lists_the_failures() {
-    let junit = scratch("fail.xml");
+    let junit = scratch_file("cli", "fail.xml");
     let out = kit(&[
         "run",
         "--client",
@@ -89,7 +82,7 @@ fn a_failing_client_exits_1_and_junit_lists_the_failures() {
 
 #[test]
 fn the_baseline_absorbs_listed_failures_and_fails_on_stale_entries() {
-    let baseline = scratch("baseline.json");
+    let baseline = scratch_file("cli", "baseline.json");
     std::fs::write(
         &baseline,
         r#"{"description": "test", "expectedFailures": [
@@ -127,7 +120,7 @@ fn usage_errors_and_unreadable_input_exit_2_with_a_clear_message() {
         text(&missing.stderr)
     );
 
-    let unknown = scratch("unknown.json");
+    let unknown = scratch_file("cli", "unknown.json");
     std::fs::write(
         &unknown,
         r#"{"description": "x", "expectedFailures": [{"id": "fault/no-such", "reason": "r"}]}"#,

@@ -3,13 +3,11 @@
 //! and a client broken on one rare input is shrunk to exactly that input.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, FuzzRun, Timing};
 use alipay_cancel_kit::protocol::OutcomeKind;
-use alipay_cancel_kit::reference_client::{Defect, Defects};
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+use alipay_cancel_kit::reference_client::Defect;
+use alipay_cancel_kit::run::{Client, RunConfig};
 use alipay_cancel_kit::scenario::{Catalogue, Scenario, Signing};
 use alipay_cancel_kit::schema::Schema;
 use alipay_cancel_kit::spec::{result_code_table, CancelResponse, ResultStatus};
@@ -18,28 +16,16 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+use crate::common::{config, in_process, run_scenarios, runtime, BIN};
 
 /// The seed of every fuzz run below: fixed, so CI sees the same cases each time.
 const SEED: u64 = 20_240_601;
 
-fn keys() -> RunKeys {
-    static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(RunKeys::fixed).clone()
-}
-
 fn run_config(client: Client, jobs: usize) -> RunConfig {
     RunConfig {
-        client,
         jobs,
-        time_limit_margin: Duration::from_secs(5),
-        keys: keys(),
-        tls: false,
+        ..config(client)
     }
-}
-
-fn in_process(defects: &[Defect]) -> Client {
-    Client::InProcess(defects.iter().copied().collect::<Defects>().into())
 }
 
 fn fuzz_with(client: Client, cases: u32, max_shrink_iters: u32) -> FuzzRun {
@@ -49,8 +35,7 @@ fn fuzz_with(client: Client, cases: u32, max_shrink_iters: u32) -> FuzzRun {
         max_shrink_iters,
         timing: Timing::default(),
     };
-    tokio::runtime::Runtime::new()
-        .unwrap()
+    runtime()
         .block_on(fuzz::fuzz(&config, &run_config(client, 8)))
         .expect("the run starts")
 }
@@ -489,10 +474,7 @@ fn a_client_broken_on_one_rare_input_is_shrunk_to_exactly_that_input() {
     let file = run.scenario_file().unwrap();
     let catalogue = Catalogue::from_sources([("fuzz.json".to_owned(), file)]).unwrap();
     let scenarios: Vec<&Scenario> = catalogue.scenarios().iter().collect();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let replay = rt
-        .block_on(run::run(&scenarios, &run_config(client.clone(), 1)))
-        .unwrap();
+    let replay = run_scenarios(&scenarios, &run_config(client.clone(), 1));
     assert_eq!(replay.scenarios[0].verdict, Verdict::Fail);
 
     // The seed replays the run: up to the failing case, the same case fails first.

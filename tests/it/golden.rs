@@ -3,19 +3,35 @@
 //! the harness beneath it is rebuilt. Only what differs from run to run is masked: timings,
 //! ports, clock readings and the signatures over them.
 //!
-//! After a change that is meant to alter reports, write them anew and read the diff:
-//! `ACK_UPDATE_GOLDEN=1 cargo test --test it golden`.
+//! Each run is held in `tests/it/golden/<run>/`, one pretty JSON file per scenario so that a
+//! change reads as a diff of the scenarios it touched: `_run.json` is the report's head (client,
+//! mode, capabilities, summary), and `<group>__<name>.json` the scenario `<group>/<name>` (its
+//! `/` written `__`). A scenario run but not held, or held but not run, is named; a changed one
+//! is named with the JSON pointer of each member that changed.
+//!
+//! The one way to update them, after a change that is meant to alter reports: write them anew
+//! with `ACK_UPDATE_GOLDEN=1 cargo test --test it golden`, then read `git diff tests/it/golden`.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use alipay_cancel_kit::reference_client::{Behaviour, Defect, Defects};
 use alipay_cancel_kit::report::json;
 use alipay_cancel_kit::run::Client;
 use serde_json::Value;
 
-use crate::common::run_with;
+use crate::common::{catalogue, run_with};
 
-/// The clients whose reports are held, each with the file that holds its report.
+/// The variable that writes the held reports anew instead of comparing with them.
+const UPDATE: &str = "ACK_UPDATE_GOLDEN";
+
+/// The file that holds a report's head, beside its scenarios' files.
+const HEAD_FILE: &str = "_run.json";
+
+/// How many changed members are listed per scenario before the rest are counted.
+const SHOWN_PER_FILE: usize = 8;
+
+/// The clients whose reports are held, each with the directory that holds its report.
 fn clients() -> Vec<(&'static str, Client)> {
     let broken = |defects: &[Defect]| {
         let defects: Defects = defects.iter().copied().collect();
@@ -53,86 +69,194 @@ fn clients() -> Vec<(&'static str, Client)> {
 
 #[test]
 fn the_full_catalogue_reports_are_unchanged() {
-    let update = std::env::var_os("ACK_UPDATE_GOLDEN").is_some();
+    let update = std::env::var_os(UPDATE).is_some();
+    let in_catalogue_order: Vec<&str> = catalogue()
+        .select(&["*".to_owned()], &[])
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
     let mut differences = Vec::new();
     for (name, client) in clients() {
         let report = run_with(client, &["*"]);
-        let lines = golden_lines(&json::to_value(&report));
-        let file = golden_file(name);
+        // One file per scenario no longer holds their order: the catalogue's is asserted here.
+        let ids: Vec<&str> = report.scenarios.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids, in_catalogue_order,
+            "{name}: scenarios out of catalogue order"
+        );
+        let files = golden_files(&json::to_value(&report));
+        let dir = golden_dir(name);
         if update {
-            std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-            continue;
-        }
-        let held = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (write it with ACK_UPDATE_GOLDEN=1)",
-                file.display()
-            )
-        });
-        let held: Vec<&str> = held.lines().collect();
-        if held.len() != lines.len() {
-            differences.push(format!(
-                "{name}: {} lines held, {} now",
-                held.len(),
-                lines.len()
-            ));
-        }
-        for (was, now) in held.iter().zip(&lines) {
-            if was != now {
-                differences.push(format!("{name}: {}", first_difference(was, now)));
-            }
+            write_held(&dir, &files);
+        } else {
+            differences.extend(compare(name, &dir, &files));
         }
     }
     assert!(
         differences.is_empty(),
-        "the full-catalogue reports changed ({} lines); if that is meant, run with ACK_UPDATE_GOLDEN=1 and read the diff:\n{}",
+        "the full-catalogue reports changed ({} files); if that is meant, run with {UPDATE}=1 and read `git diff tests/it/golden`:\n{}",
         differences.len(),
         differences.join("\n")
     );
 }
 
-/// Where two lines part, with some context on both sides.
-fn first_difference(was: &str, now: &str) -> String {
-    let at = was
-        .char_indices()
-        .zip(now.chars())
-        .find(|((_, a), b)| a != b)
-        .map_or(was.len().min(now.len()), |((i, _), _)| i);
-    let window = |line: &str| {
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
-        let i = chars.partition_point(|(j, _)| *j < at);
-        chars[i.saturating_sub(60)..(i + 60).min(chars.len())]
-            .iter()
-            .map(|(_, c)| c)
-            .collect::<String>()
-    };
-    let id = was.split("\"title\"").next().unwrap_or_default();
-    format!(
-        "{id} at byte {at}\n  was …{}…\n  now …{}…",
-        window(was),
-        window(now)
-    )
+/// What a run's files say against what is held in `dir`: one entry per file that differs, is
+/// missing or is left over, naming the run and the scenario.
+fn compare(run: &str, dir: &Path, files: &BTreeMap<String, Value>) -> Vec<String> {
+    let mut held = read_held(dir);
+    let mut differences = Vec::new();
+    for (file, now) in files {
+        let what = describe(file);
+        let Some(text) = held.remove(file) else {
+            differences.push(format!(
+                "{run}: {what} was run but is not held (no {run}/{file})"
+            ));
+            continue;
+        };
+        if text == pretty(now) {
+            continue;
+        }
+        let was: Value = match serde_json::from_str(&text) {
+            Ok(was) => was,
+            Err(e) => {
+                differences.push(format!("{run}/{file}: not JSON: {e}"));
+                continue;
+            }
+        };
+        let mut changed = Vec::new();
+        changes("", &was, now, &mut changed);
+        if changed.is_empty() {
+            changed.push("the same values, written otherwise (member order or layout)".into());
+        }
+        let more = changed.len().saturating_sub(SHOWN_PER_FILE);
+        changed.truncate(SHOWN_PER_FILE);
+        if more > 0 {
+            changed.push(format!("and {more} more"));
+        }
+        differences.push(format!(
+            "{run}: {what} changed ({run}/{file}):\n    {}",
+            changed.join("\n    ")
+        ));
+    }
+    for file in held.keys() {
+        differences.push(format!(
+            "{run}: {} is held ({run}/{file}) but was not run",
+            describe(file)
+        ));
+    }
+    differences
 }
 
-fn golden_file(name: &str) -> PathBuf {
+/// The scenario (or the head) a held file stands for, as a reader names it.
+fn describe(file: &str) -> String {
+    if file == HEAD_FILE {
+        "the report's head".to_owned()
+    } else {
+        format!(
+            "scenario {}",
+            file.trim_end_matches(".json").replace("__", "/")
+        )
+    }
+}
+
+/// Each member where `was` and `now` part, by its JSON pointer, with both values.
+fn changes(pointer: &str, was: &Value, now: &Value, out: &mut Vec<String>) {
+    match (was, now) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, old) in a {
+                let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match b.get(key) {
+                    Some(new) => changes(&at, old, new, out),
+                    None => out.push(format!("{at}: was {old}, now absent")),
+                }
+            }
+            for (key, new) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+                let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                out.push(format!("{at}: was absent, now {new}"));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (old, new)) in a.iter().zip(b).enumerate() {
+                changes(&format!("{pointer}/{i}"), old, new, out);
+            }
+            for (i, old) in a.iter().enumerate().skip(b.len()) {
+                out.push(format!("{pointer}/{i}: was {old}, now absent"));
+            }
+            for (i, new) in b.iter().enumerate().skip(a.len()) {
+                out.push(format!("{pointer}/{i}: was absent, now {new}"));
+            }
+        }
+        _ if was != now => out.push(format!("{}: was {was}, now {now}", or_root(pointer))),
+        _ => {}
+    }
+}
+
+fn or_root(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "(the whole file)"
+    } else {
+        pointer
+    }
+}
+
+/// A value as its held file writes it: pretty JSON and a final line feed.
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap() + "\n"
+}
+
+fn golden_dir(run: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/golden")
-        .join(format!("{name}.jsonl"))
+        .join(run)
 }
 
-/// The report as lines: its head first (without the scenarios), then one scenario a line, in
-/// catalogue order, everything that differs from run to run masked.
-fn golden_lines(report: &Value) -> Vec<String> {
+/// Every `.json` file held in `dir`, by name, with its text.
+fn read_held(dir: &Path) -> BTreeMap<String, String> {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (write it with {UPDATE}=1)", dir.display()));
+    entries
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (name, text)
+        })
+        .collect()
+}
+
+/// Writes `files` into `dir` and removes the files of scenarios no longer run.
+fn write_held(dir: &Path, files: &BTreeMap<String, Value>) {
+    std::fs::create_dir_all(dir).unwrap();
+    for stale in read_held(dir).keys().filter(|f| !files.contains_key(*f)) {
+        std::fs::remove_file(dir.join(stale)).unwrap();
+    }
+    for (file, value) in files {
+        std::fs::write(dir.join(file), pretty(value)).unwrap();
+    }
+}
+
+/// The report as files: its head (without the scenarios) and one file per scenario, named by
+/// its id, everything that differs from run to run masked.
+fn golden_files(report: &Value) -> BTreeMap<String, Value> {
     let mut head = report.clone();
     let scenarios = head
         .as_object_mut()
         .and_then(|o| o.remove("scenarios"))
         .unwrap_or_default();
-    let mut lines = vec![masked(head).to_string()];
+    let mut files = BTreeMap::from([(HEAD_FILE.to_owned(), masked(head))]);
     for scenario in scenarios.as_array().into_iter().flatten() {
-        lines.push(masked(scenario.clone()).to_string());
+        let id = scenario["id"].as_str().expect("a scenario has an id");
+        assert!(
+            !id.contains("__"),
+            "{id}: `__` stands for `/` in the golden file names"
+        );
+        let file = format!("{}.json", id.replace('/', "__"));
+        let previous = files.insert(file, masked(scenario.clone()));
+        assert!(previous.is_none(), "{id} is in the report twice");
     }
-    lines
+    files
 }
 
 /// Headers whose values are the clock's, the port's or a signature over them.

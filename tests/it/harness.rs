@@ -1,12 +1,14 @@
 //! The conformance harness end to end: the reference client passes, every broken client is
 //! caught with the verdict the contract gives its defect, and broken adapters end as ERROR.
 
-use super::common::{catalogue, config, explain, keys, result_of as verdict_of, run_with, BIN};
+use super::common::{
+    catalogue, config, explain, in_process, keys, result_of as verdict_of, run_with, runtime, BIN,
+};
 use std::time::Duration;
 
 use alipay_cancel_kit::adapter;
 use alipay_cancel_kit::gateway::{Gateway, Script};
-use alipay_cancel_kit::reference_client::{Defect, Defects};
+use alipay_cancel_kit::reference_client::Defect;
 use alipay_cancel_kit::report::RunReport;
 use alipay_cancel_kit::run::{self, Client};
 use alipay_cancel_kit::scenario::{Catalogue, Scenario};
@@ -20,10 +22,6 @@ fn failures(report: &RunReport) -> Vec<String> {
         .filter(|s| s.verdict.is_failure() || s.verdict == Verdict::NonStrict)
         .map(explain)
         .collect()
-}
-
-fn in_process(defects: &[Defect]) -> Client {
-    Client::InProcess(defects.iter().copied().collect::<Defects>().into())
 }
 
 #[test]
@@ -251,8 +249,7 @@ fn run_adapter(command: &str, persistent: bool) -> ScenarioResult {
         persistent,
     });
     config.time_limit_margin = Duration::from_millis(600);
-    let report = tokio::runtime::Runtime::new()
-        .unwrap()
+    let report = runtime()
         .block_on(run::run(&[&scenario], &config))
         .expect("the adapter starts");
     report.scenarios.into_iter().next().unwrap()
@@ -382,7 +379,7 @@ fn stderr_is_captured_into_the_report() {
 
 #[test]
 fn an_adapter_that_cannot_start_is_a_start_error() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let err = rt
         .block_on(adapter::probe_capabilities("/nonexistent/adapter-xyz"))
         .unwrap_err();
@@ -404,7 +401,7 @@ fn an_adapter_that_cannot_start_is_a_start_error() {
 
 #[test]
 fn a_port_already_in_use_is_a_clear_error() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     let k = keys();
@@ -458,8 +455,7 @@ fn gateway_errors_read_as_before_and_keep_the_os_error_as_their_source() {
 fn unusable_certificate_files_are_named_in_pki_errors() {
     use alipay_cancel_kit::gateway::tls::{server_config_from_pem_files, PkiError};
     use std::error::Error as _;
-    let dir = std::env::temp_dir().join(format!("kit-pki-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch_dir("harness", "pki");
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert, "no certificate here\n").unwrap();
     std::fs::write(&key, "no key here\n").unwrap();
@@ -486,9 +482,7 @@ fn the_reference_client_words_a_dead_gateway_as_before() {
     use alipay_cancel_kit::protocol::OutcomeKind;
     use alipay_cancel_kit::reference_client::{self, TransportError};
     use std::error::Error as _;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let addr = crate::common::closed_port();
     let mut scenario = quick_scenario();
     scenario.timeout_ms = 2000;
     let k = keys();
@@ -506,8 +500,7 @@ fn the_reference_client_words_a_dead_gateway_as_before() {
         request: scenario.request.clone(),
         timeout_ms: scenario.timeout_ms,
     };
-    let outcome = tokio::runtime::Runtime::new()
-        .unwrap()
+    let outcome = runtime()
         .block_on(reference_client::cancel(&instruction, &Default::default()))
         .unwrap();
     assert_eq!(outcome.outcome, OutcomeKind::Unknown);

@@ -1,6 +1,7 @@
 //! The HTML report (`--html FILE`) and the transcripts behind it: self-contained, everything
 //! from the client escaped, the checks and the exchange of a failing scenario on the page.
-//! (CI also opens a failing run's page in headless Chromium: `.ci/run`.)
+//! A failing run's page is also opened in headless Chromium when `chromium` is on `PATH`
+//! (`ALIPAY_KIT_REQUIRE_BROWSER=1` makes that part required, as CI does).
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -14,7 +15,7 @@ use alipay_cancel_kit::transcript;
 use alipay_cancel_kit::verdict::{Check, Level, ScenarioResult, Verdict};
 use base64::Engine as _;
 
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
+use crate::common::{scratch_dir, BIN};
 
 const HOSTILE: &str =
     "</pre></td><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
@@ -138,8 +139,7 @@ fn markup_from_the_client_is_inert_and_the_page_runs_only_its_own_script() {
 
 #[test]
 fn the_page_of_a_failing_run_shows_totals_checks_rules_and_the_transcript() {
-    let dir = std::env::temp_dir().join(format!("ack-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("html", "failing");
     let (page_file, json_file) = (dir.join("failing.html"), dir.join("failing.json"));
     let out = Command::new(BIN)
         .args([
@@ -242,8 +242,7 @@ fn a_transcript_is_bounded_in_exchanges_headers_and_body_size() {
 
 #[test]
 fn the_report_card_page_shows_every_column_with_its_totals() {
-    let dir = std::env::temp_dir().join(format!("ack-html-card-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("html", "card");
     let (card, page) = (dir.join("card.md"), dir.join("card.html"));
     let out = Command::new(BIN)
         .args([
@@ -279,4 +278,286 @@ fn the_report_card_page_shows_every_column_with_its_totals() {
     // One filter bar over both columns, and anchors unique per column.
     assert_eq!(page.matches("id=\"f-group\"").count(), 1);
     assert!(page.contains("id=\"c1s0\""));
+}
+
+/// A scenario of the test's own whose answer carries markup: the page must show it as text.
+const PROBE_CATALOGUE: &str = r#"{"group": "probe", "scenarios": [{"id": "probe/markup-in-answer",
+  "title": "an F answer whose message is markup <script>document.title='pwned'</script>",
+  "rule": "docs/contract.md#robustness", "request": {"paymentId": "P-1"},
+  "answers": [{"body": {"result": {"resultCode": "ORDER_NOT_EXIST", "resultStatus": "F",
+    "resultMessage": "</pre><script>document.title='pwned'</script><img src=x onerror=alert(1)>"}},
+    "accept": ["FAILED"]}]}]}"#;
+
+/// Set to `1` where the browser half of the HTML check must run (CI): without Chromium on
+/// `PATH` the test then fails instead of checking the static page alone.
+const REQUIRE_BROWSER: &str = "ALIPAY_KIT_REQUIRE_BROWSER";
+
+/// How long one Chromium call may take before it is killed.
+const BROWSER_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// The page of a failing run (the result group and the probe, the reference adapter taking U
+/// for F), read twice: as written, and as headless Chromium leaves it after the page's script
+/// ran with `#verdict=FAIL` in the link. The totals and what the filter shows are the run's own
+/// JSON report's; nothing is counted by hand.
+#[test]
+fn a_failing_runs_page_shows_markup_as_text_and_in_a_browser_filters_to_its_failures() {
+    // Arrange: the run, its page, its JSON report and the screenshot, kept (until the next
+    // run) under target/tmp for a look.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-failing-run");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let probe = dir.join("probe.json");
+    std::fs::write(&probe, PROBE_CATALOGUE).unwrap();
+    let (page_file, json_file) = (dir.join("failing.html"), dir.join("failing.json"));
+    let out = Command::new(BIN)
+        .args([
+            "run",
+            "-q",
+            "--client",
+            &format!("'{BIN}' reference-adapter --defect unknown-as-failure"),
+            "-s",
+            "result",
+            "-s",
+            "probe",
+            "--catalogue",
+            probe.to_str().unwrap(),
+            "--html",
+            page_file.to_str().unwrap(),
+            "--report-json",
+            json_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the failing run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_file).unwrap()).unwrap();
+    let expected = ExpectedPage::of(&report);
+    assert!(
+        expected.failing > 0 && expected.failing < expected.total,
+        "the run must have failures and passes for the filter to show anything: {}",
+        expected.totals
+    );
+    let page = std::fs::read_to_string(&page_file).unwrap();
+
+    // Assert, without a browser: the page as written.
+    expected.assert_on(&page, "the page as written");
+    assert!(!page.contains("<img"), "markup from an answer became a tag");
+
+    // Assert, in a browser when there is one: the page after its script ran.
+    let Some(chromium) = on_path("chromium") else {
+        assert!(
+            std::env::var(REQUIRE_BROWSER).as_deref() != Ok("1"),
+            "{REQUIRE_BROWSER}=1 but `chromium` is not on PATH: install it \
+             (Debian/Ubuntu: `apt-get install chromium`) or unset {REQUIRE_BROWSER} to check \
+             the static page only"
+        );
+        eprintln!(
+            "html: chromium is not on PATH; the page was checked as written, not in a browser"
+        );
+        return;
+    };
+    let url = format!("file://{}#verdict=FAIL", page_file.display());
+    let profile = dir.join("chromium-profile");
+    let headless = |extra: &[&str], stdout: std::fs::File| {
+        let mut command = Command::new(&chromium);
+        command
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(&url)
+            .stdout(stdout)
+            .stderr(std::process::Stdio::null());
+        run_killed_after(command, BROWSER_TIME_LIMIT);
+    };
+    let dom_file = dir.join("dom.html");
+    headless(&["--dump-dom"], std::fs::File::create(&dom_file).unwrap());
+    let screenshot = dir.join("failing.png");
+    headless(
+        &[
+            "--window-size=1280,1600",
+            &format!("--screenshot={}", screenshot.display()),
+        ],
+        std::fs::File::create(dir.join("screenshot.log")).unwrap(),
+    );
+    let dom = std::fs::read_to_string(&dom_file).unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    expected.assert_on(&dom, "the page in Chromium");
+    // The script ran (it wrote the count) and only its filter changed the page: the title is
+    // the renderer's, not the one the markup in the answer would have set.
+    assert!(
+        dom.contains(&format!(
+            "showing {} of {} scenarios",
+            expected.failing, expected.total
+        )),
+        "the filter `#verdict=FAIL` should show the {} failures of {}",
+        expected.failing,
+        expected.total
+    );
+    for (tag, verdict) in verdict_tags(&dom) {
+        assert_eq!(
+            tag.contains(" hidden"),
+            verdict != "FAIL",
+            "under `#verdict=FAIL` only failures are shown: {tag}"
+        );
+    }
+    let screenshot = std::fs::read(&screenshot).unwrap_or_default();
+    assert!(
+        screenshot.starts_with(b"\x89PNG"),
+        "no screenshot written ({} bytes)",
+        screenshot.len()
+    );
+    eprintln!(
+        "html: screenshot of the failing run's page: {}/failing.png",
+        dir.display()
+    );
+}
+
+/// What the page of a run must hold, derived from the run's JSON report.
+struct ExpectedPage {
+    total: u64,
+    /// Scenarios whose verdict is FAIL: what `#verdict=FAIL` shows.
+    failing: u64,
+    totals: String,
+    /// Each failed check of each failing scenario, as the page writes it: id and message.
+    failed_checks: Vec<(String, String)>,
+}
+
+impl ExpectedPage {
+    fn of(report: &serde_json::Value) -> Self {
+        let summary = &report["summary"];
+        let count = |key: &str| {
+            summary[key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("summary.{key} in the JSON report"))
+        };
+        let totals = format!(
+            "{} scenarios: {} PASS, {} NON_STRICT, {} FAIL, {} ERROR, {} SKIPPED",
+            count("total"),
+            count("PASS"),
+            count("NON_STRICT"),
+            count("FAIL"),
+            count("ERROR"),
+            count("SKIPPED")
+        );
+        let scenarios = report["scenarios"].as_array().unwrap();
+        let failing = scenarios.iter().filter(|s| s["verdict"] == "FAIL");
+        let failed_checks = failing
+            .clone()
+            .flat_map(|s| s["checks"].as_array().unwrap())
+            .filter(|c| c["held"] == false)
+            .map(|c| {
+                (
+                    html::escape(c["id"].as_str().unwrap()),
+                    html::escape(c["message"].as_str().unwrap()),
+                )
+            })
+            .collect();
+        ExpectedPage {
+            total: count("total"),
+            failing: failing.count() as u64,
+            totals,
+            failed_checks,
+        }
+    }
+
+    /// The assertions the page must pass both as written and after its script ran.
+    fn assert_on(&self, page: &str, what: &str) {
+        let mut wanted = vec![
+            self.totals.clone(),
+            "<title>alipay-cancel-kit".to_owned(),
+            // The request line of a transcript; the probe's markup, escaped into text.
+            "POST /ams/api/v1/payments/cancel".to_owned(),
+            "&lt;script&gt;document.title=".to_owned(),
+            "first failure: ".to_owned(),
+            "Rules cited".to_owned(),
+            "transport".to_owned(),
+        ];
+        assert!(
+            !self.failed_checks.is_empty(),
+            "a failure without a failed check"
+        );
+        for (id, message) in &self.failed_checks {
+            wanted.push(id.clone());
+            wanted.push(message.clone());
+        }
+        for want in wanted {
+            assert!(page.contains(&want), "not on {what}: {want}");
+        }
+        assert!(
+            !page.contains("href=\"docs/"),
+            "{what}: a relative link to docs/ (dead once the page is a CI artifact)"
+        );
+        assert_eq!(
+            page.matches("<script").count(),
+            1,
+            "{what}: markup from an answer became a script"
+        );
+    }
+}
+
+/// Each opening tag that carries a `data-verdict`, with that verdict.
+fn verdict_tags(page: &str) -> Vec<(&str, &str)> {
+    let tags: Vec<(&str, &str)> = page
+        .match_indices("data-verdict=\"")
+        .map(|(at, found)| {
+            let start = page[..at].rfind('<').unwrap();
+            let end = at + page[at..].find('>').unwrap();
+            let value = &page[at + found.len()..];
+            (&page[start..=end], &value[..value.find('"').unwrap()])
+        })
+        .collect();
+    assert!(!tags.is_empty(), "no rows or sections with a verdict");
+    tags
+}
+
+/// The first `program` on `PATH`, as a shell would find it.
+fn on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Runs `command` in a process group of its own and waits for it, killing the whole group
+/// (Chromium starts helpers) when the limit passes or when the test fails meanwhile.
+fn run_killed_after(mut command: Command, limit: Duration) {
+    use std::os::unix::process::CommandExt as _;
+
+    /// Kills the group when dropped: on the way out of a panic as much as after a timeout.
+    struct Group(std::process::Child);
+    impl Drop for Group {
+        fn drop(&mut self) {
+            // `kill -- -PGID` signals the whole group (the crate forbids `unsafe`, so no
+            // libc::kill); the child leads the group, so it is ours.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.0.id())])
+                .stderr(std::process::Stdio::null())
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+
+    let mut child = Group(command.process_group(0).spawn().unwrap());
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            assert!(status.success(), "{command:?} exited with {status}");
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{command:?} still running after {limit:?}: killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -2,7 +2,7 @@
 //! instructed only with ids they can send, judged on everything else, and `SKIPPED` (never
 //! `FAIL`) on the scenarios about an id they lack; broken ones are still caught.
 
-use super::common::{catalogue, config, result_of, BIN};
+use super::common::{catalogue, config, result_of, run_scenarios, runtime, BIN};
 use std::collections::BTreeSet;
 
 use alipay_cancel_kit::adapter::Capabilities;
@@ -40,11 +40,7 @@ fn narrow(kind: IdKind, defects: &[Defect]) -> Client {
 }
 
 fn run_all(client: Client) -> RunReport {
-    let selected = catalogue().select(&[], &[]);
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(run::run(&selected, &config(client)))
-        .expect("the run starts")
+    run_scenarios(&catalogue().select(&[], &[]), &config(client))
 }
 
 /// The scenarios skipped for lack of an id, with the reason's id; other skips (the `tls/`
@@ -141,7 +137,7 @@ fn the_narrow_test_client_really_cannot_send_a_payment_id() {
     let client = narrow(IdKind::PaymentRequestId, &[]);
     let config = config(client);
     let everything = Capabilities::default();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = runtime();
     for id in ["result/SUCCESS", "signature/tampered-success"] {
         let scenario = catalogue().get(id).unwrap();
         let result = runtime.block_on(run::run_scenario(scenario, &config, &everything, None));
@@ -166,7 +162,7 @@ fn caught(report: &RunReport) -> BTreeSet<(String, Verdict)> {
 
 #[test]
 fn a_broken_client_of_that_shape_is_caught_on_the_same_scenarios_as_today() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = runtime();
     let selected = catalogue().select(&[], &[]);
     let mut not_caught = BTreeSet::new();
     for defect in Defect::all() {
@@ -306,8 +302,7 @@ fn a_fuzz_run_passes_for_clients_by_one_kind_of_id() {
             max_shrink_iters: 50,
             timing: Timing::default(),
         };
-        let run = tokio::runtime::Runtime::new()
-            .unwrap()
+        let run = runtime()
             .block_on(fuzz::fuzz(
                 &config,
                 &RunConfig {
@@ -332,8 +327,7 @@ fn fuzz_refuses_a_client_that_declares_no_payment_id_of_either_kind() {
         cases: 10,
         ..FuzzConfig::default()
     };
-    let err = tokio::runtime::Runtime::new()
-        .unwrap()
+    let err = runtime()
         .block_on(fuzz::fuzz(
             &config,
             &self::config(narrow(IdKind::MerchantAccountId, &[])),
@@ -354,8 +348,7 @@ fn a_broken_fuzz_client_of_that_shape_is_still_caught() {
         max_shrink_iters: 200,
         timing: Timing::default(),
     };
-    let run = tokio::runtime::Runtime::new()
-        .unwrap()
+    let run = runtime()
         .block_on(fuzz::fuzz(
             &config,
             &self::config(narrow(
@@ -374,11 +367,7 @@ fn a_broken_fuzz_client_of_that_shape_is_still_caught() {
 
 fn run_some(client: Client, patterns: &[&str]) -> RunReport {
     let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-    let selected = catalogue().select(&patterns, &[]);
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(run::run(&selected, &config(client)))
-        .expect("the run starts")
+    run_scenarios(&catalogue().select(&patterns, &[]), &config(client))
 }
 
 #[test]
@@ -442,8 +431,7 @@ fn the_fuzz_report_says_which_ids_the_client_declared() {
         timing: Timing::default(),
     };
     let client = narrow(IdKind::PaymentId, &[]);
-    let run = tokio::runtime::Runtime::new()
-        .unwrap()
+    let run = runtime()
         .block_on(fuzz::fuzz(&config, &self::config(client.clone())))
         .expect("the run starts");
     let report = run.report(&client);

@@ -4,16 +4,12 @@
 //! reason said, one cause failing every scenario is reported once, and every report says
 //! whether the run was plain HTTP or TLS.
 
-use alipay_cancel_kit::reference_client::{Defect, Defects};
+use alipay_cancel_kit::reference_client::Defect;
 use alipay_cancel_kit::report::{html, json, junit, terminal, RunTransport};
 use alipay_cancel_kit::run::Client;
 use alipay_cancel_kit::verdict::Verdict;
 
-use crate::common::{explain, result_of, run_with};
-
-fn in_process(defects: &[Defect]) -> Client {
-    Client::InProcess(defects.iter().copied().collect::<Defects>().into())
-}
+use crate::common::{explain, in_process, result_of, run_with, runtime};
 
 /// The deliberate defect that makes each mistake the docs list: the claim's words, exactly as
 /// `docs/adapter-protocol.md` writes them, and the defect, with the verdict the contract gives
@@ -238,8 +234,7 @@ fn every_report_says_whether_the_run_was_plain_http_or_tls() {
         let mut config = crate::common::config(in_process(&[]));
         config.tls = tls;
         let selected = crate::common::catalogue().select(&["result/SUCCESS".to_owned()], &[]);
-        let report = tokio::runtime::Runtime::new()
-            .unwrap()
+        let report = runtime()
             .block_on(alipay_cancel_kit::run::run(&selected, &config))
             .unwrap();
         let (word, said) = if tls {
@@ -309,8 +304,7 @@ fn a_stray_stdout_line_in_persistent_mode_is_named_not_blamed_on_the_next_scenar
     let ids = ["fault/http-500", "fault/http-429", "fault/http-502-empty"];
     let patterns: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
     let selected = crate::common::catalogue().select(&patterns, &[]);
-    let report = tokio::runtime::Runtime::new()
-        .unwrap()
+    let report = runtime()
         .block_on(alipay_cancel_kit::run::run(&selected, &config))
         .unwrap();
     let verdicts: Vec<(&str, Verdict)> = report

@@ -1,9 +1,8 @@
 //! `proxy`: in front of `serve`, every class of answer classified as the contract says, nothing
 //! altered in transit, and recorded exchanges that replay.
 
-use super::common::runtime;
+use super::common::{closed_port, runtime, scratch_dir, BIN};
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use alipay_cancel_kit::contract::AnswerClass;
@@ -173,13 +172,7 @@ fn every_class_of_answer_is_classified_as_the_contract_says() {
 
 /// One raw exchange on a fresh connection: the answer's head and body.
 fn raw_exchange(url: &str, request: &[u8]) -> (String, Vec<u8>) {
-    let mut stream = TcpStream::connect(url.trim_start_matches("http://")).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = crate::common::raw_exchange(url, request, Duration::from_secs(10));
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     (
         String::from_utf8_lossy(&raw[..split]).into_owned(),
@@ -247,8 +240,8 @@ fn without_keys_the_signature_checks_are_not_run_never_passed() {
 
 #[test]
 fn recorded_exchanges_replay_through_run_catalogue() {
-    let dir = std::env::temp_dir().join(format!("kit-record-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // The proxy makes the directory it records into.
+    let dir = scratch_dir("proxy", "record").join("recorded");
     runtime().block_on(async {
         let upstream = Server::start(ServeConfig::loopback()).await.unwrap();
         let proxy = Proxy::start(config(&upstream, true, Some(dir.clone())))
@@ -273,7 +266,7 @@ fn recorded_exchanges_replay_through_run_catalogue() {
     });
     let files = std::fs::read_dir(&dir).unwrap().count();
     assert!(files >= 6, "one file per exchange: {files}");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let output = std::process::Command::new(BIN)
         .args(["run", "--catalogue-only", "--catalogue"])
         .arg(&dir)
         .output()
@@ -286,11 +279,10 @@ fn recorded_exchanges_replay_through_run_catalogue() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains(&format!("{files} PASS")), "{stdout}");
-    let broken = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let broken = std::process::Command::new(BIN)
         .args(["run", "--catalogue-only", "--client"])
         .arg(format!(
-            "{} reference-adapter --defect no-response-verification",
-            env!("CARGO_BIN_EXE_alipay-cancel-kit")
+            "{BIN} reference-adapter --defect no-response-verification"
         ))
         .arg("--catalogue")
         .arg(&dir)
@@ -308,7 +300,7 @@ fn recorded_exchanges_replay_through_run_catalogue() {
 #[test]
 fn bad_options_are_clear_errors_naming_what_is_wrong() {
     let kit = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        let out = std::process::Command::new(BIN)
             .arg("proxy")
             .args(args)
             .output()
@@ -335,8 +327,7 @@ fn bad_options_are_clear_errors_naming_what_is_wrong() {
         err.contains("--merchant-public-key") && err.contains("/nonexistent.pem"),
         "{err}"
     );
-    let dir = std::env::temp_dir().join(format!("kit-proxy-keys-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("proxy", "keys");
     let pkcs1 = dir.join("pkcs1.pem");
     std::fs::write(
         &pkcs1,
@@ -448,10 +439,7 @@ fn a_large_answer_passes_whole_and_the_journal_keeps_it_cut() {
 /// On the command line: a session whose requests all went unanswered exits 1, saying why.
 #[test]
 fn a_session_with_no_answered_exchange_exits_1_saying_why() {
-    let down = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let down = format!("http://{}", closed_port());
     let command = r#"python3 -c "
 import os, urllib.request, urllib.error
 try:
@@ -460,7 +448,7 @@ except urllib.error.HTTPError as e:
     assert e.code == 502, e.code
     assert 'connect to' in e.headers['x-kit-error']
 ""#;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let out = std::process::Command::new(BIN)
         .args([
             "proxy",
             "--upstream",

@@ -645,8 +645,7 @@ fn unknown_ids_are_a_clear_error() {
 
 #[test]
 fn load_names_the_file() {
-    let dir = std::env::temp_dir().join(format!("alipay-cancel-kit-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch_dir("report", "baseline");
     let path = dir.join("baseline.json");
     std::fs::write(
         &path,

@@ -2,20 +2,13 @@
 //! over-long outcome lines, huge request bodies and endless input lines stay bounded
 //! (`docs/contract.md`, "Interrupted runs" and "Limits").
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alipay_cancel_kit::schema::Schema;
 
-const BIN: &str = env!("CARGO_BIN_EXE_alipay-cancel-kit");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ack-robust-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::common::{keys, runtime, scratch_dir, BIN};
 
 /// An adapter that answers `result/SUCCESS` at once (wrongly: `UNKNOWN`) and never answers
 /// anything else: it records its pid and its child's pid in `pids`, then waits on a long
@@ -147,7 +140,7 @@ fn junit_skipped(path: &Path) -> Vec<String> {
 
 #[test]
 fn sigterm_mid_run_writes_every_report_kills_every_adapter_and_exits_143() {
-    let dir = scratch("sigterm");
+    let dir = scratch_dir("robust", "sigterm");
     let (json, junit, markdown) = (
         dir.join("report.json"),
         dir.join("report.xml"),
@@ -223,7 +216,7 @@ fn sigterm_mid_run_writes_every_report_kills_every_adapter_and_exits_143() {
 
 #[test]
 fn sigint_mid_fuzz_writes_the_report_kills_every_adapter_and_exits_130() {
-    let dir = scratch("sigint");
+    let dir = scratch_dir("robust", "sigint");
     let json = dir.join("report.json");
     let mut kit = Command::new(BIN)
         .args(["fuzz", "--persistent", "--client", &slow_adapter(&dir)])
@@ -251,7 +244,7 @@ fn sigint_mid_fuzz_writes_the_report_kills_every_adapter_and_exits_130() {
 
 #[test]
 fn a_second_signal_exits_at_once() {
-    let dir = scratch("twice");
+    let dir = scratch_dir("robust", "twice");
     let mut kit = Command::new(BIN)
         .args([
             "run",
@@ -278,7 +271,7 @@ fn a_second_signal_exits_at_once() {
 
 #[test]
 fn an_outcome_line_over_1_mib_ends_the_scenario_error_at_once_in_both_modes() {
-    use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
+    use alipay_cancel_kit::run::{self, Client, RunConfig};
     use alipay_cancel_kit::scenario::Catalogue;
     use alipay_cancel_kit::verdict::Verdict;
 
@@ -298,13 +291,10 @@ fn an_outcome_line_over_1_mib_ends_the_scenario_error_at_once_in_both_modes() {
             },
             jobs: 1,
             time_limit_margin: Duration::from_secs(60),
-            keys: RunKeys::fixed(),
+            keys: keys(),
             tls: false,
         };
-        let report = tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(run::run(&[scenario], &config))
-            .unwrap();
+        let report = runtime().block_on(run::run(&[scenario], &config)).unwrap();
         let result = &report.scenarios[0];
         assert_eq!(result.verdict, Verdict::Error, "persistent={persistent}");
         let why = result.reason.as_deref().unwrap_or_default();
@@ -349,7 +339,7 @@ fn validate_streams_an_endless_line_reports_it_and_goes_on_at_the_next() {
 fn validate_into_a_closed_pipe_ends_quietly() {
     use std::io::BufRead;
 
-    let dir = scratch("pipe");
+    let dir = scratch_dir("robust", "pipe");
     let file = dir.join("big.ndjson");
     std::fs::write(&file, "{\"paymentId\":5}\n".repeat(200_000)).unwrap();
     let mut kit = Command::new(BIN)
@@ -402,7 +392,7 @@ async fn send_huge(addr: std::net::SocketAddr, head: String, body: &[u8], pieces
 fn start_gateway(rt: &tokio::runtime::Runtime, id: &str) -> alipay_cancel_kit::gateway::Gateway {
     use alipay_cancel_kit::gateway::{Gateway, Script};
     let scenario = crate::common::catalogue().get(id).unwrap();
-    let keys = crate::common::keys().gateway_keys().clone();
+    let keys = keys().gateway_keys().clone();
     rt.block_on(Gateway::start(Script::of(scenario), keys))
         .unwrap()
 }
@@ -413,7 +403,7 @@ fn a_request_body_over_1_mib_gets_413_is_recorded_cut_and_fails_check_8() {
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use alipay_cancel_kit::verdict::Level;
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     // A wiremock-served scenario and a raw-served one (a transport fault): the same front.
     for id in ["result/SUCCESS", "fault/connection-closed"] {
         let gateway = start_gateway(&rt, id);
@@ -461,7 +451,7 @@ fn a_chunked_body_within_the_limit_is_relayed_whole_and_expect_100_continue_is_a
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let gateway = start_gateway(&rt, "result/SUCCESS");
     let body = br#"{"paymentId":"p-1"}"#;
     let (interim, status) = rt.block_on(async {
@@ -539,7 +529,7 @@ fn gateways_on_the_shared_wiremock_servers_record_only_their_own_requests() {
     // Arrange: every gateway's requests go to the same few wiremock servers, on kept-alive
     // connections, each carrying its gateway's route; each gateway has a front door of its
     // own. Two at once, then a third after the first ends.
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let start = || {
         let gateway = start_gateway(&rt, "result/SUCCESS");
         assert_eq!(gateway.front(), "wiremock");
@@ -597,7 +587,7 @@ fn gateways_on_the_shared_wiremock_servers_record_only_their_own_requests() {
 fn the_front_door_keeps_a_client_connection_answers_a_half_close_and_honours_close() {
     use alipay_cancel_kit::spec::endpoint::PATH as CANCEL_PATH;
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let gateway = start_gateway(&rt, "result/SUCCESS");
     let request = |body: &str, extra: &str| {
         format!(
@@ -649,7 +639,7 @@ fn a_request_in_flight_when_its_gateway_ends_leaves_the_next_gateways_whole() {
 
     // A delayed answer is still on its way through a shared server when the gateway ends;
     // the next gateways on the same servers answer and record as ever.
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let body = r#"{"paymentId":"late"}"#;
     let request = format!(
         "POST {CANCEL_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
@@ -689,7 +679,7 @@ fn the_run_gateways_doors_make_room_for_a_newcomer_and_close_a_silent_tls_client
     use alipay_cancel_kit::gateway::tls::{Mode, TestPki, TlsFront};
     use std::io::Read;
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = runtime();
     let gateway = start_gateway(&rt, "result/SUCCESS");
     let idle: Vec<std::net::TcpStream> = (0..300)
         .map(|_| std::net::TcpStream::connect(gateway.addr()).unwrap())

@@ -1,6 +1,6 @@
 //! `serve`: the standing gateway, driven the way an SDK's own tests drive it.
 
-use super::common::runtime;
+use super::common::{closed_port, fresh_dir, raw_exchange, runtime, BIN};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -46,11 +46,7 @@ fn http(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let addr = server.url().trim_start_matches("http://").to_owned();
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let addr = server.url().trim_start_matches("http://");
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
@@ -59,10 +55,11 @@ fn http(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = raw_exchange(
+        addr,
+        &[head.as_bytes(), body].concat(),
+        Duration::from_secs(10),
+    );
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -120,14 +117,7 @@ fn admin(server: &Server, method: &str, path: &str, body: Value) -> (u16, Value)
 
 /// Raw bytes to the server on a fresh connection; the answer as text, read to its end.
 fn raw(server: &Server, bytes: &[u8]) -> String {
-    let addr = server.url().trim_start_matches("http://").to_owned();
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    stream.write_all(bytes).unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
+    let answer = raw_exchange(server.url(), bytes, Duration::from_secs(30));
     String::from_utf8_lossy(&answer).into_owned()
 }
 
@@ -469,7 +459,7 @@ fn armed_answers_go_to_the_next_matching_requests() {
 /// A loopback serve writing `--journal` into a fresh scratch directory: the server, the
 /// directory (to remove at the end) and the journal file.
 async fn serve_with_journal() -> (Server, std::path::PathBuf, std::path::PathBuf) {
-    let dir = tempdir();
+    let dir = fresh_dir("serve");
     let file = dir.join("journal.ndjson");
     let config = ServeConfig {
         journal_file: Some(file.clone()),
@@ -516,7 +506,7 @@ fn the_journal_lists_filters_clears_and_writes_traffic_validate_reads() {
             assert!(Schema::Request.is_valid(&request), "{request}");
             assert!(Schema::Response.is_valid(&response), "{response}");
         }
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        let output = std::process::Command::new(BIN)
             .arg("validate")
             .arg(&file)
             .output()
@@ -543,10 +533,8 @@ fn health_probes_a_standing_serve() {
                 .unwrap();
         assert!(probed.unwrap().contains("\"ok\""));
     });
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let url = format!("http://{}", closed_port());
+    let output = std::process::Command::new(BIN)
         .args(["health", &url, "--timeout-ms", "500"])
         .output()
         .unwrap();
@@ -723,24 +711,11 @@ fn tls_serves_with_a_run_ca_the_ready_line_carries() {
     });
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kit-serve-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// The command line: the ready line first, `--exec` gates a command, and a stopped session
 /// writes its reports and exits 1 on a broken MUST check.
 #[test]
 fn serve_exec_gates_a_command_and_reports() {
-    let dir = tempdir();
+    let dir = fresh_dir("serve");
     let report = dir.join("report.json");
     let junit = dir.join("junit.xml");
     let ready = dir.join("ready.json");
@@ -752,7 +727,7 @@ assert os.environ['ALIPAY_KIT_MERCHANT_PRIVATE_KEY']
 req = urllib.request.Request(os.environ['ALIPAY_KIT_URL'] + '/ams/api/v1/payments/cancel', data=b'{\"paymentId\":\"e-1\"}', method='POST', headers={'Content-Type': 'application/json', 'Client-Id': os.environ['ALIPAY_KIT_CLIENT_ID']})
 print(urllib.request.urlopen(req).read().decode())
 ""#;
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let output = std::process::Command::new(BIN)
         .args(["serve", "--port", "0", "--exec", command])
         .arg("--report-json")
         .arg(&report)
@@ -789,7 +764,7 @@ print(urllib.request.urlopen(req).read().decode())
         .unwrap()
         .contains("<failure"));
 
-    let failing = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let failing = std::process::Command::new(BIN)
         .args(["serve", "--port", "0", "--exec", "exit 3"])
         .output()
         .unwrap();
@@ -803,7 +778,7 @@ print(urllib.request.urlopen(req).read().decode())
         said.contains("serve: stopped (the command exited 3)"),
         "the stop line says how the command ended: {said}"
     );
-    let clean = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let clean = std::process::Command::new(BIN)
         .args(["serve", "--port", "0", "--exec", "true"])
         .output()
         .unwrap();
@@ -824,10 +799,10 @@ impl Drop for Standing {
 #[test]
 fn sigterm_stops_serve_with_its_reports_and_a_busy_port_is_a_clear_error() {
     use std::io::BufRead;
-    let dir = tempdir();
+    let dir = fresh_dir("serve");
     let report = dir.join("report.json");
     let mut child = Standing(
-        std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        std::process::Command::new(BIN)
             .args(["serve", "--port", "0", "--report-json"])
             .arg(&report)
             .stdout(std::process::Stdio::piped())
@@ -842,7 +817,7 @@ fn sigterm_stops_serve_with_its_reports_and_a_busy_port_is_a_clear_error() {
     let ready: Value = serde_json::from_str(&line).unwrap();
     let url = ready["url"].as_str().unwrap().to_owned();
     let port = url.rsplit(':').next().unwrap().to_owned();
-    let busy = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let busy = std::process::Command::new(BIN)
         .args(["serve", "--port", &port])
         .output()
         .unwrap();
@@ -1100,7 +1075,7 @@ fn idle_connections_make_room_and_a_head_that_never_ends_is_closed() {
 #[test]
 fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_0600() {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = tempdir();
+    let dir = fresh_dir("serve");
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).unwrap();
     for name in ["merchant-private.pkcs8.b64", "vendor-private.pkcs8.b64"] {
@@ -1111,7 +1086,7 @@ fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_06
         .unwrap();
     }
     let ready_of = |extra: &[&str], file: &std::path::Path| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+        let out = std::process::Command::new(BIN)
             .args(["serve", "--port", "0", "--exec", "true", "--ready-file"])
             .arg(file)
             .args(extra)
@@ -1158,7 +1133,7 @@ fn the_users_own_private_key_is_not_handed_out_and_a_ready_file_with_a_key_is_06
 /// NODE_EXTRA_CA_CERTS bundle that keeps the one the environment had.
 #[test]
 fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
-    let dir = tempdir();
+    let dir = fresh_dir("serve");
     let theirs = dir.join("theirs.pem");
     std::fs::write(
         &theirs,
@@ -1170,7 +1145,7 @@ fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
         "\"$ALIPAY_KIT_BIN\" scenarios --magic > /dev/null && stat -c %a \"$(dirname \"$ALIPAY_KIT_CA_FILE\")\" > '{seen}' && stat -c %a \"$ALIPAY_KIT_CA_FILE\" >> '{seen}' && cat \"$NODE_EXTRA_CA_CERTS\" >> '{seen}' && echo \"$ALIPAY_KIT_BIN\" >> '{seen}' && echo \"$ALIPAY_KIT_CA_FILE\" >> '{seen}'",
         seen = seen.display()
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let out = std::process::Command::new(BIN)
         .args(["serve", "--tls", "--port", "0", "--exec", &command])
         .env("NODE_EXTRA_CA_CERTS", &theirs)
         .output()
@@ -1197,7 +1172,7 @@ fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
         2,
         "and adds the run CA: {seen}"
     );
-    let bin = std::fs::canonicalize(env!("CARGO_BIN_EXE_alipay-cancel-kit")).unwrap();
+    let bin = std::fs::canonicalize(BIN).unwrap();
     assert!(lines.contains(&bin.to_str().unwrap()), "{seen}");
     let ca_file = lines.last().unwrap();
     assert!(
@@ -1210,7 +1185,7 @@ fn exec_hands_the_command_the_kit_a_private_ca_file_and_node_extra_ca_certs() {
 /// Off loopback, `/__kit/` needs a token or an explicit `--insecure-admin`.
 #[test]
 fn a_host_off_loopback_needs_an_admin_token_or_insecure_admin() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+    let out = std::process::Command::new(BIN)
         .args(["serve", "--host", "0.0.0.0", "--port", "0"])
         .output()
         .unwrap();
@@ -1232,7 +1207,7 @@ fn the_tls_listener_survives_a_full_descriptor_table() {
     let mut child = Standing(
         std::process::Command::new("prlimit")
             .args(["--nofile=64:64", "--"])
-            .arg(env!("CARGO_BIN_EXE_alipay-cancel-kit"))
+            .arg(BIN)
             .args(["serve", "--tls", "--port", "0"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

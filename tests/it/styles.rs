@@ -5,7 +5,9 @@
 //! is `NON_STRICT` exactly where more are served than kept. And the lines next to them still
 //! fail: a millisecond off, a `null` where a kind needs a value.
 
-use super::common::{catalogue, config, explain, result_of, run_with as run_catalogue, BIN};
+use super::common::{
+    catalogue, config, explain, result_of, run_with as run_catalogue, runtime, BIN,
+};
 use std::collections::BTreeSet;
 
 use alipay_cancel_kit::fuzz::{self, FuzzConfig, Timing};
@@ -225,8 +227,7 @@ fn fuzz_run(client: Client, cases: u32) -> fuzz::FuzzRun {
     };
     let mut run_config = config(client);
     run_config.jobs = 8;
-    tokio::runtime::Runtime::new()
-        .unwrap()
+    runtime()
         .block_on(fuzz::fuzz(&fuzz_config, &run_config))
         .expect("the run starts")
 }

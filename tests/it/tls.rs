@@ -1,37 +1,25 @@
 //! The TLS gateway: the reference client passes the `tls/` scenarios over real HTTPS, and a
 //! client that skips certificate verification is caught (contract, outcome rules, TLS row).
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
-use alipay_cancel_kit::reference_client::{Defect, Defects};
+use alipay_cancel_kit::reference_client::Defect;
 use alipay_cancel_kit::report::RunReport;
-use alipay_cancel_kit::run::{self, Client, RunConfig, RunKeys};
-use alipay_cancel_kit::scenario::Catalogue;
+use alipay_cancel_kit::run::RunConfig;
 use alipay_cancel_kit::verdict::Verdict;
 
-fn keys() -> RunKeys {
-    // Fixed TEST-ONLY RSA keys; the test PKI is cheap (ECDSA P-256) and made once.
-    static KEYS: OnceLock<RunKeys> = OnceLock::new();
-    KEYS.get_or_init(RunKeys::fixed).clone()
-}
+use crate::common::{catalogue, config, in_process, run_scenarios};
 
+/// Runs the scenarios matching `patterns` with the fixed TEST-ONLY RSA keys (the test PKI is
+/// cheap, ECDSA P-256, and made per run), over TLS for every scenario when `tls_everywhere`.
 fn run_with(defects: &[Defect], patterns: &[&str], tls_everywhere: bool) -> RunReport {
-    let catalogue = Catalogue::embedded().expect("the shipped catalogue loads");
     let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-    let selected = catalogue.select(&patterns, &[]);
+    let selected = catalogue().select(&patterns, &[]);
     assert!(!selected.is_empty(), "no scenario matches {patterns:?}");
     let config = RunConfig {
-        client: Client::InProcess(defects.iter().copied().collect::<Defects>().into()),
         jobs: 3,
-        time_limit_margin: Duration::from_secs(5),
-        keys: keys(),
         tls: tls_everywhere,
+        ..config(in_process(defects))
     };
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(run::run(&selected, &config))
-        .expect("the run starts")
+    run_scenarios(&selected, &config)
 }
 
 fn verdict(report: &RunReport, id: &str) -> (Verdict, usize) {
