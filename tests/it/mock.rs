@@ -187,7 +187,7 @@ async fn every_playable_scenario_plays_and_the_client_concludes_what_the_catalog
             "tls/wrong-hostname"
         ]
     );
-    assert_eq!(played.len(), 36, "{played:?}");
+    assert_eq!(played.len(), 38, "{played:?}");
 }
 
 #[tokio::test]
