@@ -168,7 +168,10 @@ fn unknown(why: String) -> Conclusion {
 }
 
 /// One HTTP/1.1 exchange on a fresh connection.
-async fn send(gateway: SocketAddr, request: hyper::Request<Full<Bytes>>) -> Result<Received, String> {
+async fn send(
+    gateway: SocketAddr,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<Received, String> {
     let stream = tokio::net::TcpStream::connect(gateway)
         .await
         .map_err(|e| format!("connecting to {gateway}: {e}"))?;
@@ -210,7 +213,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut ids = Map::new();
     ids.insert("paymentRequestId".into(), "pay_1".into());
-    for code in ["SUCCESS", "ORDER_NOT_EXIST", "SYSTEM_ERROR"] {
+    for code in ["SUCCESS", "ORDER_NOT_EXIST", "UNKNOWN_EXCEPTION"] {
         server.reset().await;
         Mock::given(SignedRequest::new())
             .respond_with(Reply::result_code(code)?)

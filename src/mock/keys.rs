@@ -22,13 +22,15 @@ use crate::signature::{SigningKey, TestKeys, VerifyingKey};
 
 /// The merchant's private key, base64 of PKCS#8 DER without PEM armour (the form the vendor's
 /// SDKs take as `merchantPrivateKey`). TEST-ONLY.
-pub const MERCHANT_PRIVATE_PKCS8: &str =
-    trim_newline(include_str!("../../conformance/keys/TEST-ONLY-merchant-private.pkcs8.b64"));
+pub const MERCHANT_PRIVATE_PKCS8: &str = trim_newline(include_str!(
+    "../../conformance/keys/TEST-ONLY-merchant-private.pkcs8.b64"
+));
 
 /// The vendor's public key, base64 of X.509 SubjectPublicKeyInfo DER without PEM armour (the
 /// form the vendor's SDKs take as `alipayPublicKey`). TEST-ONLY.
-pub const VENDOR_PUBLIC_SPKI: &str =
-    trim_newline(include_str!("../../conformance/keys/TEST-ONLY-vendor-public.spki.b64"));
+pub const VENDOR_PUBLIC_SPKI: &str = trim_newline(include_str!(
+    "../../conformance/keys/TEST-ONLY-vendor-public.spki.b64"
+));
 
 /// The three committed key pairs (merchant, vendor, another vendor nobody trusts), loaded once.
 pub fn all() -> &'static TestKeys {

@@ -102,7 +102,10 @@ impl fmt::Display for MockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MockError::UnknownScenario { id } => {
-                write!(f, "scenario `{id}`: no such scenario in the embedded catalogue")
+                write!(
+                    f,
+                    "scenario `{id}`: no such scenario in the embedded catalogue"
+                )
             }
             MockError::UnknownResultCode { code } => write!(
                 f,

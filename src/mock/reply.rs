@@ -29,7 +29,7 @@ use crate::spec::result_code_table;
 /// use alipay_cancel_kit::mock::{MockError, Reply};
 /// use alipay_cancel_kit::protocol::OutcomeKind;
 /// use alipay_cancel_kit::scenario::Signing;
-/// let reply = Reply::result_code("SYSTEM_ERROR")?;
+/// let reply = Reply::result_code("UNKNOWN_EXCEPTION")?;
 /// assert_eq!(reply.answers()[0].accept, [OutcomeKind::Unknown]);
 /// let unsigned = Reply::result_code("SUCCESS")?.signing(Signing::Unsigned);
 /// assert_eq!(unsigned.answers()[0].accept, [OutcomeKind::Unknown]);
@@ -57,7 +57,10 @@ impl Reply {
     /// # Errors
     /// [`MockError::UnknownResultCode`] for a code the table lacks.
     pub fn result_code(code: &str) -> Result<Reply, MockError> {
-        if !result_code_table().iter().any(|row| row.result_code == code) {
+        if !result_code_table()
+            .iter()
+            .any(|row| row.result_code == code)
+        {
             return Err(MockError::UnknownResultCode {
                 code: code.to_owned(),
             });

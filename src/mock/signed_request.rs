@@ -113,7 +113,9 @@ mod tests {
     /// The fixture's request (signed with the test merchant key) as wiremock hands it over.
     fn wiremock_request(recorded: &crate::contract::RecordedRequest) -> wiremock::Request {
         wiremock::Request {
-            url: format!("http://127.0.0.1:1{}", recorded.path).parse().unwrap(),
+            url: format!("http://127.0.0.1:1{}", recorded.path)
+                .parse()
+                .unwrap(),
             method: recorded.method.parse().unwrap(),
             headers: recorded
                 .headers
@@ -184,7 +186,10 @@ mod tests {
             let checks =
                 request::check_request(&request, 1, &expected, &fixture::merchant_public());
             assert!(refusal::decide(&request, &checks).is_some(), "{reason}");
-            assert!(reason_ids(&request).contains(&reason.to_owned()), "{reason}");
+            assert!(
+                reason_ids(&request).contains(&reason.to_owned()),
+                "{reason}"
+            );
         }
     }
 
@@ -204,14 +209,19 @@ mod tests {
         );
         let matcher = SignedRequest::new().client_id(fixture::CLIENT_ID);
         let checks = matcher.check(&wiremock_request(&request));
-        let charset = checks.iter().find(|c| c.id == "request[1].charset").unwrap();
+        let charset = checks
+            .iter()
+            .find(|c| c.id == "request[1].charset")
+            .unwrap();
         assert_eq!((charset.held, charset.level), (false, Level::Should));
         assert!(matcher.matches(&wiremock_request(&request)));
     }
 
     #[test]
     fn another_merchant_key_does_not_match() {
-        let other = crate::contract::request::fixture::keys().vendor.verifying_key();
+        let other = crate::contract::request::fixture::keys()
+            .vendor
+            .verifying_key();
         let matcher = SignedRequest::new()
             .client_id(fixture::CLIENT_ID)
             .merchant_key(other);
