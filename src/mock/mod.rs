@@ -10,6 +10,8 @@
 //!   ([`Reply::result_code`]) or any scenario of the catalogue ([`Reply::scenario`]), signed
 //!   with the vendor's test key the way the gateway signs, or with the signature broken the
 //!   way [`Reply::signing`] says.
+//! - [`Refusal`]: a [`wiremock::Respond`] to mount below them for every other request: the
+//!   real gateway's refusal (an unsigned `INVALID_SIGNATURE`, a signed `PARAM_ILLEGAL`, ...).
 //! - [`keys`]: the committed TEST-ONLY keys: the merchant's private key (your client signs with
 //!   it) and the vendor's public key (your client verifies answers with it).
 //!
@@ -63,15 +65,19 @@
 //! ```
 
 pub mod keys;
+mod refusal;
 mod reply;
 mod signed_request;
 
 use std::fmt;
+use std::time::Duration;
 
+pub use refusal::Refusal;
 pub use reply::Reply;
 pub use signed_request::SignedRequest;
 
 use crate::contract::RecordedRequest;
+use crate::gateway::{GatewayKeys, HttpAnswer};
 
 /// A [`Reply`] the kit cannot build.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,4 +148,26 @@ fn recorded(request: &wiremock::Request) -> RecordedRequest {
         body: request.body.clone(),
         received_at: chrono::Utc::now(),
     }
+}
+
+/// The gateway's keys: the committed test-only ones.
+fn gateway_keys() -> GatewayKeys {
+    GatewayKeys {
+        merchant_public: keys::merchant().verifying_key(),
+        vendor: keys::all().vendor.clone(),
+        other: keys::all().other_vendor.clone(),
+    }
+}
+
+/// An answer the gateway rendered, as wiremock sends it.
+fn template(http: HttpAnswer) -> wiremock::ResponseTemplate {
+    let mut template = wiremock::ResponseTemplate::new(http.status);
+    for (name, value) in &http.headers {
+        template = template.append_header(name.as_str(), value.as_str());
+    }
+    template = template.set_body_bytes(http.body);
+    if http.delay > Duration::ZERO {
+        template = template.set_delay(http.delay);
+    }
+    template
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use wiremock::ResponseTemplate;
 
-use super::{keys, recorded, MockError};
+use super::{gateway_keys, recorded, template, MockError};
 use crate::contract::answer::scripted_accepts;
 use crate::gateway::answer::{self, Served};
 use crate::gateway::GatewayKeys;
@@ -86,11 +86,7 @@ impl Reply {
         Ok(Reply {
             answers: scenario.answers.clone(),
             timeout_ms: scenario.timeout_ms,
-            keys: GatewayKeys {
-                merchant_public: keys::merchant().verifying_key(),
-                vendor: keys::all().vendor.clone(),
-                other: keys::all().other_vendor.clone(),
-            },
+            keys: gateway_keys(),
             served: AtomicUsize::new(0),
         })
     }
@@ -137,16 +133,7 @@ impl wiremock::Respond for Reply {
         let n = self.served.fetch_add(1, Ordering::Relaxed);
         let index = n.min(self.answers.len() - 1);
         let served = Served::scripted(index, self.answers[index].clone());
-        let http = answer::render(&served, &recorded(request), &self.keys);
-        let mut template = ResponseTemplate::new(http.status);
-        for (name, value) in &http.headers {
-            template = template.append_header(name.as_str(), value.as_str());
-        }
-        template = template.set_body_bytes(http.body);
-        if http.delay > Duration::ZERO {
-            template = template.set_delay(http.delay);
-        }
-        template
+        template(answer::render(&served, &recorded(request), &self.keys))
     }
 }
 

@@ -8,7 +8,7 @@ mod cancel_client;
 
 use std::time::Duration;
 
-use alipay_cancel_kit::mock::{self, MockError, Reply, SignedRequest};
+use alipay_cancel_kit::mock::{self, MockError, Refusal, Reply, SignedRequest};
 use alipay_cancel_kit::protocol::OutcomeKind;
 use alipay_cancel_kit::scenario::{Scenario, Signing};
 use alipay_cancel_kit::signature::SigningKey;
@@ -255,4 +255,48 @@ fn what_the_mocks_cannot_play_is_a_typed_error_that_says_why() {
         err(Reply::scenario("tls/trusted-certificate")),
         @"scenario `tls/trusted-certificate`: needs a TLS listener, which a wiremock answer cannot give (`alipay-cancel-kit run` or `serve` plays it)"
     );
+}
+
+/// With [`Refusal`] mounted below the matcher, a request the gateway refuses gets the real
+/// gateway's refusal instead of wiremock's 404, and the client concludes what the contract
+/// accepts after it.
+#[tokio::test]
+async fn below_the_matcher_the_refusals_answer_as_the_real_gateway_refuses() {
+    // Arrange
+    let server = MockServer::start().await;
+    Mock::given(SignedRequest::new())
+        .respond_with(Reply::result_code("SUCCESS").unwrap())
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(Refusal::new(SignedRequest::new()))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    let scenario = catalogue().get("result/SUCCESS").unwrap();
+    let wrong_key = client(&server, &mock::keys::all().other_vendor);
+    let mut foreign = client(&server, mock::keys::merchant());
+    foreign.client_id = "TEST_OTHER".into();
+    let mut bad_body = scenario.request.clone();
+    bad_body.insert("paymentId".into(), "x".repeat(65).into());
+
+    // Act
+    let wrongly_signed = wrong_key.cancel(&scenario.request).await;
+    let from_another_merchant = foreign.cancel(&scenario.request).await;
+    let too_long_an_id = client(&server, mock::keys::merchant())
+        .cancel(&bad_body)
+        .await;
+    let correct = client(&server, mock::keys::merchant())
+        .cancel(&scenario.request)
+        .await;
+
+    // Assert: unsigned F refusals may be believed (FAILED or UNKNOWN accepted), this client
+    // believes them; the signed PARAM_ILLEGAL is definitive.
+    let failed = |code: &str| Conclusion::Failed {
+        result_code: code.into(),
+    };
+    assert_eq!(wrongly_signed, failed("INVALID_SIGNATURE"));
+    assert_eq!(from_another_merchant, failed("CLIENT_INVALID"));
+    assert_eq!(too_long_an_id, failed("PARAM_ILLEGAL"));
+    assert_eq!(kind(&correct), OutcomeKind::Success);
 }
