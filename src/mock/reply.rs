@@ -18,8 +18,8 @@ use crate::spec::result_code_table;
 /// signs it: `client-id` (the request's), `response-time`, and
 /// `signature: algorithm=RSA256,keyVersion=1,signature=<URL-encoded base64>` over
 /// `POST <request path>\n<client id>.<response-time>.<body>` by the vendor's test key
-/// ([`keys::vendor_public`] verifies it). A scenario whose script breaks the signature
-/// (`signature/…`) is played broken, as scripted.
+/// ([`keys::vendor_public`](super::keys::vendor_public) verifies it). A scenario whose script
+/// breaks the signature (`signature/…`) is played broken, as scripted.
 ///
 /// The outcomes a correct client may surface after each answer are in [`Reply::answers`]
 /// (`accept`, `prefer`), as the catalogue states them.
