@@ -25,6 +25,8 @@
 //! - [`contract`]: the contract as a lower layer: typed check ids, the request checks and the
 //!   outcome rules one function each, the classes of answer and what a client may conclude.
 //! - [`fuzz`]: generated cases (proptest strategies), shrunk to the smallest failing one.
+//! - [`mock`]: the gateway as wiremock mocks for Rust clients' own tests: a signature-checking
+//!   `Match` and a signing `Respond`.
 
 pub mod adapter;
 pub mod capability;
@@ -33,6 +35,7 @@ pub mod exit;
 pub mod fuzz;
 pub mod gateway;
 pub mod harness;
+pub mod mock;
 pub mod openapi;
 pub mod protocol;
 pub mod proxy;

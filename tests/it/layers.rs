@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["contract", "shard"],
     &["gateway"],
-    &["transcript"],
+    &["transcript", "mock"],
     &["verdict"],
     &["report"],
     &["harness"],

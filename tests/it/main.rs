@@ -13,6 +13,7 @@ mod harness;
 mod html;
 mod ids;
 mod layers;
+mod mock;
 mod newcomer;
 mod openapi;
 mod proxy;
