@@ -194,3 +194,24 @@ pub(crate) mod fixture {
         req
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fixture;
+
+    /// `GET /__kit/requests?id=` filters the journal by this: the named parameter, its value
+    /// percent-decoded with `+` kept (ids may hold one), nothing for a missing one.
+    #[test]
+    fn a_query_parameter_is_found_by_name_and_percent_decoded() {
+        let mut request = fixture::request();
+        request.query = Some("trace=x&id=pay%201+2&empty=&bare".into());
+        assert_eq!(request.query_param("id").as_deref(), Some("pay 1+2"));
+        assert_eq!(request.query_param("trace").as_deref(), Some("x"));
+        assert_eq!(request.query_param("empty").as_deref(), Some(""));
+        assert_eq!(request.query_param("bare").as_deref(), Some(""));
+        assert_eq!(request.query_param("missing"), None);
+        assert_eq!(request.query_param("i"), None, "a prefix is not the name");
+        request.query = None;
+        assert_eq!(request.query_param("id"), None);
+    }
+}
