@@ -240,3 +240,53 @@ fn the_same_request_bytes_meet_the_same_checks_in_run_serve_and_proxy() {
         );
     }
 }
+
+/// The proxy's own client reaches a TLS upstream, verified against the CA it is given, and
+/// refuses one it cannot verify.
+#[test]
+fn proxy_forwards_to_a_tls_upstream_verified_against_its_ca() {
+    let rt = runtime();
+    let upstream = rt
+        .block_on(Server::start(ServeConfig {
+            tls: TlsSetting::RunCa,
+            ..ServeConfig::loopback()
+        }))
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("kit-http-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    let pem = upstream.ready()["caCertificatePem"].as_str().unwrap();
+    std::fs::write(&ca, pem).unwrap();
+    let other = dir.join("other.pem");
+    // Another run's CA: it signed nothing this upstream holds.
+    let another = alipay_cancel_kit::gateway::tls::TestPki::generate().unwrap();
+    std::fs::write(&other, another.ca_certificate_pem()).unwrap();
+    let start = |ca: &std::path::Path| {
+        let upstream = Upstream::new(upstream.url(), Some(ca), Duration::from_secs(10)).unwrap();
+        rt.block_on(Proxy::start(ProxyConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            tls: TlsSetting::Off,
+            upstream,
+            merchant_public: None,
+            alipay_public: None,
+            violations_header: true,
+            journal_file: None,
+            record_dir: None,
+            journal_bound: 10_000,
+            admin_token: None,
+        }))
+        .unwrap()
+    };
+    let (trusted, untrusted) = (start(&ca), start(&other));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (_, bytes) = requests().remove(0);
+
+    assert_eq!(send(addr_of(trusted.url()), bytes.clone()), 200);
+    assert_eq!(send(addr_of(untrusted.url()), bytes), 502);
+
+    let answered = trusted.journal().pop().unwrap();
+    assert_eq!((answered.status, answered.upstream_error), (200, None));
+    let refused = untrusted.journal().pop().unwrap();
+    let why = refused.upstream_error.unwrap();
+    assert!(why.starts_with("TLS handshake with localhost:"), "{why}");
+}
