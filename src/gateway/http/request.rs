@@ -105,11 +105,10 @@ impl RequestHead {
         }
     }
 
-    /// The last value of header `name` (lowercase).
+    /// The first value of header `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
