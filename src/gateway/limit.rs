@@ -22,21 +22,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
-use super::listener::{Door, HEAD_TIME};
+use super::http::response::answer_head;
+use super::http::{Body, FramingError, HttpError, Incoming, Reader};
+use super::listener::Door;
 use super::shared::Route;
 use super::{Core, GatewayError};
 use crate::contract::{Check, CheckId, Failure, RecordedRequest};
 
-/// The largest request body the gateway reads, in bytes (1 MiB). A cancel body is well under
-/// a kilobyte; a larger one is refused with HTTP 413.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+pub use super::http::MAX_BODY_BYTES;
 
 /// The check a request over the limit fails: request check 8, `body-size` (MUST).
 pub fn body_size_check(n: usize, seen: String) -> Check {
@@ -71,14 +70,6 @@ pub fn payload_too_large() -> super::HttpAnswer {
         fault: None,
     }
 }
-
-/// The buffer a client connection is read through: a request is a kilobyte or so, and a
-/// larger one is read in more turns.
-const REQUEST_BUFFER: usize = 4096;
-
-/// The largest request head (request line and header fields) read; past it the connection
-/// is closed.
-const MAX_HEAD_BYTES: u64 = 64 * 1024;
 
 /// Connections one gateway's front door holds at once; a scenario has one client.
 const MAX_CONNECTIONS: usize = 256;
@@ -165,7 +156,7 @@ enum Next {
     TooLarge(TooLarge),
     /// Refuse this one with 400 and close: its framing is ambiguous (RFC 9112, section 6.3),
     /// so the server behind might read it otherwise.
-    Bad(RecordedRequest, String),
+    Bad(RecordedRequest, FramingError),
 }
 
 async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>, door: &Door) {
@@ -193,7 +184,7 @@ async fn relay(client: TcpStream, upstream: SocketAddr, core: Arc<Core>, door: &
             }
         }
     });
-    let mut reader = BufReader::with_capacity(REQUEST_BUFFER, client_in);
+    let mut reader = Reader::new(client_in);
     loop {
         match next_request(&mut reader, &client_out, door).await {
             Ok(Next::Request(request)) => {
@@ -231,7 +222,7 @@ async fn relay_shared(client: TcpStream, route: Arc<Route>, core: Arc<Core>, doo
     let _ = client.set_nodelay(true);
     let (client_in, client_out) = client.into_split();
     let client_out = Mutex::new(client_out);
-    let mut reader = BufReader::with_capacity(REQUEST_BUFFER, client_in);
+    let mut reader = Reader::new(client_in);
     loop {
         match next_request(&mut reader, &client_out, door).await {
             Ok(Next::Request(request)) => {
@@ -262,13 +253,10 @@ async fn refuse(
     too_large: TooLarge,
     core: &Core,
     client_out: &Mutex<OwnedWriteHalf>,
-    reader: &mut BufReader<OwnedReadHalf>,
+    reader: &mut Reader<OwnedReadHalf>,
 ) {
     let message = core.refuse_too_large(too_large.request, too_large.seen);
-    let head = format!(
-        "HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain; charset=UTF-8\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
-        message.len()
-    );
+    let head = answer_head(413, &payload_too_large().headers, message.len());
     let mut out = client_out.lock().await;
     if out
         .write_all(&[head.as_bytes(), message.as_bytes()].concat())
@@ -279,11 +267,7 @@ async fn refuse(
     }
     // Read and drop the rest of the body, so the client, still sending, is not reset before it
     // reads the answer.
-    let mut sink = tokio::io::sink();
-    let _ = match too_large.left {
-        Some(n) => tokio::io::copy(&mut reader.take(n), &mut sink).await,
-        None => tokio::io::copy(reader, &mut sink).await,
-    };
+    reader.discard(too_large.left).await;
     let _ = out.shutdown().await;
 }
 
@@ -291,57 +275,16 @@ async fn refuse(
 async fn refuse_bad(
     core: &Core,
     request: RecordedRequest,
-    why: &str,
+    why: &FramingError,
     client_out: &Mutex<OwnedWriteHalf>,
 ) {
-    let answer = core.refuse_bad_request(request, why);
-    let mut head = "HTTP/1.1 400 Bad Request\r\n".to_owned();
-    for (name, value) in &answer.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("content-length: {}\r\n\r\n", answer.body.len()));
+    let answer = core.refuse_bad_request(request, &why.to_string());
+    let head = answer_head(answer.status, &answer.headers, answer.body.len());
     let mut out = client_out.lock().await;
     let _ = out
         .write_all(&[head.as_bytes(), &answer.body].concat())
         .await;
     let _ = out.shutdown().await;
-}
-
-/// A request head: the raw bytes and what the relay needs from them.
-struct Head {
-    bytes: Vec<u8>,
-    method: String,
-    target: String,
-    /// The request line says HTTP/1.0.
-    http10: bool,
-    headers: Vec<(String, String)>,
-}
-
-impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The client wants the connection closed after the answer: `Connection: close`, or
-    /// HTTP/1.0 without `Connection: keep-alive`.
-    fn wants_close(&self) -> bool {
-        let connection = self.header("connection").unwrap_or("").to_ascii_lowercase();
-        connection.contains("close") || (self.http10 && !connection.contains("keep-alive"))
-    }
-
-    fn record(&self, body: Vec<u8>) -> RecordedRequest {
-        RecordedRequest {
-            method: self.method.clone(),
-            path: super::raw::path_of(&self.target),
-            query: self.target.split_once('?').map(|(_, q)| q.to_owned()),
-            headers: self.headers.clone(),
-            body,
-            received_at: Utc::now(),
-        }
-    }
 }
 
 /// A whole request within the limit, as the client sent it (less any `Expect`).
@@ -378,182 +321,46 @@ impl Request {
     }
 }
 
-/// Reads a request head, up to its empty line; `None` at a clean end of the connection.
-async fn read_head(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<Option<Head>> {
-    let mut bytes = Vec::new();
-    loop {
-        let room = MAX_HEAD_BYTES.saturating_sub(bytes.len() as u64);
-        if room == 0 {
-            return Err(std::io::Error::other("request head too large"));
-        }
-        let n = (&mut *reader)
-            .take(room)
-            .read_until(b'\n', &mut bytes)
-            .await?;
-        if n == 0 {
-            return if bytes.is_empty() {
-                Ok(None)
-            } else {
-                Err(std::io::ErrorKind::UnexpectedEof.into())
-            };
-        }
-        if bytes == b"\r\n" || bytes == b"\n" {
-            // Blank lines before a request line are tolerated (RFC 9112, 2.2).
-            bytes.clear();
-        } else if bytes.ends_with(b"\n\r\n") || bytes.ends_with(b"\n\n") {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let mut lines = text.lines();
-    let mut request_line = lines.next().unwrap_or_default().split(' ');
-    let method = request_line.next().unwrap_or_default().to_owned();
-    let target = request_line.next().unwrap_or_default().to_owned();
-    let http10 = request_line.next() == Some("HTTP/1.0");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Ok(Some(Head {
-        bytes,
-        method,
-        target,
-        http10,
-        headers,
-    }))
-}
-
-/// Reads one request from the client, whole, unless its body is over the limit.
+/// Reads one request from the client, whole, unless its body is over the limit or its
+/// framing is refused.
 async fn next_request(
-    reader: &mut BufReader<OwnedReadHalf>,
+    reader: &mut Reader<OwnedReadHalf>,
     client_out: &Mutex<OwnedWriteHalf>,
     door: &Door,
-) -> std::io::Result<Next> {
+) -> Result<Next, HttpError> {
     // Idle until the request's first byte (a client that waits for a delayed answer is idle
-    // here too, so the limit is generous; a full door closes idle connections sooner), then
-    // the head within HEAD_TIME.
-    let first_byte = async { reader.fill_buf().await.map(|bytes| !bytes.is_empty()) };
-    if !matches!(door.idle(IDLE_TIME, first_byte).await, Some(Ok(true))) {
+    // here too, so the limit is generous; a full door closes idle connections sooner).
+    if !matches!(door.idle(IDLE_TIME, reader.ready()).await, Some(Ok(true))) {
         return Ok(Next::Closed);
     }
-    let head = tokio::time::timeout(HEAD_TIME, read_head(reader))
-        .await
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?;
-    let Some(mut head) = head? else {
-        return Ok(Next::Closed);
+    // The body is read here before the server sees the request, so a client's wait for
+    // `100 Continue` is answered here; the server must not answer it again.
+    let send_continue = async |_: &mut OwnedReadHalf| {
+        let mut out = client_out.lock().await;
+        out.write_all(&super::raw::continue_head()).await
     };
-    if let Err(why) = super::raw::framing(&head.headers) {
-        return Ok(Next::Bad(head.record(Vec::new()), why));
-    }
-    let chunked = head
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let expects_continue = head
-        .header("expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    let length: u64 = head
-        .header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if !chunked && length > MAX_BODY_BYTES as u64 {
-        // Refused on the declared length, before the body is read. A client waiting for
-        // `100 Continue` sends none; any other gets its first MiB recorded.
-        let mut body = Vec::new();
-        if !expects_continue {
-            (&mut *reader)
-                .take(MAX_BODY_BYTES as u64)
-                .read_to_end(&mut body)
-                .await?;
+    let next = match reader.request(true, send_continue).await? {
+        None => Next::Closed,
+        Some(Incoming::Bad(request, why)) => Next::Bad(request, why),
+        Some(Incoming::Request(head, Body::TooLarge { data, seen, left })) => {
+            Next::TooLarge(TooLarge {
+                request: head.record(data),
+                seen,
+                left,
+            })
         }
-        return Ok(Next::TooLarge(TooLarge {
-            seen: format!("Content-Length: {length}"),
-            left: (!expects_continue).then(|| length - body.len() as u64),
-            request: head.record(body),
-        }));
-    }
-    if expects_continue {
-        // The body is read here before the server sees the request, so the client's wait
-        // for `100 Continue` is answered here; the server must not answer it again.
-        client_out
-            .lock()
-            .await
-            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-            .await?;
-        head.bytes = without_expect(&head.bytes);
-    }
-    let body = if chunked {
-        match chunked_body(reader, &head).await? {
-            Ok(raw) => raw,
-            Err(next) => return Ok(next),
-        }
-    } else {
-        let mut body = Vec::with_capacity(length as usize);
-        (&mut *reader).take(length).read_to_end(&mut body).await?;
-        if body.len() as u64 != length {
-            return Ok(Next::Closed);
-        }
-        body
+        Some(Incoming::Request(head, Body::Whole { data, framed })) => Next::Request(Request {
+            head_only: head.method.eq_ignore_ascii_case("HEAD"),
+            close: head.wants_close(),
+            head: if head.expects_continue() {
+                without_expect(&head.bytes)
+            } else {
+                head.bytes
+            },
+            body: framed.unwrap_or(data),
+        }),
     };
-    Ok(Next::Request(Request {
-        head_only: head.method.eq_ignore_ascii_case("HEAD"),
-        close: head.wants_close(),
-        head: head.bytes,
-        body,
-    }))
-}
-
-/// Reads a chunked body whole (at most the limit): its bytes as sent, framing included, or
-/// what to do instead (the body is over the limit, or cut short).
-async fn chunked_body(
-    reader: &mut BufReader<OwnedReadHalf>,
-    head: &Head,
-) -> std::io::Result<Result<Vec<u8>, Next>> {
-    let mut raw = Vec::new();
-    let mut body = Vec::new();
-    loop {
-        let size_line = read_line(reader, &mut raw).await?;
-        let size = u64::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| std::io::Error::other("bad chunk size"))?;
-        if size == 0 {
-            // Trailers, up to the empty line.
-            while !read_line(reader, &mut raw).await?.is_empty() {}
-            return Ok(Ok(raw));
-        }
-        let room = (MAX_BODY_BYTES - body.len()) as u64;
-        if size > room {
-            (&mut *reader).take(room).read_to_end(&mut body).await?;
-            return Ok(Err(Next::TooLarge(TooLarge {
-                seen: format!("a chunked body past {MAX_BODY_BYTES} bytes"),
-                left: None,
-                request: head.record(body),
-            })));
-        }
-        let start = body.len();
-        (&mut *reader).take(size).read_to_end(&mut body).await?;
-        if body.len() - start != size as usize {
-            return Ok(Err(Next::Closed));
-        }
-        raw.extend_from_slice(&body[start..]);
-        read_line(reader, &mut raw).await?;
-    }
-}
-
-/// Reads one line of a chunked body (at most 4 KiB), appends it to `raw` and returns it
-/// without its line end.
-async fn read_line(
-    reader: &mut BufReader<OwnedReadHalf>,
-    raw: &mut Vec<u8>,
-) -> std::io::Result<String> {
-    let mut line = Vec::new();
-    (&mut *reader)
-        .take(4096)
-        .read_until(b'\n', &mut line)
-        .await?;
-    if !line.ends_with(b"\n") {
-        return Err(std::io::Error::other("chunk line too long or cut short"));
-    }
-    raw.extend_from_slice(&line);
-    Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
+    Ok(next)
 }
 
 /// The head without its `Expect` field.

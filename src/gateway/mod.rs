@@ -12,10 +12,13 @@
 //! that speaks just enough HTTP/1.1. Either sits behind [`limit`], which holds the gateway's
 //! port and refuses a request body over 1 MiB with HTTP 413 before it is read into memory.
 //! The wiremock servers are shared by every gateway of the process (`shared`), each request
-//! routed to its gateway's core.
+//! routed to its gateway's core. Whichever listener or relay a request meets, it is read by
+//! the one HTTP/1.1 reader of the kit, [`http`], so the same bytes meet the same rules in
+//! `run`, `serve` and `proxy`.
 //! For HTTPS, [`tls`] terminates TLS on its own port and relays the bytes to the gateway.
 
 pub mod answer;
+pub mod http;
 pub mod limit;
 pub mod listener;
 pub mod raw;

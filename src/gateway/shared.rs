@@ -23,10 +23,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use wiremock::{Mock, MockServer};
 
+use super::http::{HttpError, Reader};
 use super::{bind_loopback, Core, GatewayError, WiremockFront};
 
 /// The request header that carries a request's route from the front door to the server.
@@ -39,8 +40,8 @@ const MAX_IDLE: usize = 256;
 /// idle for 30 s, and a request sent on one it is closing would be lost.
 const MAX_IDLE_AGE: Duration = Duration::from_secs(20);
 
-/// The largest answer read back from a server. The kit's own answers are a few kilobytes;
-/// this only bounds a broken one.
+/// The largest answer body read back from a server. The kit's own answers are a few
+/// kilobytes; this only bounds a broken one.
 const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// The shared servers, started by the first gateway that needs one.
@@ -165,7 +166,7 @@ impl Server {
     /// On a kept-alive connection the server may have closed meanwhile; a request that got
     /// not one byte back on one is sent again on a fresh connection (the server closes only
     /// a connection with no request on it, so it was not answered).
-    pub(crate) async fn send(&self, request: &[u8], head_only: bool) -> std::io::Result<Answer> {
+    pub(crate) async fn send(&self, request: &[u8], head_only: bool) -> Result<Answer, HttpError> {
         if let Some(stream) = self.take_idle() {
             match exchange(stream, request, head_only).await {
                 Ok((answer, stream)) => return Ok(self.keep(answer, stream)),
@@ -176,7 +177,7 @@ impl Server {
             }
         }
         let stream = TcpStream::connect(self.addr).await?;
-        stream.set_nodelay(true)?;
+        let _ = stream.set_nodelay(true);
         match exchange(stream, request, head_only).await {
             Ok((answer, stream)) => Ok(self.keep(answer, stream)),
             Err(failed) => Err(failed.error),
@@ -210,7 +211,7 @@ impl Server {
 
 /// A request that got no whole answer.
 struct Failed {
-    error: std::io::Error,
+    error: HttpError,
     /// Not one byte came back.
     nothing_back: bool,
 }
@@ -222,203 +223,47 @@ async fn exchange(
     request: &[u8],
     head_only: bool,
 ) -> Result<(Answer, TcpStream), Failed> {
-    let failed = |error: std::io::Error, nothing_back: bool| Failed {
-        error,
-        nothing_back,
+    if let Err(e) = stream.write_all(request).await {
+        return Err(Failed {
+            error: e.into(),
+            nothing_back: true,
+        });
+    }
+    let mut reader = Reader::new(stream);
+    let response = match reader.response(head_only, MAX_ANSWER_BYTES).await {
+        Ok(response) => response,
+        Err(error) => {
+            let nothing_back = !reader.received();
+            return Err(Failed {
+                error,
+                nothing_back,
+            });
+        }
     };
-    stream
-        .write_all(request)
-        .await
-        .map_err(|e| failed(e, true))?;
-    // An answer of the kit's is a kilobyte or two.
-    let mut bytes = Vec::with_capacity(4096);
-    let mut start = 0;
-    loop {
-        let head = loop {
-            if let Some(head) = parse_head(&bytes[start..]).map_err(|e| failed(e, false))? {
-                break head;
-            }
-            if read_more(&mut stream, &mut bytes)
-                .await
-                .map_err(|e| failed(e, bytes.is_empty()))?
-                == 0
-            {
-                let nothing_back = bytes.is_empty();
-                return Err(failed(
-                    std::io::ErrorKind::UnexpectedEof.into(),
-                    nothing_back,
-                ));
-            }
-        };
-        let body_start = start + head.len;
-        if (100..200).contains(&head.status) && head.status != 101 {
-            // An interim answer: passed on, and the final one follows.
-            start = body_start;
-            continue;
-        }
-        let close = head.close;
-        let body = if head_only || head.status == 204 || head.status == 304 {
-            Body::Length(0)
-        } else if head.chunked {
-            Body::Chunked
-        } else if let Some(n) = head.length {
-            Body::Length(n)
-        } else {
-            Body::UntilClose
-        };
-        let closes = read_body(&mut stream, &mut bytes, body_start, body)
-            .await
-            .map_err(|e| failed(e, false))?;
-        return Ok((
-            Answer {
-                bytes,
-                close: close || closes,
-            },
-            stream,
-        ));
+    let (stream, leftover) = reader.into_inner();
+    if leftover {
+        // Nothing is asked of the server but this answer: more is a broken server, and the
+        // connection cannot be used again.
+        return Err(Failed {
+            error: HttpError::BytesPastEnd,
+            nothing_back: false,
+        });
     }
-}
-
-/// How an answer's body ends.
-enum Body {
-    Length(usize),
-    Chunked,
-    UntilClose,
-}
-
-/// Reads the body that starts at `start` of `bytes` to its end; true when it ended with the
-/// connection.
-async fn read_body(
-    stream: &mut TcpStream,
-    bytes: &mut Vec<u8>,
-    start: usize,
-    body: Body,
-) -> std::io::Result<bool> {
-    match body {
-        Body::Length(n) => {
-            fill_to(stream, bytes, start + n).await?;
-            if bytes.len() > start + n {
-                return Err(std::io::Error::other("bytes past the end of the answer"));
-            }
-            Ok(false)
-        }
-        Body::UntilClose => {
-            while read_more(stream, bytes).await? > 0 {}
-            Ok(true)
-        }
-        Body::Chunked => {
-            let mut at = start;
-            loop {
-                let end = line_end(stream, bytes, at).await?;
-                let line = String::from_utf8_lossy(&bytes[at..end]);
-                let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
-                    .map_err(|_| std::io::Error::other("bad chunk size in an answer"))?;
-                at = end + 2;
-                if size == 0 {
-                    // Trailers, up to the empty line.
-                    loop {
-                        let end = line_end(stream, bytes, at).await?;
-                        let empty = end == at;
-                        at = end + 2;
-                        if empty {
-                            return Ok(false);
-                        }
-                    }
-                }
-                at += size + 2;
-                fill_to(stream, bytes, at).await?;
-            }
-        }
-    }
-}
-
-/// Reads until `bytes` holds at least `len` bytes; the connection ending first is an error.
-async fn fill_to(stream: &mut TcpStream, bytes: &mut Vec<u8>, len: usize) -> std::io::Result<()> {
-    while bytes.len() < len {
-        if read_more(stream, bytes).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-    }
-    Ok(())
-}
-
-/// Where the line that starts at `at` ends (its `\r\n`), reading until it has come.
-async fn line_end(
-    stream: &mut TcpStream,
-    bytes: &mut Vec<u8>,
-    at: usize,
-) -> std::io::Result<usize> {
-    loop {
-        if let Some(i) = bytes[at..].windows(2).position(|w| w == b"\r\n") {
-            return Ok(at + i);
-        }
-        if read_more(stream, bytes).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-    }
-}
-
-/// Reads what has come into the spare room of `bytes` (grown as needed, never zeroed).
-async fn read_more(stream: &mut TcpStream, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
-    if bytes.len() >= MAX_ANSWER_BYTES {
-        return Err(std::io::Error::other("an answer over 16 MiB"));
-    }
-    bytes.reserve(4096);
-    stream.read_buf(bytes).await
-}
-
-/// An answer's head, as far as the front door needs it.
-struct Head {
-    /// Its length in bytes, the empty line included.
-    len: usize,
-    status: u16,
-    length: Option<usize>,
-    chunked: bool,
-    close: bool,
-}
-
-/// Parses an answer head at the start of `bytes`; `None` while it is incomplete.
-fn parse_head(bytes: &[u8]) -> std::io::Result<Option<Head>> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut response = httparse::Response::new(&mut headers);
-    let len = match response.parse(bytes) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(e) => return Err(std::io::Error::other(format!("a broken answer head: {e}"))),
+    let answer = Answer {
+        bytes: response.wire,
+        close: response.close,
     };
-    let value = |name: &str| {
-        response
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).to_ascii_lowercase())
-            .collect::<Vec<_>>()
-    };
-    let length = value("content-length")
-        .first()
-        .and_then(|v| v.trim().parse().ok());
-    let chunked = value("transfer-encoding")
-        .iter()
-        .any(|v| v.contains("chunked"));
-    let connection = value("connection");
-    let close = connection.iter().any(|v| v.contains("close"))
-        || (response.version == Some(0) && !connection.iter().any(|v| v.contains("keep-alive")));
-    Ok(Some(Head {
-        len,
-        status: response.code.unwrap_or(0),
-        length,
-        chunked,
-        close,
-    }))
+    Ok((answer, stream))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
 
     /// Plays `answer` to one request on a loopback connection and reads it back as the front
     /// door does.
-    fn exchanged(answer: &'static [u8], head_only: bool) -> std::io::Result<Answer> {
+    fn exchanged(answer: &'static [u8], head_only: bool) -> Result<Answer, HttpError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -467,29 +312,5 @@ mod tests {
         // Cut short of its length: an error, not a short answer passed on as whole.
         let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\nconnection: close\r\n\r\nshort";
         assert!(exchanged(answer, false).is_err());
-    }
-
-    #[test]
-    fn an_answer_head_gives_its_framing() {
-        let head = parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{\"result\":1}")
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            (head.status, head.length, head.chunked, head.close),
-            (200, Some(12), false, false)
-        );
-        assert_eq!(head.len, 39);
-        let head = parse_head(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: Close\r\n\r\n",
-        )
-        .unwrap()
-        .unwrap();
-        assert!(head.chunked && head.close);
-        let head = parse_head(b"HTTP/1.0 200 OK\r\n\r\n").unwrap().unwrap();
-        assert!(head.close, "HTTP/1.0 closes unless kept alive");
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le")
-            .unwrap()
-            .is_none());
-        assert!(parse_head(b"NOT HTTP\r\n\r\n").is_err());
     }
 }

@@ -1,16 +1,20 @@
 //! The proxy's way to the upstream gateway: HTTP/1.1, plain or over TLS verified against the
 //! system's roots or a CA the user names. Nothing is ever trusted blindly.
+//!
+//! A client of the proxy's own: the request is written as the kit writes any message, and the
+//! answer read back through the kit's one HTTP/1.1 reader ([`crate::gateway::http`]), as the
+//! gateway reads its clients' requests. One connection per exchange, closed after it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::contract::RecordedRequest;
+use crate::gateway::http::{visible, HttpError, Reader};
 use crate::gateway::HttpAnswer;
 
 /// Header fields that belong to one connection, not to the message: never forwarded.
@@ -47,22 +51,18 @@ impl Upstream {
     /// (`SSL_CERT_FILE`, else `/etc/ssl/certs/ca-certificates.crt`).
     ///
     /// # Errors
-    /// A message naming what is wrong: the URL, or the CA file.
-    pub fn new(url: &str, ca: Option<&Path>, timeout: Duration) -> Result<Upstream, String> {
+    /// What is wrong: the URL, or the CA file.
+    pub fn new(url: &str, ca: Option<&Path>, timeout: Duration) -> Result<Upstream, UpstreamError> {
         let (rest, tls) = if let Some(rest) = url.strip_prefix("http://") {
             (rest, false)
         } else if let Some(rest) = url.strip_prefix("https://") {
             (rest, true)
         } else {
-            return Err(format!(
-                "--upstream {url}: expected http://HOST[:PORT] or https://HOST[:PORT]"
-            ));
+            return Err(UpstreamError::Scheme(url.to_owned()));
         };
         let authority = rest.trim_end_matches('/');
         if authority.is_empty() || authority.contains('/') {
-            return Err(format!(
-                "--upstream {url}: expected a scheme and host, no path"
-            ));
+            return Err(UpstreamError::Path(url.to_owned()));
         }
         let host = match authority.rsplit_once(':') {
             Some((host, port)) if port.parse::<u16>().is_ok() => host,
@@ -91,61 +91,62 @@ impl Upstream {
     }
 
     /// Forwards `request` and returns the answer as it came: status, end-to-end headers, body
-    /// byte for byte. `Err` when no whole answer came (refused, closed, cut short, timed out).
+    /// byte for byte. `Err` when no whole answer came (refused, closed, cut short, timed out),
+    /// as the text the journal and the client's 502 carry.
     pub async fn forward(&self, request: &RecordedRequest) -> Result<HttpAnswer, String> {
+        self.exchange(request).await.map_err(|e| e.to_string())
+    }
+
+    /// [`Upstream::forward`], its error typed.
+    ///
+    /// # Errors
+    /// No whole answer came: [`UpstreamError`] says why.
+    pub async fn exchange(&self, request: &RecordedRequest) -> Result<HttpAnswer, UpstreamError> {
         let exchange = async {
             let stream = tokio::net::TcpStream::connect(&self.authority)
                 .await
-                .map_err(|e| format!("connect to {}: {e}", self.authority))?;
+                .map_err(|e| UpstreamError::Connect(self.authority.clone(), e))?;
             let _ = stream.set_nodelay(true);
-            let outgoing = self.outgoing(request)?;
+            let outgoing = self.outgoing(request);
+            let head_only = request.method.eq_ignore_ascii_case("HEAD");
             match &self.tls {
-                None => send(stream, outgoing).await,
+                None => send(stream, &outgoing, head_only).await,
                 Some(config) => {
                     let name = ServerName::try_from(self.host.clone())
-                        .map_err(|e| format!("TLS: host name `{}`: {e}", self.host))?;
+                        .map_err(|e| UpstreamError::HostName(self.host.clone(), e.to_string()))?;
                     let stream = tokio_rustls::TlsConnector::from(config.clone())
                         .connect(name, stream)
                         .await
-                        .map_err(|e| format!("TLS handshake with {}: {e}", self.authority))?;
-                    send(stream, outgoing).await
+                        .map_err(|e| UpstreamError::Handshake(self.authority.clone(), e))?;
+                    send(stream, &outgoing, head_only).await
                 }
             }
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|_| {
-                format!(
-                    "no answer from upstream within {} s",
-                    self.timeout.as_secs()
-                )
-            })?
+            .map_err(|_| UpstreamError::Timeout(self.timeout))?
     }
 
     /// The request as sent upstream: the same method, path and query, end-to-end headers and
-    /// body; `host` names the upstream.
-    fn outgoing(&self, request: &RecordedRequest) -> Result<hyper::Request<Full<Bytes>>, String> {
+    /// body; `host` names the upstream, `content-length` the body.
+    fn outgoing(&self, request: &RecordedRequest) -> Vec<u8> {
         let target = match &request.query {
             Some(query) => format!("{}?{query}", request.path),
             None => request.path.clone(),
         };
-        let mut outgoing = hyper::Request::builder()
-            .method(request.method.as_str())
-            .uri(target)
-            .header(
-                "host",
-                self.authority
-                    .trim_end_matches(":443")
-                    .trim_end_matches(":80"),
-            );
+        let host = self
+            .authority
+            .trim_end_matches(":443")
+            .trim_end_matches(":80");
+        let mut head = format!("{} {target} HTTP/1.1\r\nhost: {host}\r\n", request.method);
         for (name, value) in &request.headers {
             if name != "host" && !HOP_BY_HOP.contains(&name.as_str()) {
-                outgoing = outgoing.header(name.as_str(), value.as_str());
+                // As read by the kit's reader, a field holds no CR or LF; `visible` keeps it so.
+                head.push_str(&format!("{}: {}\r\n", visible(name), visible(value)));
             }
         }
-        outgoing
-            .body(Full::new(Bytes::from(request.body.clone())))
-            .map_err(|e| format!("the request cannot be forwarded: {e}"))
+        head.push_str(&format!("content-length: {}\r\n\r\n", request.body.len()));
+        [head.as_bytes(), &request.body].concat()
     }
 }
 
@@ -154,69 +155,116 @@ impl Upstream {
 /// client gets a 502 and the journal says so.
 pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 
-/// One exchange on `stream`, with the connection's own headers left out of the answer; the
-/// body read to at most [`MAX_ANSWER_BYTES`].
-async fn send<S>(stream: S, request: hyper::Request<Full<Bytes>>) -> Result<HttpAnswer, String>
+/// One exchange on `stream`: the request written, its answer read back whole (the body to at
+/// most [`MAX_ANSWER_BYTES`]) with the connection's own headers left out.
+async fn send<S>(
+    mut stream: S,
+    request: &[u8],
+    head_only: bool,
+) -> Result<HttpAnswer, UpstreamError>
 where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    use http_body_util::BodyExt as _;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("HTTP handshake: {e}"))?;
-    // Ends with the exchange: the sender and the connection are dropped together.
-    let connection = tokio::spawn(connection);
-    let _abort = AbortOnDrop(connection);
-    let response = sender
-        .send_request(request)
+    stream
+        .write_all(request)
         .await
-        .map_err(|e| format!("no response: {e}"))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
-        .collect();
-    let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-        .collect()
+        .map_err(UpstreamError::Send)?;
+    let mut reader = Reader::new(stream);
+    let response = reader
+        .response(head_only, MAX_ANSWER_BYTES)
         .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                format!(
-                    "the upstream's answer body is larger than {MAX_ANSWER_BYTES} bytes (1 MiB), the proxy's limit; cut there"
-                )
-            } else {
-                format!("the answer body was cut short: {e}")
-            }
-        })?
-        .to_bytes();
+        .map_err(|e| match e {
+            HttpError::CutShort if !reader.received() => UpstreamError::NoResponse,
+            e => UpstreamError::Answer(e),
+        })?;
     Ok(HttpAnswer {
-        status,
-        headers,
-        body: body.to_vec(),
+        status: response.status,
+        headers: response
+            .headers
+            .into_iter()
+            .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+            .collect(),
+        body: response.body,
         delay: Duration::ZERO,
         fault: None,
     })
 }
 
-/// Aborts a task when dropped: the upstream connection's driver ends with its exchange.
-struct AbortOnDrop(tokio::task::JoinHandle<Result<(), hyper::Error>>);
+/// Why the proxy cannot use its upstream, or got no whole answer from it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// `--upstream` names no `http://` or `https://` URL (the URL as given).
+    Scheme(String),
+    /// `--upstream` has a path (the URL as given).
+    Path(String),
+    /// The CA file cannot be read (its path, why).
+    Ca(PathBuf, String),
+    /// The CA file holds no certificate rustls accepts.
+    NoCa(PathBuf),
+    /// rustls refuses the TLS settings.
+    Tls(rustls::Error),
+    /// The upstream cannot be reached (its `host:port`).
+    Connect(String, std::io::Error),
+    /// The upstream's host is no name TLS can verify.
+    HostName(String, String),
+    /// The TLS handshake failed (the upstream's `host:port`).
+    Handshake(String, std::io::Error),
+    /// The request cannot be written.
+    Send(std::io::Error),
+    /// The connection closed before a byte of an answer.
+    NoResponse,
+    /// The answer was not whole: cut short, broken, or over [`MAX_ANSWER_BYTES`].
+    Answer(HttpError),
+    /// No whole answer within the time limit.
+    Timeout(Duration),
+}
 
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamError::Scheme(url) => write!(
+                f,
+                "--upstream {url}: expected http://HOST[:PORT] or https://HOST[:PORT]"
+            ),
+            UpstreamError::Path(url) => {
+                write!(f, "--upstream {url}: expected a scheme and host, no path")
+            }
+            UpstreamError::Ca(path, e) => {
+                write!(f, "{}: cannot read CA certificates: {e}", path.display())
+            }
+            UpstreamError::NoCa(path) => {
+                write!(f, "{}: holds no usable CA certificate", path.display())
+            }
+            UpstreamError::Tls(e) => write!(f, "TLS: {e}"),
+            UpstreamError::Connect(authority, e) => write!(f, "connect to {authority}: {e}"),
+            UpstreamError::HostName(host, e) => write!(f, "TLS: host name `{host}`: {e}"),
+            UpstreamError::Handshake(authority, e) => {
+                write!(f, "TLS handshake with {authority}: {e}")
+            }
+            UpstreamError::Send(e) => write!(f, "the request cannot be sent: {e}"),
+            UpstreamError::NoResponse => {
+                f.write_str("no response: the connection closed before any answer")
+            }
+            UpstreamError::Answer(HttpError::AnswerTooLarge(limit)) => write!(
+                f,
+                "the upstream's answer body is larger than {limit} bytes (1 MiB), the proxy's limit; cut there"
+            ),
+            UpstreamError::Answer(HttpError::CutShort) => {
+                f.write_str("the answer was cut short: the connection ended inside it")
+            }
+            UpstreamError::Answer(e) => write!(f, "no whole answer: {e}"),
+            UpstreamError::Timeout(limit) => {
+                write!(f, "no answer from upstream within {} s", limit.as_secs())
+            }
+        }
     }
 }
 
+impl std::error::Error for UpstreamError {}
+
 /// TLS to the upstream, verified against `ca` or the system's roots.
-fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, UpstreamError> {
     let path = match ca {
         Some(path) => path.to_owned(),
         None => std::env::var_os("SSL_CERT_FILE")
@@ -225,22 +273,19 @@ fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String>
     };
     let mut roots = rustls::RootCertStore::empty();
     let certs = CertificateDer::pem_file_iter(&path)
-        .map_err(|e| format!("{}: cannot read CA certificates: {e}", path.display()))?;
+        .map_err(|e| UpstreamError::Ca(path.clone(), e.to_string()))?;
     for cert in certs {
-        let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
+        let cert = cert.map_err(|e| UpstreamError::Ca(path.clone(), e.to_string()))?;
         // A system bundle may hold a certificate rustls refuses; the others still count.
         let _ = roots.add(cert);
     }
     if roots.is_empty() {
-        return Err(format!(
-            "{}: holds no usable CA certificate",
-            path.display()
-        ));
+        return Err(UpstreamError::NoCa(path));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
+        .map_err(UpstreamError::Tls)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))

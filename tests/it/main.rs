@@ -11,6 +11,7 @@ mod fuzz_draw;
 mod golden;
 mod harness;
 mod html;
+mod http_path;
 mod ids;
 mod layers;
 mod mock;
