@@ -167,7 +167,7 @@ impl Shared {
                     delay: std::time::Duration::ZERO,
                     fault: Some(crate::scenario::Fault::CloseBeforeResponse),
                 },
-                Some(why),
+                Some(why.to_string()),
             ),
         };
         {

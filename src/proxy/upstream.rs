@@ -91,17 +91,12 @@ impl Upstream {
     }
 
     /// Forwards `request` and returns the answer as it came: status, end-to-end headers, body
-    /// byte for byte. `Err` when no whole answer came (refused, closed, cut short, timed out),
-    /// as the text the journal and the client's 502 carry.
-    pub async fn forward(&self, request: &RecordedRequest) -> Result<HttpAnswer, String> {
-        self.exchange(request).await.map_err(|e| e.to_string())
-    }
-
-    /// [`Upstream::forward`], its error typed.
+    /// byte for byte.
     ///
     /// # Errors
-    /// No whole answer came: [`UpstreamError`] says why.
-    pub async fn exchange(&self, request: &RecordedRequest) -> Result<HttpAnswer, UpstreamError> {
+    /// No whole answer came (refused, closed, cut short, timed out): [`UpstreamError`] says
+    /// why, as the journal and the client's 502 carry it.
+    pub async fn forward(&self, request: &RecordedRequest) -> Result<HttpAnswer, UpstreamError> {
         let exchange = async {
             let stream = tokio::net::TcpStream::connect(&self.authority)
                 .await
