@@ -12,7 +12,7 @@
 //! A request within the limit is read whole (at most the limit, so at most 1 MiB held) and
 //! passed on: to the gateway's own raw responder on a connection of the client's own, its
 //! answers relayed back byte for byte as they come (so its scripted faults reach the client
-//! as made); or to a shared wiremock server ([`super::shared`]) on a kept-alive connection,
+//! as made); or to a shared wiremock server (`shared`) on a kept-alive connection,
 //! with the gateway's route added, its answer read back whole and passed on. A client that
 //! waits for `100 Continue` gets it from here, and the server behind sees no `Expect`: the
 //! body is read here before the server sees the request.
@@ -90,7 +90,7 @@ impl Drop for LimitFront {
 }
 
 /// Where the front door passes requests on.
-pub(crate) enum Upstream {
+pub(crate) enum PassOn {
     /// The gateway's own raw responder, on a connection per client connection.
     Raw(SocketAddr),
     /// A shared wiremock server, the requests carrying the gateway's route.
@@ -101,7 +101,7 @@ impl LimitFront {
     /// Accepts on `listener` and passes each connection's requests to `upstream`.
     pub(crate) fn start(
         listener: std::net::TcpListener,
-        upstream: Upstream,
+        upstream: PassOn,
         core: Arc<Core>,
     ) -> Result<LimitFront, GatewayError> {
         listener
@@ -117,14 +117,14 @@ impl LimitFront {
                 while connections.try_join_next().is_some() {}
                 let (core, door) = (core.clone(), door.clone());
                 match &upstream {
-                    Upstream::Raw(addr) => {
+                    PassOn::Raw(addr) => {
                         let addr = *addr;
                         connections.spawn(async move {
                             relay(stream, addr, core, &door).await;
                             drop(slot);
                         })
                     }
-                    Upstream::Shared(route) => {
+                    PassOn::Shared(route) => {
                         let route = route.clone();
                         connections.spawn(async move {
                             relay_shared(stream, route, core, &door).await;

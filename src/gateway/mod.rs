@@ -339,13 +339,10 @@ impl Gateway {
             .map_err(|e| GatewayError::listen(inner, e))?;
             let upstream = listener.local_addr().map_err(GatewayError::Socket)?;
             let raw = raw::RawServer::start(listener, core.clone(), raw::Limits::SCENARIO)?;
-            (Front::Raw(raw), limit::Upstream::Raw(upstream))
+            (Front::Raw(raw), limit::PassOn::Raw(upstream))
         } else {
             let route = Arc::new(shared::Route::register(&core).await?);
-            (
-                Front::Wiremock(route.clone()),
-                limit::Upstream::Shared(route),
-            )
+            (Front::Wiremock(route.clone()), limit::PassOn::Shared(route))
         };
         // Built before the front door, so a door that cannot start still ends the route (or
         // stops the raw responder) as the gateway's end does.

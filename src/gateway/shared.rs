@@ -13,7 +13,7 @@
 //! anything is recorded or checked. A route is registered while its gateway lives; a request
 //! still in flight when it ends finds none and gets a 503 that nobody reads.
 //!
-//! The front door sends each request on a kept-alive connection to a server ([`Server::send`])
+//! The front door sends each request on a kept-alive connection to a server ([`SharedServer::send`])
 //! and reads the answer back whole before it passes it on, so a connection goes back to the
 //! idle set only between answers, never with one half read.
 
@@ -45,7 +45,7 @@ const MAX_IDLE_AGE: Duration = Duration::from_secs(20);
 const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// The shared servers, started by the first gateway that needs one.
-static SERVERS: tokio::sync::OnceCell<Vec<Server>> = tokio::sync::OnceCell::const_new();
+static SERVERS: tokio::sync::OnceCell<Vec<SharedServer>> = tokio::sync::OnceCell::const_new();
 
 /// The cores of the gateways alive, by route.
 static ROUTES: LazyLock<RwLock<HashMap<u64, Arc<Core>>>> = LazyLock::new(Default::default);
@@ -53,7 +53,7 @@ static ROUTES: LazyLock<RwLock<HashMap<u64, Arc<Core>>>> = LazyLock::new(Default
 static NEXT_ROUTE: AtomicU64 = AtomicU64::new(1);
 
 /// One shared wiremock server and its idle connections.
-pub(crate) struct Server {
+pub(crate) struct SharedServer {
     _server: MockServer,
     addr: SocketAddr,
     /// Deregistered from any runtime while idle: a gateway may run on a runtime other than
@@ -65,7 +65,7 @@ pub(crate) struct Server {
 /// until the route is dropped.
 pub(crate) struct Route {
     id: u64,
-    server: &'static Server,
+    server: &'static SharedServer,
 }
 
 impl Route {
@@ -88,7 +88,7 @@ impl Route {
     }
 
     /// The server the route's requests go to.
-    pub(crate) fn server(&self) -> &'static Server {
+    pub(crate) fn server(&self) -> &'static SharedServer {
         self.server
     }
 }
@@ -121,17 +121,17 @@ pub(crate) fn core_for(request: &wiremock::Request) -> Option<Arc<Core>> {
         .cloned()
 }
 
-async fn start_servers() -> Result<Vec<Server>, GatewayError> {
+async fn start_servers() -> Result<Vec<SharedServer>, GatewayError> {
     let count = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let mut servers = Vec::with_capacity(count);
     for _ in 0..count {
-        servers.push(Server::start().await?);
+        servers.push(SharedServer::start().await?);
     }
     Ok(servers)
 }
 
 /// What came back for one request.
-pub(crate) struct Answer {
+pub(crate) struct RelayedAnswer {
     /// The answer's bytes as the server sent them: interim answers, head, body.
     pub(crate) bytes: Vec<u8>,
     /// The server closes the connection after it (`connection: close`, or a body that ends
@@ -139,8 +139,8 @@ pub(crate) struct Answer {
     pub(crate) close: bool,
 }
 
-impl Server {
-    async fn start() -> Result<Server, GatewayError> {
+impl SharedServer {
+    async fn start() -> Result<SharedServer, GatewayError> {
         let listener = bind_loopback().map_err(|e| GatewayError::listen("127.0.0.1", e))?;
         let addr = listener.local_addr().map_err(GatewayError::Socket)?;
         // The cores record every request themselves; wiremock's own copy would be waste.
@@ -153,7 +153,7 @@ impl Server {
             .respond_with(WiremockFront)
             .mount(&server)
             .await;
-        Ok(Server {
+        Ok(SharedServer {
             _server: server,
             addr,
             idle: Mutex::new(Vec::new()),
@@ -166,7 +166,11 @@ impl Server {
     /// On a kept-alive connection the server may have closed meanwhile; a request that got
     /// not one byte back on one is sent again on a fresh connection (the server closes only
     /// a connection with no request on it, so it was not answered).
-    pub(crate) async fn send(&self, request: &[u8], head_only: bool) -> Result<Answer, HttpError> {
+    pub(crate) async fn send(
+        &self,
+        request: &[u8],
+        head_only: bool,
+    ) -> Result<RelayedAnswer, HttpError> {
         if let Some(stream) = self.take_idle() {
             match exchange(stream, request, head_only).await {
                 Ok((answer, stream)) => return Ok(self.keep(answer, stream)),
@@ -196,7 +200,7 @@ impl Server {
     }
 
     /// Puts the connection back among the idle unless the answer closes it.
-    fn keep(&self, answer: Answer, stream: TcpStream) -> Answer {
+    fn keep(&self, answer: RelayedAnswer, stream: TcpStream) -> RelayedAnswer {
         if !answer.close {
             if let Ok(stream) = stream.into_std() {
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -222,7 +226,7 @@ async fn exchange(
     mut stream: TcpStream,
     request: &[u8],
     head_only: bool,
-) -> Result<(Answer, TcpStream), Failed> {
+) -> Result<(RelayedAnswer, TcpStream), Failed> {
     if let Err(e) = stream.write_all(request).await {
         return Err(Failed {
             error: e.into(),
@@ -249,7 +253,7 @@ async fn exchange(
             nothing_back: false,
         });
     }
-    let answer = Answer {
+    let answer = RelayedAnswer {
         bytes: response.wire,
         close: response.close,
     };
@@ -263,7 +267,7 @@ mod tests {
 
     /// Plays `answer` to one request on a loopback connection and reads it back as the front
     /// door does.
-    fn exchanged(answer: &'static [u8], head_only: bool) -> Result<Answer, HttpError> {
+    fn exchanged(answer: &'static [u8], head_only: bool) -> Result<RelayedAnswer, HttpError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -8,7 +8,7 @@ use crate::signature::{self, SignatureHeader, VerifyingKey};
 use crate::spec::endpoint::header;
 use crate::spec::{CancelResponse, ResultStatus};
 
-use super::transport::Response;
+use super::transport::Received;
 use super::{Behaviour, Crash, Defect, Defects, Style, Styles};
 
 /// What one attempt (one HTTP exchange) came to.
@@ -20,7 +20,7 @@ pub(super) enum Attempt {
 }
 
 pub(super) fn interpret(
-    r: &Response,
+    r: &Received,
     path: &str,
     client_id: &str,
     vendor: &VerifyingKey,
@@ -71,7 +71,7 @@ pub(super) fn interpret(
 /// Why the answer cannot be believed, if it cannot: unsigned success, another client's
 /// answer, a broken or wrong signature, half the signing headers.
 fn unverified(
-    r: &Response,
+    r: &Received,
     status: ResultStatus,
     (path, client_id, vendor): (&str, &str, &VerifyingKey),
     behaviour: &Behaviour,

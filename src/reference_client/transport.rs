@@ -12,13 +12,13 @@ use crate::protocol::Instruction;
 use super::{TlsSetupError, TransportError};
 
 /// An HTTP answer as read: status, headers (names in lower case), body.
-pub(crate) struct Response {
+pub(crate) struct Received {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Bytes,
 }
 
-impl Response {
+impl Received {
     pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -123,7 +123,7 @@ pub(super) async fn post(
     headers: &[(&str, String)],
     body: Vec<u8>,
     timeout: Duration,
-) -> Result<Response, TransportError> {
+) -> Result<Received, TransportError> {
     let (authority, tls) = match (
         base.strip_prefix("http://"),
         base.strip_prefix("https://"),
@@ -194,7 +194,7 @@ fn build_request(
 pub(crate) async fn send<S>(
     stream: S,
     request: hyper::Request<Full<Bytes>>,
-) -> Result<Response, TransportError>
+) -> Result<Received, TransportError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -223,7 +223,7 @@ where
         .await
         .map_err(TransportError::Body)?
         .to_bytes();
-    Ok(Response {
+    Ok(Received {
         status,
         headers,
         body,

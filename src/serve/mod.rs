@@ -57,7 +57,7 @@ pub use crate::standing::{
     VIOLATIONS_HEADER_BYTES,
 };
 use crate::verdict::{self, ScenarioResult};
-pub use state::{Bounds, Ids, JournalEntry};
+pub use state::{BodyIds, Bounds, JournalEntry};
 
 /// The port `serve` listens on unless told otherwise (`--port`; `0` picks a free one).
 pub const DEFAULT_PORT: u16 = 8640;
@@ -145,7 +145,7 @@ impl Responder for ServeGateway {
         let seq = self.next_seq();
         let http = crate::gateway::limit::payload_too_large();
         let decision = state::Decision {
-            ids: Ids::default(),
+            ids: BodyIds::default(),
             checks: vec![crate::gateway::limit::body_size_check(seq as usize, seen)],
             source: state::Source::Refused,
             served: crate::gateway::answer::Served::too_large(),
@@ -162,7 +162,7 @@ impl Responder for ServeGateway {
         served.answer.raw_body = Some(String::from_utf8_lossy(&http.body).into_owned());
         served.note = Some(format!("gateway refused the request (HTTP 400): {why}"));
         let decision = state::Decision {
-            ids: Ids::default(),
+            ids: BodyIds::default(),
             checks: vec![framing_check(seq, &why)],
             source: state::Source::Refused,
             served,
@@ -182,7 +182,7 @@ impl ServeGateway {
     /// parallel.
     fn cancel(&self, request: RecordedRequest) -> HttpAnswer {
         let seq = self.next_seq();
-        let ids = Ids::of_body(&request.body);
+        let ids = BodyIds::of_body(&request.body);
         let request_client_id = request.header(header::CLIENT_ID).map(str::to_owned);
         let client_id = self.client_id.as_ref().or(request_client_id.as_ref());
         let key = &self.keys.merchant_public;

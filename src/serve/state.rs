@@ -65,7 +65,7 @@ pub fn magic_id(scenario_id: &str) -> String {
 /// The ids a request body carries (strings only; anything else counts as absent).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Ids {
+pub struct BodyIds {
     /// `paymentId`, when a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,
@@ -74,12 +74,12 @@ pub struct Ids {
     pub payment_request_id: Option<String>,
 }
 
-impl Ids {
+impl BodyIds {
     /// The ids of a raw request body; none when it is not a JSON object.
-    pub fn of_body(body: &[u8]) -> Ids {
+    pub fn of_body(body: &[u8]) -> BodyIds {
         let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let get = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
-        Ids {
+        BodyIds {
             payment_id: get(member::PAYMENT_ID),
             payment_request_id: get(member::PAYMENT_REQUEST_ID),
         }
@@ -128,7 +128,7 @@ impl Armed {
         Some(self.answers[served % self.answers.len()].clone())
     }
 
-    fn matches(&self, client_id: Option<&str>, ids: &Ids) -> bool {
+    fn matches(&self, client_id: Option<&str>, ids: &BodyIds) -> bool {
         self.client_id
             .as_deref()
             .is_none_or(|c| Some(c) == client_id)
@@ -175,7 +175,7 @@ pub struct JournalEntry {
     #[serde(flatten)]
     pub request: JournalRequest,
     /// The ids the body carries, each cut at [`FIELD_BYTES`].
-    pub ids: Ids,
+    pub ids: BodyIds,
     /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
     pub checks: Vec<Check>,
     /// The request checks that held, by id and level (kept short: the journal holds
@@ -213,7 +213,7 @@ pub struct JournalAnswer {
 #[derive(Debug)]
 pub struct Stored {
     /// The ids the request named.
-    pub ids: Ids,
+    pub ids: BodyIds,
     /// The [`JournalEntry`] as compact JSON.
     pub json: Box<str>,
 }
@@ -294,7 +294,7 @@ impl Memory {
         &mut self,
         catalogue: &Catalogue,
         client_id: Option<&str>,
-        ids: &Ids,
+        ids: &BodyIds,
         bounds: &Bounds,
     ) -> (Served, Source) {
         if let Some((magic, scenario)) = ids.magic() {
@@ -322,7 +322,7 @@ impl Memory {
         catalogue: &Catalogue,
         magic: &str,
         scenario_id: &str,
-        ids: &Ids,
+        ids: &BodyIds,
         bounds: &Bounds,
     ) -> (Served, Source) {
         let Some(scenario) = catalogue.get(scenario_id) else {
@@ -366,7 +366,7 @@ impl Memory {
         (Served::scripted(index, answer), source)
     }
 
-    fn ordinary(&mut self, ids: &Ids, bounds: &Bounds) -> (Served, Source) {
+    fn ordinary(&mut self, ids: &BodyIds, bounds: &Bounds) -> (Served, Source) {
         let known = [&ids.payment_id, &ids.payment_request_id]
             .into_iter()
             .zip([member::PAYMENT_ID, member::PAYMENT_REQUEST_ID])
@@ -412,7 +412,7 @@ struct Cancelled {
 impl Cancelled {
     /// The first cancel: the ids sent, a stable made-up id for the one not sent, and
     /// `cancelTime` now, in Beijing time with milliseconds.
-    fn first(ids: &Ids) -> Cancelled {
+    fn first(ids: &BodyIds) -> Cancelled {
         let payment_id = ids.payment_id.clone().unwrap_or_else(|| {
             made_up(
                 "kit-pid-",
@@ -478,7 +478,7 @@ fn made_up(prefix: &str, from: &str) -> String {
 
 /// A scripted answer with its body's ids replaced by the ones the request sent, so a client
 /// gets back the ids it asked about (the id it did not send keeps the script's value).
-fn echo(mut answer: Answer, ids: &Ids) -> Answer {
+fn echo(mut answer: Answer, ids: &BodyIds) -> Answer {
     if let Some(Value::Object(body)) = answer.body.as_mut() {
         for (member, sent) in [
             (member::PAYMENT_ID, &ids.payment_id),
@@ -537,11 +537,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-impl Ids {
+impl BodyIds {
     /// The ids as a journal keeps them: cut to [`FIELD_BYTES`] (a valid id is 64 characters).
-    pub fn kept(self) -> Ids {
+    pub fn kept(self) -> BodyIds {
         let keep = |id: Option<String>| id.map(|id| cut(&id, FIELD_BYTES));
-        Ids {
+        BodyIds {
             payment_id: keep(self.payment_id),
             payment_request_id: keep(self.payment_request_id),
         }
@@ -552,7 +552,7 @@ impl Ids {
 #[derive(Clone, Debug)]
 pub struct Decision {
     /// The ids the body carries.
-    pub ids: Ids,
+    pub ids: BodyIds,
     /// The request checks.
     pub checks: Vec<Check>,
     /// Why the answer was chosen.

@@ -1,13 +1,13 @@
 //! HTTP/1.1 as the kit reads it: one reader for every listener, relay and client.
 //!
 //! The run gateway's front door ([`super::limit`]), the raw responder of `serve` and `proxy`
-//! ([`super::raw`]), the relay to the shared wiremock servers ([`super::shared`]) and the
+//! ([`super::raw`]), the relay to the shared wiremock servers (`shared`) and the
 //! proxy's client to its upstream ([`crate::proxy::upstream`]) all read through this module,
 //! so the same bytes meet the same rules whichever command receives them:
 //!
 //! - a request head is parsed by httparse, after a scan for the byte-level faults RFC 9112
 //!   refuses (a bare CR or LF inside a line, white space before a field's colon), and its body
-//!   length is told by [`request::framing`] or refused as ambiguous: [`FramingError`] names the
+//!   length is told by [`RequestHead::framing`] or refused as ambiguous: [`FramingError`] names the
 //!   rule, and the caller answers 400 with the `request[N].framing` check;
 //! - a body is read by `Content-Length` or chunked, at most [`MAX_BODY_BYTES`]; past it the
 //!   request is cut there and refused with 413 (request check 8);
