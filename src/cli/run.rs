@@ -59,7 +59,7 @@ pub(crate) struct RunArgs {
     /// Write this run's failures as a baseline to FILE (reasons to be filled in).
     #[arg(long, value_name = "FILE", display_order = 14)]
     write_baseline: Option<PathBuf>,
-    /// Print only failures and the totals.
+    /// Print only what is not PASS, and the totals.
     #[arg(long, short = 'q', display_order = 18)]
     quiet: bool,
 }
