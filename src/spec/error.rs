@@ -397,3 +397,19 @@ impl fmt::Display for SpecWarning {
         write!(f, "{}: {}", field_path(self.pointer()), self.message())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{field_path, join_pointer};
+
+    /// Messages name a field by its pointer without the leading `/`, the body itself as
+    /// `body`; a path given without a leading `/` is printed as given, never as `body`.
+    #[test]
+    fn a_field_is_named_by_its_pointer_and_the_body_as_body() {
+        assert_eq!(field_path(""), "body");
+        assert_eq!(field_path("/paymentId"), "paymentId");
+        assert_eq!(field_path("/result/resultCode"), "result/resultCode");
+        assert_eq!(field_path("paymentId"), "paymentId");
+        assert_eq!(join_pointer("/result", "a/b~c"), "/result/a~1b~0c");
+    }
+}
