@@ -400,7 +400,8 @@ impl fmt::Display for SpecWarning {
 
 #[cfg(test)]
 mod tests {
-    use super::{field_path, join_pointer};
+    use super::{field_path, join_pointer, SpecError, SpecErrors};
+    use crate::spec::Rule;
 
     /// Messages name a field by its pointer without the leading `/`, the body itself as
     /// `body`; a path given without a leading `/` is printed as given, never as `body`.
@@ -411,5 +412,33 @@ mod tests {
         assert_eq!(field_path("/result/resultCode"), "result/resultCode");
         assert_eq!(field_path("paymentId"), "paymentId");
         assert_eq!(join_pointer("/result", "a/b~c"), "/result/a~1b~0c");
+    }
+
+    /// A body's errors are kept in document order, counted, and handed out whole.
+    #[test]
+    fn every_error_of_a_body_is_kept_in_order() {
+        let error = |pointer: &str, found| SpecError::TooLong {
+            pointer: pointer.to_owned(),
+            rule: Rule::IdLength,
+            max: 64,
+            found,
+        };
+        assert_eq!(SpecErrors::from_vec(Vec::new()), None);
+        let errors = SpecErrors::from_vec(vec![
+            error("/paymentId", 65),
+            error("/paymentRequestId", 66),
+        ])
+        .unwrap();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors.first().pointer(), "/paymentId");
+        assert_eq!(errors.rules(), vec![Rule::IdLength]);
+        let by_ref: Vec<&str> = (&errors).into_iter().map(SpecError::pointer).collect();
+        assert_eq!(by_ref, ["/paymentId", "/paymentRequestId"]);
+        let owned: Vec<SpecError> = errors.clone().into_iter().collect();
+        assert_eq!(owned, errors.clone().into_vec());
+        assert_eq!(
+            owned,
+            [error("/paymentId", 65), error("/paymentRequestId", 66)]
+        );
     }
 }

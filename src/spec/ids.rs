@@ -19,10 +19,8 @@ pub fn check_length(
     min: usize,
     max: usize,
 ) -> Result<(), SpecError> {
-    // A code point takes at least one byte: a short byte length settles the maximum.
-    if s.len() <= max && (min == 0 || !s.is_empty()) && (min <= 1 || s.chars().count() >= min) {
-        return Ok(());
-    }
+    // Counted every time, in code points: counting costs what reading the string costs, and a
+    // fast path by byte length only added branches no test could tell from the count.
     let found = s.chars().count();
     if found < min {
         Err(SpecError::TooShort {
@@ -161,3 +159,52 @@ bounded_id!(
     /// ```
     MerchantAccountId, member = "merchantAccountId", max = 32, rule = Rule::MerchantAccountIdLength
 );
+
+#[cfg(test)]
+mod tests {
+    use super::check_length;
+    use crate::spec::{Rule, SpecError};
+
+    fn check(s: &str, min: usize, max: usize) -> Result<(), SpecError> {
+        check_length(s, "/paymentId", Rule::IdLength, min, max)
+    }
+
+    /// The bounds hold in code points, inclusive at both ends, as JSON Schema's
+    /// `minLength`/`maxLength` count them.
+    #[test]
+    fn a_length_is_checked_in_code_points_inclusive_at_both_ends() {
+        assert!(check("a", 1, 4).is_ok());
+        assert!(check("abcd", 1, 4).is_ok());
+        assert!(check("支付宝取", 1, 4).is_ok(), "12 bytes, 4 code points");
+        assert!(check("ab", 2, 4).is_ok());
+        assert!(matches!(
+            check("abcde", 1, 4),
+            Err(SpecError::TooLong {
+                max: 4,
+                found: 5,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check("支付宝取消", 1, 4),
+            Err(SpecError::TooLong { found: 5, .. })
+        ));
+        assert!(matches!(
+            check("", 1, 4),
+            Err(SpecError::TooShort {
+                min: 1,
+                found: 0,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check("a", 2, 4),
+            Err(SpecError::TooShort {
+                min: 2,
+                found: 1,
+                ..
+            })
+        ));
+        assert!(check("", 0, 4).is_ok());
+    }
+}

@@ -170,3 +170,25 @@ impl<'de> Deserialize<'de> for CancelRequest {
         CancelRequest::from_value(&value).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CancelRequest;
+
+    /// Each constructor names the payment by its own id and no other.
+    #[test]
+    fn a_request_names_the_payment_by_the_id_it_was_made_with() {
+        let by_request = CancelRequest::by_payment_request_id("pay_1".parse().unwrap());
+        assert_eq!(
+            by_request.payment_request_id.as_ref().map(|id| id.as_str()),
+            Some("pay_1")
+        );
+        assert!(by_request.payment_id.is_none() && by_request.merchant_account_id.is_none());
+        let by_payment = CancelRequest::by_payment_id("2024A".parse().unwrap());
+        assert_eq!(
+            by_payment.payment_id.as_ref().map(|id| id.as_str()),
+            Some("2024A")
+        );
+        assert!(by_payment.payment_request_id.is_none());
+    }
+}
