@@ -318,10 +318,9 @@ impl ResultInfo {
     /// Every rule broken, each with its pointer.
     pub fn from_value(value: &Value) -> Result<ResultInfo, SpecErrors> {
         let mut errors = Vec::new();
-        match ResultInfo::read(value, "", &mut errors) {
-            Some(info) if errors.is_empty() => Ok(info),
-            _ => Err(SpecErrors::from_vec(errors).expect("a failed read records an error")),
-        }
+        // `read` gives `None` whenever it recorded an error.
+        let read = ResultInfo::read(value, "", &mut errors);
+        read.ok_or_else(|| SpecErrors::from_vec(errors).expect("a failed read records an error"))
     }
 
     /// Reads the `result` object at `pointer`, recording every rule broken in `errors`.
@@ -454,5 +453,23 @@ mod tests {
         assert!(!other.is_known());
         assert_eq!(other.known_status(), None);
         assert_eq!(other.to_string(), "REPEAT_REQ_INCONSISTENT");
+    }
+
+    /// A `result` that breaks a rule while it is read (a known code with another status, a
+    /// message over 256 characters) is refused, naming the rule, never returned as read.
+    #[test]
+    fn a_result_that_breaks_a_rule_while_reading_is_refused() {
+        let wrong_status =
+            serde_json::json!({"resultCode": "ORDER_NOT_EXIST", "resultStatus": "U"});
+        let errors = ResultInfo::from_value(&wrong_status).unwrap_err();
+        assert_eq!(errors.rules(), vec![Rule::KnownCodeStatus]);
+        let long = "x".repeat(ResultInfo::MESSAGE_MAX_CHARS + 1);
+        let long_message = serde_json::json!(
+            {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": long}
+        );
+        let errors = ResultInfo::from_value(&long_message).unwrap_err();
+        assert_eq!(errors.rules(), vec![Rule::ResultMessageLength]);
+        let fine = serde_json::json!({"resultCode": "SUCCESS", "resultStatus": "S"});
+        assert!(ResultInfo::from_value(&fine).is_ok());
     }
 }
