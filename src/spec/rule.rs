@@ -136,3 +136,21 @@ impl FromStr for Rule {
             .ok_or_else(|| UnknownRule(s.to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Rule, UnknownRule};
+
+    /// A rule prints as its id, the word reports and fixtures use; an unknown id is named.
+    #[test]
+    fn a_rule_prints_as_its_id_and_an_unknown_id_is_named() {
+        for rule in Rule::ALL {
+            assert_eq!(rule.to_string(), rule.as_str());
+            assert_eq!(rule.as_str().parse::<Rule>(), Ok(rule));
+        }
+        assert_eq!(Rule::IdLength.to_string(), "id-length");
+        let unknown = "id-lenght".parse::<Rule>().unwrap_err();
+        assert_eq!(unknown, UnknownRule("id-lenght".into()));
+        assert_eq!(unknown.to_string(), r#"unknown rule id "id-lenght""#);
+    }
+}

@@ -168,6 +168,12 @@ fn cancel_time_keeps_text_and_instant() {
     assert_eq!(a.instant().offset().local_minus_utc(), 8 * 3600);
     let leap = CancelTime::parse("2016-12-31T23:59:60.5Z").unwrap();
     assert_eq!(leap.instant().timestamp_subsec_nanos(), 1_500_000_000);
+    // A leap second is the first second of the next minute, as POSIX time counts it: the same
+    // instant as midnight's, not the second before it.
+    let at = |t: &str| CancelTime::parse(t).unwrap();
+    assert!(at("2016-12-31T23:59:60Z").same_instant(&at("2017-01-01T00:00:00Z")));
+    assert!(!at("2016-12-31T23:59:60Z").same_instant(&at("2016-12-31T23:59:59Z")));
+    assert!(leap.same_instant(&at("2017-01-01T08:00:00.5+08:00")));
     let json = serde_json::to_string(&a).unwrap();
     assert_eq!(json, "\"2019-06-12T19:07:11+08:00\"");
 }
