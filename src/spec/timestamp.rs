@@ -131,10 +131,12 @@ struct Exact {
 impl Exact {
     fn of(t: &CancelTime) -> Exact {
         let leap = t.instant.timestamp_subsec_nanos() >= 1_000_000_000;
-        let mut fraction: Vec<u8> = t.fraction().bytes().map(|b| b - b'0').collect();
-        while fraction.last() == Some(&0) {
-            fraction.pop();
-        }
+        let fraction: Vec<u8> = t
+            .fraction()
+            .trim_end_matches('0')
+            .bytes()
+            .map(|b| b - b'0')
+            .collect();
         Exact {
             seconds: t.instant.timestamp() + i64::from(leap),
             fraction,

@@ -174,6 +174,9 @@ fn cancel_time_keeps_text_and_instant() {
     assert!(at("2016-12-31T23:59:60Z").same_instant(&at("2017-01-01T00:00:00Z")));
     assert!(!at("2016-12-31T23:59:60Z").same_instant(&at("2016-12-31T23:59:59Z")));
     assert!(leap.same_instant(&at("2017-01-01T08:00:00.5+08:00")));
+    // Trailing zeros of a fraction change nothing; any other digit does.
+    assert!(at("2019-06-12T11:07:11.5Z").same_instant(&at("2019-06-12T11:07:11.500Z")));
+    assert!(!at("2019-06-12T11:07:11.5Z").same_instant(&at("2019-06-12T11:07:11.501Z")));
     let json = serde_json::to_string(&a).unwrap();
     assert_eq!(json, "\"2019-06-12T19:07:11+08:00\"");
 }
