@@ -146,9 +146,7 @@ impl Exact {
     /// This instant one millisecond later (or earlier), in decimal, so no digit is lost.
     fn moved_one_milli(&self, later: bool) -> Exact {
         let mut digits = self.fraction.clone();
-        if digits.len() < 3 {
-            digits.resize(3, 0);
-        }
+        digits.resize(digits.len().max(3), 0);
         let mut seconds = self.seconds;
         // Add (or take) one at the third digit, carrying (or borrowing) to the left; past the
         // first digit the carry moves the whole second.
@@ -172,7 +170,7 @@ impl Exact {
                 }
             }
         }
-        while digits.last() == Some(&0) {
+        while let Some(&0) = digits.last() {
             digits.pop();
         }
         Exact {
@@ -210,7 +208,15 @@ fn parse_rfc3339(b: &[u8]) -> Option<DateTime<FixedOffset>> {
         two_digits(&t[3..5])?,
         two_digits(&t[6..8])?,
     );
-    if hour > 23 || minute > 59 || second > 60 {
+    // RFC 3339's ranges, one at a time (a leap second's 60 is placed below). chrono would
+    // refuse an hour or a minute out of range again; the grammar refuses it first.
+    if hour > 23 {
+        return None;
+    }
+    if minute > 59 {
+        return None;
+    }
+    if second > 60 {
         return None;
     }
     let mut i = 8;

@@ -152,6 +152,14 @@ fn cancel_time_accepts_rfc_3339_with_offset_only() {
         "2019-06-12T19:07:11ZZ",
         "２０19-06-12T19:07:11Z",
         "",
+        // Each separator in its place, each one alone wrong.
+        "2019x06-12T19:07:11Z",
+        "2019-06x12T19:07:11Z",
+        "2019-06-12T19x07:11Z",
+        "2019-06-12T19:07x11Z",
+        // Each field of the time alone out of range.
+        "2019-06-12T19:60:11Z",
+        "2019-06-12T19:07:61Z",
     ] {
         assert!(CancelTime::parse(bad).is_err(), "{bad} was accepted");
     }
