@@ -136,6 +136,7 @@ fn cancel_time_accepts_rfc_3339_with_offset_only() {
     ] {
         let t = CancelTime::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         assert_eq!(t.as_str(), ok);
+        assert_eq!(t.to_string(), ok, "printed as sent");
     }
     for bad in [
         "2019-06-12 19:07:11+08:00",
