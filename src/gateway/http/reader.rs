@@ -176,6 +176,25 @@ impl<S: AsyncRead + Unpin> Reader<S> {
         }
     }
 
+    /// The size line of the chunk at `at` (RFC 9112, section 7.1): the chunk's size and where
+    /// its data starts. Requests and answers walk their chunks by it alike.
+    pub(super) async fn chunk_head(&mut self, at: usize) -> Result<(usize, usize), HttpError> {
+        let (end, next) = self.line(at).await?;
+        Ok((super::request::chunk_size(&self.unread()[at..end])?, next))
+    }
+
+    /// The trailers after the last chunk, read and dropped up to the empty line: where they
+    /// end.
+    pub(super) async fn trailers(&mut self, mut at: usize) -> Result<usize, HttpError> {
+        loop {
+            let (end, next) = self.line(at).await?;
+            if end == at {
+                return Ok(next);
+            }
+            at = next;
+        }
+    }
+
     /// Reads and drops what the connection still sends: `left` bytes, or all of it until it
     /// ends. The unread bytes count first.
     pub async fn discard(&mut self, left: Option<u64>) {

@@ -323,21 +323,13 @@ impl<S: AsyncRead + Unpin> Reader<S> {
         let mut data = Vec::new();
         let mut at = 0;
         loop {
-            let (end, next) = self.line(at).await?;
-            let size = chunk_size(&self.unread()[at..end])?;
-            at = next;
+            let size;
+            (size, at) = self.chunk_head(at).await?;
             if size == 0 {
-                // Trailers, up to the empty line.
-                loop {
-                    let (end, next) = self.line(at).await?;
-                    let empty = end == at;
-                    at = next;
-                    if empty {
-                        let framed = keep_framed.then(|| self.unread()[..at].to_vec());
-                        self.consume(at);
-                        return Ok(Body::Whole { data, framed });
-                    }
-                }
+                at = self.trailers(at).await?;
+                let framed = keep_framed.then(|| self.unread()[..at].to_vec());
+                self.consume(at);
+                return Ok(Body::Whole { data, framed });
             }
             let room = MAX_BODY_BYTES - data.len();
             if size > room {

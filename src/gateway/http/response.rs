@@ -2,7 +2,6 @@
 
 use tokio::io::AsyncRead;
 
-use super::request::chunk_size;
 use super::{HttpError, Reader};
 
 /// An answer as read back: the final one's status, headers and body, and its bytes as sent.
@@ -132,19 +131,10 @@ impl<S: AsyncRead + Unpin> Reader<S> {
         let mut body = Vec::new();
         let mut at = from;
         loop {
-            let (end, next) = self.line(at).await?;
-            let size = chunk_size(&self.unread()[at..end])?;
-            at = next;
+            let size;
+            (size, at) = self.chunk_head(at).await?;
             if size == 0 {
-                // Trailers, up to the empty line.
-                loop {
-                    let (end, next) = self.line(at).await?;
-                    let empty = end == at;
-                    at = next;
-                    if empty {
-                        return Ok((body, at));
-                    }
-                }
+                return Ok((body, self.trailers(at).await?));
             }
             if body.len() + size > max_body {
                 return Err(HttpError::AnswerTooLarge(max_body));
