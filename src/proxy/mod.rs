@@ -72,6 +72,26 @@ pub struct ProxyConfig {
     pub admin_token: Option<String>,
 }
 
+impl ProxyConfig {
+    /// In front of `upstream`: loopback, a free port, plain HTTP, no keys (the signature checks
+    /// reported as not run), the violations header on, nothing written, 10,000 exchanges kept:
+    /// the twin of [`crate::serve::ServeConfig::loopback`].
+    pub fn loopback(upstream: Upstream) -> ProxyConfig {
+        ProxyConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: TlsSetting::Off,
+            upstream,
+            merchant_public: None,
+            alipay_public: None,
+            violations_header: true,
+            journal_file: None,
+            record_dir: None,
+            journal_bound: 10_000,
+            admin_token: None,
+        }
+    }
+}
+
 /// The most bytes of a request or answer body one journal entry keeps; more is cut, saying so.
 pub const JOURNAL_BODY_BYTES: usize = 4 * 1024;
 

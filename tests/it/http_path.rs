@@ -152,16 +152,11 @@ fn the_same_request_bytes_meet_the_same_checks_in_run_serve_and_proxy() {
     let fixed = TestKeys::fixed();
     let proxy = rt
         .block_on(Proxy::start(ProxyConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            tls: TlsSetting::Off,
-            upstream: Upstream::new(upstream.url(), None, Duration::from_secs(10)).unwrap(),
             merchant_public: Some(fixed.merchant.verifying_key()),
             alipay_public: Some(fixed.vendor.verifying_key()),
-            violations_header: true,
-            journal_file: None,
-            record_dir: None,
-            journal_bound: 10_000,
-            admin_token: None,
+            ..ProxyConfig::loopback(
+                Upstream::new(upstream.url(), None, Duration::from_secs(10)).unwrap(),
+            )
         }))
         .unwrap();
 
@@ -263,19 +258,8 @@ fn proxy_forwards_to_a_tls_upstream_verified_against_its_ca() {
     std::fs::write(&other, another.ca_certificate_pem()).unwrap();
     let start = |ca: &std::path::Path| {
         let upstream = Upstream::new(upstream.url(), Some(ca), Duration::from_secs(10)).unwrap();
-        rt.block_on(Proxy::start(ProxyConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            tls: TlsSetting::Off,
-            upstream,
-            merchant_public: None,
-            alipay_public: None,
-            violations_header: true,
-            journal_file: None,
-            record_dir: None,
-            journal_bound: 10_000,
-            admin_token: None,
-        }))
-        .unwrap()
+        rt.block_on(Proxy::start(ProxyConfig::loopback(upstream)))
+            .unwrap()
     };
     let (trusted, untrusted) = (start(&ca), start(&other));
     let _ = std::fs::remove_dir_all(&dir);

@@ -9,7 +9,7 @@ use alipay_cancel_kit::contract::AnswerClass;
 use alipay_cancel_kit::protocol::{GatewayInfo, Instruction, OutcomeKind, PROTOCOL};
 use alipay_cancel_kit::proxy::{Proxy, ProxyConfig, Upstream};
 use alipay_cancel_kit::reference_client::{self, Behaviour};
-use alipay_cancel_kit::serve::{ServeConfig, Server, Session, TlsSetting};
+use alipay_cancel_kit::serve::{ServeConfig, Server, Session};
 use alipay_cancel_kit::signature::{self, TestKeys};
 use alipay_cancel_kit::verdict::Level;
 use serde_json::{json, Value};
@@ -19,33 +19,20 @@ const PATH: &str = "/ams/api/v1/payments/cancel";
 fn config(upstream: &Server, with_keys: bool, record: Option<std::path::PathBuf>) -> ProxyConfig {
     let keys = TestKeys::fixed();
     ProxyConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        tls: TlsSetting::Off,
-        upstream: Upstream::new(upstream.url(), None, Duration::from_secs(10)).unwrap(),
         merchant_public: with_keys.then(|| keys.merchant.verifying_key()),
         alipay_public: with_keys.then(|| keys.vendor.verifying_key()),
-        violations_header: true,
-        journal_file: None,
         record_dir: record,
-        journal_bound: 10_000,
-        admin_token: None,
+        ..ProxyConfig::loopback(
+            Upstream::new(upstream.url(), None, Duration::from_secs(10)).unwrap(),
+        )
     }
 }
 
 /// A proxy in front of `upstream` (a URL), giving up after `timeout`.
 async fn proxy_to(upstream: &str, timeout: Duration) -> Proxy {
-    Proxy::start(ProxyConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        tls: TlsSetting::Off,
-        upstream: Upstream::new(upstream, None, timeout).unwrap(),
-        merchant_public: None,
-        alipay_public: None,
-        violations_header: true,
-        journal_file: None,
-        record_dir: None,
-        journal_bound: 10_000,
-        admin_token: None,
-    })
+    Proxy::start(ProxyConfig::loopback(
+        Upstream::new(upstream, None, timeout).unwrap(),
+    ))
     .await
     .unwrap()
 }
