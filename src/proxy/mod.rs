@@ -13,7 +13,6 @@
 pub mod record;
 pub mod upstream;
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,7 +32,9 @@ use crate::report::RunReport;
 use crate::schema::Schema;
 use crate::signature::VerifyingKey;
 use crate::spec::endpoint::header;
-use crate::standing::journal::{cut, journal_text, kept_check, kept_headers, split, FIELD_BYTES};
+use crate::standing::journal::{
+    cut, journal_text, kept_check, kept_headers, split, BodyIds, Entry, Kept, FIELD_BYTES,
+};
 use crate::standing::{
     listen, violations_header, JournalRequest, ListenError, Ready, Session, TlsSetting, Totals,
     TrafficLine, VIOLATIONS_HEADER,
@@ -148,9 +149,7 @@ struct Shared {
 struct State {
     seq: u64,
     totals: Totals,
-    journal: VecDeque<Box<str>>,
-    /// Bytes of the journal's text.
-    journal_bytes: usize,
+    journal: Kept,
     /// Exchanges the upstream answered, and why the last one it did not answer got none.
     answered: u64,
     last_error: Option<String>,
@@ -252,7 +251,12 @@ impl Shared {
     ) -> Forwarded {
         let (failed, passed) = split(checks.into_iter().map(kept_check).collect());
         Forwarded {
-            request: JournalRequest::of(seq, request, JOURNAL_BODY_BYTES),
+            request: JournalRequest::of(
+                seq,
+                request,
+                JOURNAL_BODY_BYTES,
+                BodyIds::of_body(&request.body),
+            ),
             status: http.status,
             answer_headers: kept_headers(&http.headers),
             answer_body: journal_text(&http.body, JOURNAL_BODY_BYTES),
@@ -303,7 +307,7 @@ impl Shared {
     }
 
     fn journal(&self, exchange: &Forwarded) {
-        let line = serde_json::to_string(exchange).expect("an exchange serialises");
+        let kept = Entry::of(&exchange.request, exchange);
         if let Some(file) = &self.journal_file {
             let traffic = TrafficLine {
                 request: exchange.request.body.clone(),
@@ -324,15 +328,9 @@ impl Shared {
         }
         let mut state = self.lock();
         state.totals.count(&exchange.checks);
-        state.journal_bytes += line.len();
-        state.journal.push_back(line.into_boxed_str());
-        while state.journal.len() > self.config.journal_bound
-            || (state.journal_bytes > JOURNAL_BYTES && state.journal.len() > 1)
-        {
-            if let Some(old) = state.journal.pop_front() {
-                state.journal_bytes -= old.len();
-            }
-        }
+        state
+            .journal
+            .keep(kept, self.config.journal_bound, JOURNAL_BYTES);
     }
 
     fn admin(&self, request: &RecordedRequest) -> HttpAnswer {
@@ -344,8 +342,7 @@ impl Shared {
             ("GET", "/__kit/health") => admin::health(),
             ("GET", "/__kit/requests") => {
                 let state = self.lock();
-                let entries = state.journal.iter().map(|e| &**e);
-                admin::journal_page(entries, &state.totals, state.journal.len())
+                admin::requests(&state.journal, &state.totals, request)
             }
             ("POST", "/__kit/shutdown") => admin::shutdown(&self.stop),
             _ => admin::reply(
@@ -602,11 +599,7 @@ impl Proxy {
     /// Every exchange the journal keeps, oldest first.
     pub fn journal(&self) -> Vec<Forwarded> {
         let state = self.shared.lock();
-        state
-            .journal
-            .iter()
-            .map(|e| serde_json::from_str(e).expect("a kept exchange reads back"))
-            .collect()
+        state.journal.read()
     }
 }
 

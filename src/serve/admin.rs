@@ -17,6 +17,7 @@ use super::ServeGateway;
 use crate::contract::RecordedRequest;
 use crate::gateway::HttpAnswer;
 use crate::scenario::{Answer, Transport};
+use crate::standing::journal::{Kept, Totals};
 
 /// Every admin path starts with this.
 pub const PREFIX: &str = "/__kit/";
@@ -126,7 +127,10 @@ pub(super) fn answer(gateway: &ServeGateway, request: &RecordedRequest) -> HttpA
     let route = request.path.strip_prefix(PREFIX).unwrap_or_default();
     match (request.method.as_str(), route) {
         ("GET", "health") => health(),
-        ("GET", "requests") => requests(gateway, request),
+        ("GET", "requests") => {
+            let memory = gateway.lock();
+            requests(&memory.journal, &memory.totals, request)
+        }
         ("DELETE", "requests") => {
             let cleared = gateway.lock().clear();
             reply(200, json!({"cleared": cleared}))
@@ -166,7 +170,7 @@ pub(crate) fn shutdown(stop: &tokio::sync::Notify) -> HttpAnswer {
 /// parsed again), with the totals and how many entries are kept in all.
 pub(crate) fn journal_page<'a>(
     entries: impl Iterator<Item = &'a str>,
-    totals: &super::Totals,
+    totals: &Totals,
     kept: usize,
 ) -> HttpAnswer {
     let entries: Vec<&str> = entries.collect();
@@ -195,17 +199,11 @@ fn reply_text(status: u16, json: String) -> HttpAnswer {
     }
 }
 
-/// `GET /__kit/requests[?id=ID]`: the journal, oldest first, optionally only the exchanges
-/// naming `ID`.
-fn requests(gateway: &ServeGateway, request: &RecordedRequest) -> HttpAnswer {
+/// `GET /__kit/requests[?id=ID]` of `serve` and `proxy`: the journal, oldest first,
+/// optionally only the exchanges naming `ID` as `paymentId` or `paymentRequestId`.
+pub(crate) fn requests(journal: &Kept, totals: &Totals, request: &RecordedRequest) -> HttpAnswer {
     let filter = request.query_param("id");
-    let memory = gateway.lock();
-    let entries = memory
-        .journal
-        .iter()
-        .filter(|e| filter.as_deref().is_none_or(|id| e.ids.contains(id)))
-        .map(|e| &*e.json);
-    journal_page(entries, &memory.totals, memory.journal.len())
+    journal_page(journal.naming(filter.as_deref()), totals, journal.len())
 }
 
 /// The body of `POST /__kit/arm`.

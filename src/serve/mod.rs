@@ -49,7 +49,7 @@ use crate::report::RunReport;
 use crate::scenario::{Catalogue, Signing};
 use crate::signature::TestKeys;
 use crate::spec::endpoint::header;
-use crate::standing::journal::TrafficLine;
+use crate::standing::journal::{Entry, TrafficLine};
 use crate::standing::violations::ascii_only;
 use crate::standing::{listen, Ready};
 pub use crate::standing::{
@@ -242,10 +242,10 @@ impl ServeGateway {
             // A full disk must not take the gateway down; the in-memory journal still has it.
             let _ = writeln!(file, "{line}");
         }
-        let stored = state::Stored::of(&entry);
+        let kept = Entry::of(&entry.request, &entry);
         let mut memory = self.lock();
         memory.totals.count(&entry.checks);
-        memory.keep(stored, &self.bounds);
+        memory.keep(kept, &self.bounds);
     }
 }
 
@@ -372,7 +372,7 @@ impl Server {
     /// Every exchange the journal still keeps, oldest first.
     pub fn journal(&self) -> Vec<JournalEntry> {
         let memory = self.gateway.lock();
-        memory.journal.iter().map(state::Stored::entry).collect()
+        memory.journal.read()
     }
 }
 
@@ -425,11 +425,14 @@ fn ready_line(config: &ServeConfig, url: &str, ca: Option<String>) -> Ready {
 /// One journaled request as a report's test case, named by what was asked and what was
 /// answered: `serve/3 kit:result/ORDER_NOT_EXIST -> F ORDER_NOT_EXIST`.
 fn request_result(entry: &JournalEntry) -> ScenarioResult {
-    let ids = [&entry.ids.payment_id, &entry.ids.payment_request_id]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>();
+    let ids = [
+        &entry.request.ids.payment_id,
+        &entry.request.ids.payment_request_id,
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::as_str)
+    .collect::<Vec<_>>();
     let ids = if ids.is_empty() {
         "(no id)".to_owned()
     } else {

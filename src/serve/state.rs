@@ -17,8 +17,9 @@ use crate::gateway::answer::Served;
 use crate::protocol::OutcomeKind;
 use crate::scenario::{Answer, Catalogue, Signing, Transport};
 use crate::spec::endpoint::member;
+pub use crate::standing::journal::BodyIds;
 use crate::standing::journal::{
-    cut, journal_text, kept_check, kept_headers, split, JournalRequest, Totals, FIELD_BYTES,
+    journal_text, kept_check, kept_headers, split, Entry, JournalRequest, Kept, Totals,
 };
 
 /// How much the gateway keeps at most.
@@ -62,34 +63,7 @@ pub fn magic_id(scenario_id: &str) -> String {
     format!("{MAGIC_PREFIX}{scenario_id}")
 }
 
-/// The ids a request body carries (strings only; anything else counts as absent).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BodyIds {
-    /// `paymentId`, when a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_id: Option<String>,
-    /// `paymentRequestId`, when a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_request_id: Option<String>,
-}
-
 impl BodyIds {
-    /// The ids of a raw request body; none when it is not a JSON object.
-    pub fn of_body(body: &[u8]) -> BodyIds {
-        let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-        let get = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
-        BodyIds {
-            payment_id: get(member::PAYMENT_ID),
-            payment_request_id: get(member::PAYMENT_REQUEST_ID),
-        }
-    }
-
-    /// Whether either id equals `id`.
-    pub fn contains(&self, id: &str) -> bool {
-        self.payment_id.as_deref() == Some(id) || self.payment_request_id.as_deref() == Some(id)
-    }
-
     /// The magic id among them (`paymentId` first, as the API gives it precedence) and the
     /// scenario id it names.
     pub fn magic(&self) -> Option<(&str, &str)> {
@@ -174,8 +148,6 @@ pub struct JournalEntry {
     /// The request, its body cut at [`Bounds::journal_body_bytes`].
     #[serde(flatten)]
     pub request: JournalRequest,
-    /// The ids the body carries, each cut at [`FIELD_BYTES`].
-    pub ids: BodyIds,
     /// The request checks (`docs/contract.md#request-checks`) that failed, in full.
     pub checks: Vec<Check>,
     /// The request checks that held, by id and level (kept short: the journal holds
@@ -208,41 +180,12 @@ pub struct JournalAnswer {
     pub accept: Vec<OutcomeKind>,
 }
 
-/// A journal entry as kept in memory: its JSON text (one allocation instead of dozens, so
-/// 10,000 exchanges cost a few megabytes) and the ids the journal is filtered by.
-#[derive(Debug)]
-pub struct Stored {
-    /// The ids the request named.
-    pub ids: BodyIds,
-    /// The [`JournalEntry`] as compact JSON.
-    pub json: Box<str>,
-}
-
-impl Stored {
-    /// Keeps an entry.
-    pub fn of(entry: &JournalEntry) -> Stored {
-        Stored {
-            ids: entry.ids.clone(),
-            json: serde_json::to_string(entry)
-                .expect("a journal entry always serialises")
-                .into_boxed_str(),
-        }
-    }
-
-    /// The entry back.
-    pub fn entry(&self) -> JournalEntry {
-        serde_json::from_str(&self.json).expect("a stored journal entry reads back")
-    }
-}
-
 /// Everything the gateway remembers.
 #[derive(Debug, Default)]
 pub struct Memory {
     pub(crate) seq: u64,
     pub(crate) totals: Totals,
-    pub(crate) journal: VecDeque<Stored>,
-    /// Bytes of the journal's JSON text.
-    pub(crate) journal_bytes: usize,
+    pub(crate) journal: Kept,
     cancelled: HashMap<String, Arc<Cancelled>>,
     cancelled_order: VecDeque<String>,
     magic: HashMap<String, usize>,
@@ -277,16 +220,9 @@ impl Memory {
     }
 
     /// Keeps a journal entry, forgetting the oldest past either bound (entries, bytes).
-    pub fn keep(&mut self, stored: Stored, bounds: &Bounds) {
-        self.journal_bytes += stored.json.len();
-        self.journal.push_back(stored);
-        while self.journal.len() > bounds.journal
-            || (self.journal_bytes > bounds.journal_bytes && self.journal.len() > 1)
-        {
-            if let Some(old) = self.journal.pop_front() {
-                self.journal_bytes -= old.json.len();
-            }
-        }
+    pub fn keep(&mut self, entry: Entry, bounds: &Bounds) {
+        self.journal
+            .keep(entry, bounds.journal, bounds.journal_bytes);
     }
 
     /// The answer for a request that passed the gateway's own checks.
@@ -537,17 +473,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-impl BodyIds {
-    /// The ids as a journal keeps them: cut to [`FIELD_BYTES`] (a valid id is 64 characters).
-    pub fn kept(self) -> BodyIds {
-        let keep = |id: Option<String>| id.map(|id| cut(&id, FIELD_BYTES));
-        BodyIds {
-            payment_id: keep(self.payment_id),
-            payment_request_id: keep(self.payment_request_id),
-        }
-    }
-}
-
 /// How the gateway decided one request: what it named, how it fared, what it got.
 #[derive(Clone, Debug)]
 pub struct Decision {
@@ -572,7 +497,7 @@ pub fn entry(
     let answer = &decision.served.answer;
     let (checks, passed) = split(decision.checks.into_iter().map(kept_check).collect());
     JournalEntry {
-        request: JournalRequest::of(seq, request, bounds.journal_body_bytes),
+        request: JournalRequest::of(seq, request, bounds.journal_body_bytes, decision.ids),
         answer: JournalAnswer {
             status: http.status,
             headers: kept_headers(&http.headers),
@@ -582,7 +507,6 @@ pub fn entry(
             fault: answer.fault,
             accept: answer.accept.clone(),
         },
-        ids: decision.ids.kept(),
         checks,
         passed,
         source: decision.source,

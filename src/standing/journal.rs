@@ -6,9 +6,14 @@
 //! cut what they keep alike, so a flood of large requests cannot make either grow without
 //! limit: bodies to a bound, each header value, id and check field to [`FIELD_BYTES`].
 
+use std::collections::VecDeque;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::contract::{Check, Level, RecordedRequest};
+use crate::spec::endpoint::member;
 
 /// The request half of a journal entry, kept alike by `serve` and `proxy`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,11 +31,19 @@ pub struct JournalRequest {
     pub headers: Vec<(String, String)>,
     /// The body as text (lossy UTF-8), cut at the session's body bound.
     pub body: String,
+    /// The ids the body carries, each cut at [`FIELD_BYTES`]: what `?id=` filters by.
+    pub ids: BodyIds,
 }
 
 impl JournalRequest {
-    /// `request`, the `seq`-th, as a journal keeps it: its body cut at `body_bytes`.
-    pub fn of(seq: u64, request: &RecordedRequest, body_bytes: usize) -> JournalRequest {
+    /// `request`, the `seq`-th, as a journal keeps it: its body cut at `body_bytes`, and `ids`
+    /// (read from the body by the caller, who has used them already).
+    pub fn of(
+        seq: u64,
+        request: &RecordedRequest,
+        body_bytes: usize,
+        ids: BodyIds,
+    ) -> JournalRequest {
         JournalRequest {
             seq,
             received_at: request
@@ -40,7 +53,123 @@ impl JournalRequest {
             path: cut(&request.path, FIELD_BYTES),
             headers: kept_headers(&request.headers),
             body: journal_text(&request.body, body_bytes),
+            ids: ids.kept(),
         }
+    }
+}
+
+/// The ids a request body carries (strings only; anything else counts as absent): what a
+/// test finds its own exchanges by in a journal many share (`GET /__kit/requests?id=ID`).
+/// `merchantAccountId` is not one: many requests share it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BodyIds {
+    /// `paymentId`, when a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    /// `paymentRequestId`, when a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_request_id: Option<String>,
+}
+
+impl BodyIds {
+    /// The ids of a raw request body; none when it is not a JSON object.
+    ///
+    /// ```
+    /// use alipay_cancel_kit::standing::journal::BodyIds;
+    /// let ids = BodyIds::of_body(br#"{"paymentId": "p-1", "paymentRequestId": 7}"#);
+    /// assert!(ids.contains("p-1"));
+    /// assert_eq!(ids.payment_request_id, None, "a number is not an id");
+    /// ```
+    pub fn of_body(body: &[u8]) -> BodyIds {
+        let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let get = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        BodyIds {
+            payment_id: get(member::PAYMENT_ID),
+            payment_request_id: get(member::PAYMENT_REQUEST_ID),
+        }
+    }
+
+    /// Whether either id equals `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.payment_id.as_deref() == Some(id) || self.payment_request_id.as_deref() == Some(id)
+    }
+
+    /// The ids as a journal keeps them: cut to [`FIELD_BYTES`] (a valid id is 64 characters).
+    pub fn kept(self) -> BodyIds {
+        let keep = |id: Option<String>| id.map(|id| cut(&id, FIELD_BYTES));
+        BodyIds {
+            payment_id: keep(self.payment_id),
+            payment_request_id: keep(self.payment_request_id),
+        }
+    }
+}
+
+/// The exchanges a session keeps in memory for `GET /__kit/requests` and its reports, oldest
+/// first, the oldest forgotten past either bound. Each is kept as its JSON text (one
+/// allocation instead of dozens, so 10,000 exchanges cost a few megabytes) beside the ids the
+/// journal is filtered by.
+#[derive(Debug, Default)]
+pub struct Kept {
+    entries: VecDeque<(BodyIds, Box<str>)>,
+    bytes: usize,
+}
+
+/// One entry made ready to keep: serialised outside the session's lock.
+#[derive(Debug)]
+pub struct Entry {
+    ids: BodyIds,
+    json: Box<str>,
+}
+
+impl Entry {
+    /// `entry`, whose request half is `request`.
+    pub fn of<T: Serialize>(request: &JournalRequest, entry: &T) -> Entry {
+        Entry {
+            ids: request.ids.clone(),
+            json: serde_json::to_string(entry)
+                .expect("a journal entry always serialises")
+                .into_boxed_str(),
+        }
+    }
+}
+
+impl Kept {
+    /// Keeps `entry`, forgetting the oldest while more than `most` entries or (of two or more)
+    /// `most_bytes` of text are kept.
+    pub fn keep(&mut self, entry: Entry, most: usize, most_bytes: usize) {
+        self.bytes += entry.json.len();
+        self.entries.push_back((entry.ids, entry.json));
+        while self.entries.len() > most || (self.bytes > most_bytes && self.entries.len() > 1) {
+            if let Some((_, old)) = self.entries.pop_front() {
+                self.bytes -= old.len();
+            }
+        }
+    }
+
+    /// How many entries are kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries' JSON texts, oldest first; with `id`, only those whose ids name it exactly.
+    pub fn naming<'a>(&'a self, id: Option<&'a str>) -> impl Iterator<Item = &'a str> {
+        self.entries
+            .iter()
+            .filter(move |(ids, _)| id.is_none_or(|id| ids.contains(id)))
+            .map(|(_, json)| &**json)
+    }
+
+    /// Every entry read back, oldest first.
+    pub fn read<T: DeserializeOwned>(&self) -> Vec<T> {
+        self.naming(None)
+            .map(|json| serde_json::from_str(json).expect("a kept journal entry reads back"))
+            .collect()
     }
 }
 

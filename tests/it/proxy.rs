@@ -454,3 +454,65 @@ except urllib.error.HTTPError as e:
         "{err}"
     );
 }
+
+/// `GET /__kit/requests` as `serve` answers it: each exchange names its ids, and `?id=ID`
+/// keeps those naming ID, so a test finds its own exchanges in a proxy many tests share.
+#[test]
+fn the_journal_names_each_exchange_by_its_ids_and_filters_by_one() {
+    runtime().block_on(async {
+        let upstream = Server::start(ServeConfig::loopback()).await.unwrap();
+        let proxy = Proxy::start(config(&upstream, true, None)).await.unwrap();
+        for id in ["pj-1", "pj-2", "pj-1"] {
+            assert_eq!(
+                cancel_through(&proxy, &upstream, id).await,
+                OutcomeKind::Success
+            );
+        }
+        let url = proxy.url().to_owned();
+        let host = url.trim_start_matches("http://").to_owned();
+        let list = move |query: &str| {
+            let request = format!(
+                "GET /__kit/requests{query} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n"
+            );
+            let (head, body) = raw_exchange(&url, request.as_bytes());
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            serde_json::from_slice::<Value>(&body).expect("the journal is JSON")
+        };
+        let (all, one, none) =
+            tokio::task::spawn_blocking(move || (list(""), list("?id=pj-1"), list("?id=pj")))
+                .await
+                .unwrap();
+        let ids = |page: &Value| -> Vec<Value> {
+            page["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["ids"].clone())
+                .collect()
+        };
+        assert_eq!(
+            ids(&all),
+            [
+                json!({"paymentId": "pj-1"}),
+                json!({"paymentId": "pj-2"}),
+                json!({"paymentId": "pj-1"})
+            ]
+        );
+        assert_eq!(ids(&one).len(), 2, "only the exchanges naming pj-1: {one}");
+        assert_eq!(one["requests"][1]["seq"], 3);
+        assert_eq!(
+            ids(&none),
+            Vec::<Value>::new(),
+            "an id matches whole, not as a prefix"
+        );
+        for page in [&all, &one, &none] {
+            assert_eq!(page["kept"], 3, "`kept` counts the whole journal");
+            assert_eq!(page["totals"]["requests"], 3);
+        }
+        assert_eq!(
+            proxy.journal()[1].request.ids.payment_id.as_deref(),
+            Some("pj-2"),
+            "the journal read back keeps the ids"
+        );
+    });
+}

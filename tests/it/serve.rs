@@ -171,7 +171,7 @@ fn every_servable_scenario_is_played_by_its_magic_id() {
             let journal: Vec<_> = server
                 .journal()
                 .into_iter()
-                .filter(|e| e.ids.contains(&magic))
+                .filter(|e| e.request.ids.contains(&magic))
                 .collect();
             let last = journal
                 .last()
@@ -935,6 +935,7 @@ fn a_journal_entry_stays_within_a_few_kib_whatever_the_request() {
             .body
             .ends_with(&format!("... ({} bytes in all)", body.len())));
         assert!(entry
+            .request
             .ids
             .payment_id
             .unwrap()
