@@ -58,7 +58,7 @@ pub enum AnswerClass {
     /// Signed, and verifying, but for another client id: `UNKNOWN` preferred.
     ForeignClientId,
     /// No usable answer: a status other than 200, a body that is not JSON, `result` missing,
-    /// `resultStatus` not `S`, `F` or `U`: `UNKNOWN`.
+    /// `resultStatus` not `S`, `F` or `U`, `resultCode` missing or not a string: `UNKNOWN`.
     NoUsableAnswer,
     /// Signed, but not verified: no vendor public key was given. Believable if it verifies.
     SignatureNotChecked,
@@ -229,7 +229,10 @@ pub fn classify(answer: &RawAnswer<'_>, vendor: Option<&VerifyingKey>) -> Classi
 }
 
 /// `resultStatus` and `resultCode` of a usable answer: HTTP 200, a JSON object with a `result`
-/// whose `resultStatus` is one of the strings `S`, `F`, `U`.
+/// whose `resultStatus` is one of the strings `S`, `F`, `U` and whose `resultCode` is a string.
+/// The result schema requires both, and no client can act on an answer without them: a
+/// `FAILED` outcome carries the code, and every client the kit knows reads such an answer as
+/// unusable.
 fn usable(answer: &RawAnswer<'_>) -> Option<(String, String)> {
     if answer.status != 200 {
         return None;
@@ -240,10 +243,7 @@ fn usable(answer: &RawAnswer<'_>) -> Option<(String, String)> {
     if !matches!(status, "S" | "F" | "U") {
         return None;
     }
-    let code = result
-        .get("resultCode")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let code = result.get("resultCode")?.as_str()?;
     Some((status.to_owned(), code.to_owned()))
 }
 
@@ -256,10 +256,13 @@ fn unusable_why(answer: &RawAnswer<'_>) -> String {
         Err(e) => format!("a body that is not JSON ({e})"),
         Ok(body) => match body.get("result") {
             None => "no `result`".into(),
-            Some(result) => format!(
-                "`resultStatus` {} is not S, F or U",
-                result.get("resultStatus").unwrap_or(&Value::Null)
-            ),
+            Some(result) => match result.get("resultStatus").unwrap_or(&Value::Null) {
+                Value::String(s) if matches!(s.as_str(), "S" | "F" | "U") => format!(
+                    "`resultCode` {} is not a string",
+                    result.get("resultCode").unwrap_or(&Value::Null)
+                ),
+                status => format!("`resultStatus` {status} is not S, F or U"),
+            },
         },
     }
 }
@@ -344,9 +347,14 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
 /// a status other than 200 or a body without a usable `resultStatus` is no usable answer;
 /// otherwise the signing policy decides.
 pub fn scripted_class(answer: &Answer) -> (AnswerClass, ResultStatus) {
+    // Usable as `classify` reads it: a `resultStatus` of the three and a string `resultCode`.
     let status = answer
         .body
         .as_ref()
+        .filter(|body| {
+            body.pointer("/result/resultCode")
+                .is_some_and(Value::is_string)
+        })
         .and_then(crate::scenario::served_status);
     let status = match status {
         Some(status) if answer.fault.is_none() && answer.status == 200 => status,
@@ -669,6 +677,47 @@ mod tests {
         }
     }
 
+    /// The result schema requires `resultCode`, and a `FAILED` outcome carries it: a result
+    /// without a string code is no usable answer however well signed, live (`proxy`) and
+    /// scripted (a scenario file) alike, so a correct client's `UNKNOWN` passes.
+    #[test]
+    fn a_correctly_signed_result_without_a_string_code_is_no_usable_answer() {
+        for result in [
+            serde_json::json!({"resultStatus": "F"}),
+            serde_json::json!({"resultStatus": "S", "resultCode": null}),
+            serde_json::json!({"resultStatus": "U", "resultCode": ["X"]}),
+        ] {
+            let body = serde_json::json!({ "result": result });
+            let bytes = body.to_string().into_bytes();
+            let headers = signed(&keys().vendor, REQUEST_CLIENT_ID, REQUEST_CLIENT_ID, &bytes);
+            let got = classified(200, &headers, &bytes);
+            assert_eq!(got.class, AnswerClass::NoUsableAnswer, "{body}");
+            assert_eq!(got.accepts, [OutcomeKind::Unknown], "{body}");
+            let scripted = Answer {
+                status: 200,
+                body: Some(body.clone()),
+                raw_body: None,
+                signing: Signing::Signed,
+                delay_ms: 0,
+                fault: None,
+                accept: vec![],
+                prefer: vec![],
+            };
+            assert_eq!(
+                scripted_class(&scripted),
+                (AnswerClass::NoUsableAnswer, ResultStatus::U),
+                "{body}"
+            );
+            let mut with_code = scripted;
+            with_code.body.as_mut().unwrap()["result"]["resultCode"] = "ANY_CODE".into();
+            assert_ne!(
+                scripted_class(&with_code).0,
+                AnswerClass::NoUsableAnswer,
+                "{body}"
+            );
+        }
+    }
+
     /// A signature that verifies for the request's client id, on an `S` that echoes another
     /// merchant's client id, is still not this merchant's answer.
     #[test]
@@ -840,6 +889,21 @@ mod tests {
                 200,
                 &br#"{"result":{"resultStatus":1}}"#[..],
                 "`resultStatus` 1 is not S, F or U",
+            ),
+            (
+                200,
+                &br#"{"result":{"resultStatus":"F"}}"#[..],
+                "`resultCode` null is not a string",
+            ),
+            (
+                200,
+                &br#"{"result":{"resultCode":null,"resultStatus":"S"}}"#[..],
+                "`resultCode` null is not a string",
+            ),
+            (
+                200,
+                &br#"{"result":{"resultCode":7,"resultStatus":"U"}}"#[..],
+                "`resultCode` 7 is not a string",
             ),
         ] {
             let got = classified(status, &headers, body);
