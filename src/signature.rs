@@ -543,28 +543,22 @@ pub fn url_encode(base64: &str) -> String {
 /// # Ok::<(), alipay_cancel_kit::signature::SignatureError>(())
 /// ```
 pub fn percent_decode(text: &str) -> Result<Vec<u8>, SignatureError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = |b: u8| (b as char).to_digit(16);
-            match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(hi), Some(lo)) => {
-                    out.push((hi * 16 + lo) as u8);
-                    i += 3;
-                }
-                _ => {
-                    let found: String = text[i..].chars().take(3).collect();
-                    return Err(SignatureError::BadPercentEscape { found });
-                }
+    let mut out = Vec::with_capacity(text.len());
+    // An iterator, not an index: every step takes a byte, so no change to this loop can make
+    // it run forever (an index moved back by a mutant did, filling memory).
+    let mut bytes = text.bytes().enumerate();
+    let hex = |next: Option<(usize, u8)>| next.and_then(|(_, b)| (b as char).to_digit(16));
+    while let Some((at, byte)) = bytes.next() {
+        if byte != b'%' {
+            out.push(byte);
+            continue;
+        }
+        match (hex(bytes.next()), hex(bytes.next())) {
+            (Some(high), Some(low)) => out.push((high * 16 + low) as u8),
+            _ => {
+                let found: String = text[at..].chars().take(3).collect();
+                return Err(SignatureError::BadPercentEscape { found });
             }
-        } else {
-            out.push(bytes[i]);
-            i += 1;
         }
     }
     Ok(out)

@@ -170,6 +170,40 @@ fn wire_value_is_url_encoded_base64() {
     assert_eq!(percent_decode(&value).unwrap(), raw.as_bytes());
 }
 
+/// `%XY` is the byte XY, in either case of hex; anything else passes as it is; a `%` not
+/// followed by two hex digits is refused, quoting it (up to three characters).
+#[test]
+fn percent_escapes_decode_to_their_byte_and_a_broken_one_is_quoted() {
+    for byte in 0..=255u8 {
+        for escape in [format!("%{byte:02X}"), format!("%{byte:02x}")] {
+            let text = format!("ab{escape}c{escape}");
+            assert_eq!(
+                percent_decode(&text).unwrap(),
+                [b'a', b'b', byte, b'c', byte],
+                "{text}"
+            );
+        }
+    }
+    assert_eq!(percent_decode("a+b/=é").unwrap(), "a+b/=é".as_bytes());
+    assert_eq!(percent_decode("").unwrap(), b"");
+    for (text, found) in [
+        ("%", "%"),
+        ("ab%4", "%4"),
+        ("abc%4g", "%4g"),
+        ("%g4", "%g4"),
+        ("xyz%é1", "%é1"),
+        ("%41%", "%"),
+        ("%41abc%%%", "%%%"),
+    ] {
+        match percent_decode(text) {
+            Err(SignatureError::BadPercentEscape { found: quoted }) => {
+                assert_eq!(quoted, found, "{text}")
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn tolerant_parsing_spaces_order_and_unknown_keys() {
     let cases = [
