@@ -496,20 +496,40 @@ impl Responder for Shared {
         })
     }
 
-    fn too_large(&self, _request: RecordedRequest, _seen: String) -> HttpAnswer {
-        // Not forwarded: the upstream would refuse it too, and the proxy holds at most 1 MiB.
-        crate::gateway::limit::payload_too_large()
+    /// Not forwarded (the upstream would refuse it too, and the proxy holds at most 1 MiB):
+    /// refused with 413 and journaled with the `request[N].body-size` check it fails, as
+    /// `serve` journals it.
+    fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
+        let http = crate::gateway::limit::payload_too_large();
+        self.refused(request, http, |seq| {
+            crate::gateway::limit::body_size_check(seq as usize, seen)
+        })
     }
 
     /// Not forwarded (the upstream might read its framing otherwise): refused with 400 and
     /// journaled with the `request[N].framing` check it fails.
     fn bad_request(&self, request: RecordedRequest, why: String) -> HttpAnswer {
+        let http = crate::gateway::raw::bad_request_answer(&why);
+        self.refused(request, http, |seq| {
+            crate::gateway::raw::framing_check(seq, &why)
+        })
+    }
+}
+
+impl Shared {
+    /// A request the proxy answers itself with `http`, never forwarded: journaled with the
+    /// one check it fails (`check` of its `seq`) and the class of the refusal.
+    fn refused(
+        &self,
+        request: RecordedRequest,
+        http: HttpAnswer,
+        check: impl FnOnce(u64) -> Check,
+    ) -> HttpAnswer {
         let seq = {
             let mut state = self.lock();
             state.seq += 1;
             state.seq
         };
-        let http = crate::gateway::raw::bad_request_answer(&why);
         let client_id = request
             .header(header::CLIENT_ID)
             .unwrap_or_default()
@@ -522,7 +542,7 @@ impl Responder for Shared {
             body: &http.body,
         };
         let classified = contract::classify(&raw, None);
-        let checks = vec![crate::gateway::raw::framing_check(seq, &why)];
+        let checks = vec![check(seq)];
         let exchange = self.exchange_of(seq, &request, &http, None, classified, checks);
         self.journal(&exchange);
         http
