@@ -36,12 +36,15 @@ use serde_json::{json, Value};
 use crate::schema::Schema;
 use crate::spec::{join_pointer, CancelRequest, CancelResponse, Rule, SpecError, SpecErrors};
 
+mod document;
+mod window;
+
+use document::{next_document, too_large, traffic_parts};
+use window::Window;
+
 /// The largest body checked, in bytes; a larger one is reported, not parsed. Real cancel
 /// bodies are well under a kilobyte.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-/// How much input is read at a time.
-const CHUNK: usize = 64 * 1024;
 
 /// Which body a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -482,72 +485,6 @@ fn problem_of(e: &SpecError) -> Problem {
     }
 }
 
-/// The first JSON document of `bytes`, whose first line is `line_len` bytes long, and the
-/// bytes it takes. A line that is a whole document is one (NDJSON); a line that ends
-/// mid-document may continue on the next lines (a pretty-printed body). On a syntax error,
-/// the error and the bytes to skip: the first line.
-fn next_document(bytes: &[u8], line_len: usize) -> Result<(Value, usize), (SpecError, usize)> {
-    let line = &bytes[..line_len];
-    let single = serde_json::from_slice::<Value>(line);
-    match single {
-        Ok(value) => Ok((value, line_len)),
-        Err(e) if e.is_eof() && line_len < bytes.len() => {
-            let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
-            match stream.next() {
-                Some(Ok(value)) => Ok((value, stream.byte_offset())),
-                // Report the first line and resume on the next: in a stream of one body a
-                // line, a line cut short must not swallow the bodies after it.
-                Some(Err(_)) => Err((not_json(&e), line_len.max(1))),
-                None => Err((not_json(&e), line_len.max(1))),
-            }
-        }
-        Err(e) => Err((not_json(&e), line_len.max(1))),
-    }
-}
-
-fn too_large(found: usize) -> SpecError {
-    SpecError::TooLarge {
-        bytes: found,
-        limit: MAX_BODY_BYTES,
-    }
-}
-
-fn not_json(e: &serde_json::Error) -> SpecError {
-    let message = e.to_string();
-    let message = match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message,
-    };
-    SpecError::NotJson {
-        line: e.line(),
-        column: e.column(),
-        message,
-    }
-}
-
-/// The parts of a captured-traffic record: an object whose members are `request` and/or
-/// `response` only (beside optional metadata members that are not body members).
-fn traffic_parts(value: &Value) -> Option<Vec<(Kind, &Value)>> {
-    let object = value.as_object()?;
-    use crate::spec::endpoint::member;
-    const BODY_MEMBERS: [&str; 5] = [
-        "result",
-        member::PAYMENT_ID,
-        member::PAYMENT_REQUEST_ID,
-        member::MERCHANT_ACCOUNT_ID,
-        member::CANCEL_TIME,
-    ];
-    if BODY_MEMBERS.iter().any(|m| object.contains_key(*m)) {
-        return None;
-    }
-    let parts: Vec<(Kind, &Value)> = [Kind::Request, Kind::Response]
-        .into_iter()
-        .filter_map(|kind| object.get(kind.as_str()).map(|v| (kind, v)))
-        .filter(|(_, v)| !v.is_null())
-        .collect();
-    (!parts.is_empty()).then_some(parts)
-}
-
 /// Why reading an input stopped: the input could not be read, or the output not written.
 enum StreamError {
     Read(io::Error),
@@ -557,141 +494,6 @@ enum StreamError {
 impl From<io::Error> for StreamError {
     fn from(e: io::Error) -> StreamError {
         StreamError::Read(e)
-    }
-}
-
-/// An input seen through a window: what is held is the rest of the current line or document,
-/// at most a little over [`MAX_BODY_BYTES`] ahead, however long the input or its lines.
-struct Window<R> {
-    reader: R,
-    buf: Vec<u8>,
-    /// Where the unread part of `buf` starts.
-    pos: usize,
-    eof: bool,
-    /// The 1-based line number at `pos`.
-    line: usize,
-    /// Whether any non-whitespace byte was seen (an all-blank input is no input).
-    seen_any: bool,
-}
-
-impl<R: Read> Window<R> {
-    fn new(reader: R) -> Window<R> {
-        Window {
-            reader,
-            buf: Vec::new(),
-            pos: 0,
-            eof: false,
-            line: 1,
-            seen_any: false,
-        }
-    }
-
-    /// The unread bytes held.
-    fn rest(&self) -> &[u8] {
-        &self.buf[self.pos..]
-    }
-
-    /// Reads one more chunk; `false` at the end of the input.
-    fn fill(&mut self) -> io::Result<bool> {
-        if self.eof {
-            return Ok(false);
-        }
-        // Drop what was read before growing: the window never holds more than it must.
-        if self.pos > 0 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        let start = self.buf.len();
-        self.buf.resize(start + CHUNK, 0);
-        let n = loop {
-            match self.reader.read(&mut self.buf[start..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(start);
-                    return Err(e);
-                }
-            }
-        };
-        self.buf.truncate(start + n);
-        self.eof = n == 0;
-        Ok(n > 0)
-    }
-
-    /// Reads until the window holds `MAX_BODY_BYTES + 1` unread bytes or the input ends: a
-    /// document that fits the limit is then held whole.
-    fn fill_window(&mut self) -> io::Result<()> {
-        while self.rest().len() <= MAX_BODY_BYTES && self.fill()? {}
-        Ok(())
-    }
-
-    /// Moves past `n` unread bytes, counting lines.
-    fn consume(&mut self, n: usize) {
-        let n = n.min(self.rest().len());
-        self.line += self.buf[self.pos..self.pos + n]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        self.pos += n;
-    }
-
-    /// Skips whitespace; `false` when the input ends first.
-    fn skip_whitespace(&mut self) -> io::Result<bool> {
-        loop {
-            match self.rest().iter().position(|b| !b.is_ascii_whitespace()) {
-                Some(skip) => {
-                    self.consume(skip);
-                    self.seen_any = true;
-                    return Ok(true);
-                }
-                None => {
-                    let all = self.rest().len();
-                    self.consume(all);
-                    if !self.fill()? {
-                        return Ok(false);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The length of the current line (up to its line feed or the end of input), or `None`
-    /// when it is longer than [`MAX_BODY_BYTES`].
-    fn line_len(&mut self) -> io::Result<Option<usize>> {
-        let mut scanned = 0;
-        loop {
-            if let Some(p) = self.rest()[scanned..].iter().position(|&b| b == b'\n') {
-                let len = scanned + p;
-                return Ok((len <= MAX_BODY_BYTES).then_some(len));
-            }
-            scanned = self.rest().len();
-            if scanned > MAX_BODY_BYTES {
-                return Ok(None);
-            }
-            if !self.fill()? {
-                return Ok(Some(scanned));
-            }
-        }
-    }
-
-    /// Reads past the current line without keeping it; returns its length in bytes.
-    fn discard_line(&mut self) -> io::Result<usize> {
-        let mut length = 0;
-        loop {
-            match self.rest().iter().position(|&b| b == b'\n') {
-                Some(p) => {
-                    self.pos += p;
-                    return Ok(length + p);
-                }
-                None => {
-                    length += self.rest().len();
-                    self.pos = self.buf.len();
-                    if !self.fill()? {
-                        return Ok(length);
-                    }
-                }
-            }
-        }
     }
 }
 
