@@ -4,7 +4,7 @@
 # catch their mutants, and each equivalent mutant excluded with its reason).
 #
 # Usage:
-#   benches/mutants.sh               every mutant (hours on a shared 2-core machine)
+#   benches/mutants.sh               every mutant (about an hour on a shared 2-core machine)
 #   benches/mutants.sh --shard K/N   the K-th of N shards, K from 0 (cargo-mutants' numbering)
 #   benches/mutants.sh --ci          one rotating shard of MUTANTS_CI_SHARDS (default 100): the
 #                                    day of the year picks it, so every shard runs in turn
