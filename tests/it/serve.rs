@@ -319,6 +319,44 @@ fn serve_reports_name_each_request_by_its_ids_and_answer() {
     });
 }
 
+/// By default any client id is served, but a request must carry one: an empty or absent
+/// `Client-Id`, correctly signed over it, gets the gateway's `CLIENT_INVALID`, and the journal
+/// says why.
+#[test]
+fn any_client_id_is_served_but_none_and_an_empty_one_are_refused() {
+    runtime().block_on(async {
+        let server = Server::start(ServeConfig::loopback()).await.unwrap();
+        let body = br#"{"paymentId":"p-any"}"#;
+        let (status, _, answer) = http(&server, "POST", PATH, &signed("ANY_MERCHANT", body), body);
+        assert_eq!(status, 200);
+        assert!(String::from_utf8_lossy(&answer).contains(r#""resultStatus":"S""#));
+        let empty = signed("", body);
+        let absent: Vec<_> = empty
+            .iter()
+            .filter(|(name, _)| *name != "client-id")
+            .cloned()
+            .collect();
+        for (headers, seen) in [(empty, ""), (absent, "(absent)")] {
+            let (_, _, answer) = http(&server, "POST", PATH, &headers, body);
+            assert!(
+                String::from_utf8_lossy(&answer).contains("CLIENT_INVALID"),
+                "{seen}"
+            );
+            let entry = server.journal().pop().unwrap();
+            let check = entry
+                .checks
+                .iter()
+                .find(|c| c.id.ends_with(".client-id"))
+                .expect("check 3 failed");
+            assert_eq!(
+                check.message,
+                "Client-Id is required: the API names the merchant by it"
+            );
+            assert_eq!(check.seen.as_deref(), Some(seen));
+        }
+    });
+}
+
 #[test]
 fn refusals_and_violations_come_back_in_the_header() {
     runtime().block_on(async {

@@ -4,13 +4,23 @@ use super::RecordedRequest;
 use crate::contract::check::{Check, CheckId, Failure};
 use crate::spec::endpoint::header;
 
-/// `request[n].client-id` (MUST): `Client-Id` equals `expected` exactly.
+/// `request[n].client-id` (MUST): `Client-Id` equals `expected` exactly, and is not empty.
+///
+/// An empty `expected` is a session that knows no client id (`serve` without `--client-id`,
+/// `proxy`, which take the request's own): a request that carries none, or an empty one, then
+/// fails as having no client id, never holds by matching its own emptiness.
 pub fn client_id(req: &RecordedRequest, n: usize, expected: &str) -> Check {
+    let seen = req.header(header::CLIENT_ID);
     CheckId::ClientId.judged_on(
         n,
-        match req.header(header::CLIENT_ID) {
-            Some(v) if v == expected => Ok(format!("Client-Id {v}")),
-            seen => Err(Failure::new(
+        match seen {
+            Some(v) if v == expected && !expected.is_empty() => Ok(format!("Client-Id {v}")),
+            _ if expected.is_empty() => Err(Failure::new(
+                "Client-Id is required: the API names the merchant by it",
+                "a client id",
+                seen.unwrap_or("(absent)"),
+            )),
+            _ => Err(Failure::new(
                 "Client-Id must be the instruction's client id",
                 expected,
                 seen.unwrap_or("(absent)"),
@@ -68,6 +78,24 @@ mod tests {
         }
         let check = client_id(&fixture::request(), 1, CLIENT_ID);
         assert_eq!(check.message, format!("Client-Id {CLIENT_ID}"));
+    }
+
+    /// A session that knows no client id takes the request's own: none, or an empty one, is
+    /// no client id, and fails saying so (it used to hold, empty matching empty).
+    #[test]
+    fn without_a_known_client_id_an_absent_or_empty_one_fails_as_required() {
+        for sent in [None, Some("")] {
+            let req = with_header(fixture::request(), header::CLIENT_ID, sent);
+            let check = client_id(&req, 2, "");
+            assert_eq!(check.id, "request[2].client-id");
+            assert_eq!((check.level, check.held), (Level::Must, false), "{sent:?}");
+            assert_eq!(
+                check.message,
+                "Client-Id is required: the API names the merchant by it"
+            );
+            assert_eq!(check.expected.as_deref(), Some("a client id"));
+            assert_eq!(check.seen.as_deref(), Some(sent.unwrap_or("(absent)")));
+        }
     }
 
     #[test]
