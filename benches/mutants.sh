@@ -10,7 +10,8 @@
 #                                    day of the year picks it, so every shard runs in turn
 #   benches/mutants.sh --list        the mutants, nothing built
 # Anything after `--` goes to `cargo mutants` as it is (e.g. `-- --re 'src/contract/answer'` to
-# narrow by name; `-f` adds to the configuration's files rather than narrowing them).
+# narrow by name; cargo-mutants 27.1 keeps its struct-field deletions whatever the `--re`; `-f`
+# adds to the configuration's files rather than narrowing them).
 #
 # Mutants are applied in place (`--in-place`): the tree's own target/ is reused, so a mutant
 # costs one incremental build of the library's unit tests, not a build of every dependency.
