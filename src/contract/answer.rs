@@ -228,23 +228,31 @@ pub fn classify(answer: &RawAnswer<'_>, vendor: Option<&VerifyingKey>) -> Classi
     classified
 }
 
-/// `resultStatus` and `resultCode` of a usable answer: HTTP 200, a JSON object with a `result`
-/// whose `resultStatus` is one of the strings `S`, `F`, `U` and whose `resultCode` is a string.
-/// The result schema requires both, and no client can act on an answer without them: a
-/// `FAILED` outcome carries the code, and every client the kit knows reads such an answer as
-/// unusable.
+/// `resultStatus` and `resultCode` of a usable answer: HTTP 200, a JSON body whose `result` is
+/// [usable](usable_result).
 fn usable(answer: &RawAnswer<'_>) -> Option<(String, String)> {
     if answer.status != 200 {
         return None;
     }
     let body: Value = serde_json::from_slice(answer.body).ok()?;
+    let (status, code) = usable_result(&body)?;
+    Some((status.as_str().to_owned(), code.to_owned()))
+}
+
+/// The status and code of a body's `result` a client can act on, live ([`classify`]) or
+/// scripted ([`scripted_class`]): `resultStatus` one of the strings `S`, `F`, `U` and
+/// `resultCode` a string. The result schema requires both, and no client can act on a result
+/// without them: a `FAILED` outcome carries the code, and every client the kit knows reads
+/// such an answer as unusable.
+fn usable_result(body: &Value) -> Option<(ResultStatus, &str)> {
     let result = body.get("result")?;
-    let status = result.get("resultStatus")?.as_str()?;
-    if !matches!(status, "S" | "F" | "U") {
-        return None;
-    }
-    let code = result.get("resultCode")?.as_str()?;
-    Some((status.to_owned(), code.to_owned()))
+    let status = result_status(result)?;
+    Some((status, result.get("resultCode")?.as_str()?))
+}
+
+/// `resultStatus`, when it is one of the strings `S`, `F`, `U`.
+fn result_status(result: &Value) -> Option<ResultStatus> {
+    ResultStatus::from_wire(result.get("resultStatus")?.as_str()?)
 }
 
 fn unusable_why(answer: &RawAnswer<'_>) -> String {
@@ -256,12 +264,15 @@ fn unusable_why(answer: &RawAnswer<'_>) -> String {
         Err(e) => format!("a body that is not JSON ({e})"),
         Ok(body) => match body.get("result") {
             None => "no `result`".into(),
-            Some(result) => match result.get("resultStatus").unwrap_or(&Value::Null) {
-                Value::String(s) if matches!(s.as_str(), "S" | "F" | "U") => format!(
+            Some(result) => match result_status(result) {
+                Some(_) => format!(
                     "`resultCode` {} is not a string",
                     result.get("resultCode").unwrap_or(&Value::Null)
                 ),
-                status => format!("`resultStatus` {status} is not S, F or U"),
+                None => format!(
+                    "`resultStatus` {} is not S, F or U",
+                    result.get("resultStatus").unwrap_or(&Value::Null)
+                ),
             },
         },
     }
@@ -347,15 +358,11 @@ fn signed_class(answer: &RawAnswer<'_>, status: &str, vendor: Option<&VerifyingK
 /// a status other than 200 or a body without a usable `resultStatus` is no usable answer;
 /// otherwise the signing policy decides.
 pub fn scripted_class(answer: &Answer) -> (AnswerClass, ResultStatus) {
-    // Usable as `classify` reads it: a `resultStatus` of the three and a string `resultCode`.
     let status = answer
         .body
         .as_ref()
-        .filter(|body| {
-            body.pointer("/result/resultCode")
-                .is_some_and(Value::is_string)
-        })
-        .and_then(crate::scenario::served_status);
+        .and_then(usable_result)
+        .map(|(status, _)| status);
     let status = match status {
         Some(status) if answer.fault.is_none() && answer.status == 200 => status,
         _ => return (AnswerClass::NoUsableAnswer, ResultStatus::U),
@@ -483,23 +490,30 @@ mod tests {
         assert_eq!(late(&[Failed]), (vec![Unknown, Failed], vec![Unknown]));
     }
 
-    /// An answer delayed to the client's timeout or past it may not have been seen: `UNKNOWN`
-    /// is accepted and preferred. Over a connection the client must not trust, nothing is
-    /// believed.
-    #[test]
-    fn late_answers_and_untrusted_connections() {
-        use OutcomeKind::{Success, Unknown};
-        let answer = |delay_ms| Answer {
+    /// A scripted HTTP 200 answer with `body`, correctly signed, served after `delay_ms`.
+    fn signed_answer(body: Value, delay_ms: u64) -> Answer {
+        Answer {
             status: 200,
-            body: Some(
-                serde_json::json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S"}}),
-            ),
+            body: Some(body),
             raw_body: None,
             signing: Signing::Signed,
             delay_ms,
             fault: None,
             accept: vec![],
             prefer: vec![],
+        }
+    }
+
+    /// An answer delayed to the client's timeout or past it may not have been seen: `UNKNOWN`
+    /// is accepted and preferred. Over a connection the client must not trust, nothing is
+    /// believed.
+    #[test]
+    fn late_answers_and_untrusted_connections() {
+        use OutcomeKind::{Success, Unknown};
+        let answer = |delay_ms| {
+            let body =
+                serde_json::json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S"}});
+            signed_answer(body, delay_ms)
         };
         let plain = Transport::Plain;
         assert_eq!(
@@ -693,16 +707,7 @@ mod tests {
             let got = classified(200, &headers, &bytes);
             assert_eq!(got.class, AnswerClass::NoUsableAnswer, "{body}");
             assert_eq!(got.accepts, [OutcomeKind::Unknown], "{body}");
-            let scripted = Answer {
-                status: 200,
-                body: Some(body.clone()),
-                raw_body: None,
-                signing: Signing::Signed,
-                delay_ms: 0,
-                fault: None,
-                accept: vec![],
-                prefer: vec![],
-            };
+            let scripted = signed_answer(body.clone(), 0);
             assert_eq!(
                 scripted_class(&scripted),
                 (AnswerClass::NoUsableAnswer, ResultStatus::U),
