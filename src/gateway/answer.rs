@@ -69,6 +69,16 @@ impl Served {
         }
     }
 
+    /// The gateway's HTTP 400 (`http`, from [`super::raw::bad_request_answer`]) for a request
+    /// refused unread for its framing or header bytes (`why`): no usable answer.
+    pub fn bad_request(http: &HttpAnswer, why: &str) -> Served {
+        let mut served = Served::too_large();
+        served.answer.status = http.status;
+        served.answer.raw_body = Some(String::from_utf8_lossy(&http.body).into_owned());
+        served.note = Some(format!("gateway refused the request (HTTP 400): {why}"));
+        served
+    }
+
     /// `serve`'s answer to a magic id it cannot play (no such scenario, or one that needs a
     /// listener of its own): HTTP 404, unsigned, so that no client can believe it. A signed
     /// `F` would let a test that asserts only `FAILED` pass on a mistyped scenario id.

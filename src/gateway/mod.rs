@@ -161,10 +161,7 @@ impl Core {
     /// `request[N].framing` check it fails, and returns the 400 it gets.
     pub(crate) fn refuse_bad_request(&self, request: RecordedRequest, why: &str) -> HttpAnswer {
         let http = raw::bad_request_answer(why);
-        let mut served = Served::too_large();
-        served.answer.status = 400;
-        served.answer.raw_body = Some(String::from_utf8_lossy(&http.body).into_owned());
-        served.note = Some(format!("gateway refused the request (HTTP 400): {why}"));
+        let served = Served::bad_request(&http, why);
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         let n = log.exchanges.len() + 1;
         log.exchanges.push(Exchange {

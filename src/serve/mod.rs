@@ -142,37 +142,41 @@ impl Responder for ServeGateway {
     }
 
     fn too_large(&self, request: RecordedRequest, seen: String) -> HttpAnswer {
-        let seq = self.next_seq();
         let http = crate::gateway::limit::payload_too_large();
-        let decision = state::Decision {
-            ids: BodyIds::default(),
-            checks: vec![crate::gateway::limit::body_size_check(seq as usize, seen)],
-            source: state::Source::Refused,
-            served: crate::gateway::answer::Served::too_large(),
-        };
-        self.journal(state::entry(seq, &request, decision, &http, &self.bounds));
-        http
+        let served = crate::gateway::answer::Served::too_large();
+        self.refused(request, http, served, |seq| {
+            crate::gateway::limit::body_size_check(seq as usize, seen)
+        })
     }
 
     fn bad_request(&self, request: RecordedRequest, why: String) -> HttpAnswer {
-        let seq = self.next_seq();
         let http = crate::gateway::raw::bad_request_answer(&why);
-        let mut served = crate::gateway::answer::Served::too_large();
-        served.answer.status = 400;
-        served.answer.raw_body = Some(String::from_utf8_lossy(&http.body).into_owned());
-        served.note = Some(format!("gateway refused the request (HTTP 400): {why}"));
+        let served = crate::gateway::answer::Served::bad_request(&http, &why);
+        self.refused(request, http, served, |seq| framing_check(seq, &why))
+    }
+}
+
+impl ServeGateway {
+    /// A request refused unread with `http` (`served` as the journal tells it): journaled
+    /// with the one check it fails (`check` of its `seq`).
+    fn refused(
+        &self,
+        request: RecordedRequest,
+        http: HttpAnswer,
+        served: crate::gateway::answer::Served,
+        check: impl FnOnce(u64) -> Check,
+    ) -> HttpAnswer {
+        let seq = self.next_seq();
         let decision = state::Decision {
             ids: BodyIds::default(),
-            checks: vec![framing_check(seq, &why)],
+            checks: vec![check(seq)],
             source: state::Source::Refused,
             served,
         };
         self.journal(state::entry(seq, &request, decision, &http, &self.bounds));
         http
     }
-}
 
-impl ServeGateway {
     fn lock(&self) -> std::sync::MutexGuard<'_, state::Memory> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner())
     }
