@@ -37,7 +37,8 @@ pub struct JournalRequest {
 
 impl JournalRequest {
     /// `request`, the `seq`-th, as a journal keeps it: its body cut at `body_bytes`, and `ids`
-    /// (read from the body by the caller, who has used them already).
+    /// read from the body by the caller (`serve` has read them to choose its answer, and its
+    /// body is not parsed twice for them).
     pub fn of(
         seq: u64,
         request: &RecordedRequest,
